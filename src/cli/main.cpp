@@ -1,0 +1,112 @@
+// ferry: the command. Parses arguments (DESIGN.md section 7) and hands over
+// to cli/commands.cpp; errors are printed with their cause and a non-zero exit.
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace {
+
+std::string default_server() {
+  const char* env = std::getenv("FERRY_SERVER");
+  return env && *env ? env : "http://127.0.0.1:7420";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ferry::cli;
+  CLI::App app{"ferry: copies tables between databases and keeps them in sync"};
+  app.require_subcommand(1);
+  bool verbose = false;
+  std::string server = default_server();
+  app.add_flag("-v,--verbose", verbose, "Debug logging (or set FERRY_LOG=debug)");
+  app.add_option("--server", server, "ferry server URL (default $FERRY_SERVER, then http://127.0.0.1:7420)");
+
+  app.add_subcommand("version", "Print the version");
+
+  RunArgs run;
+  auto* run_cmd = app.add_subcommand("run", "Run pipes in the foreground until they complete, fail or are stopped (Ctrl-C)");
+  run_cmd->add_option("-f,--file", run.config_file, "Config file (YAML)")->required();
+  run_cmd->add_option("--pipe", run.pipes, "Pipe to run (repeatable; default: all pipes of the file)");
+  run_cmd->add_option("--catalog", run.catalog, "Catalog location: sqlite:PATH (default sqlite:ferry.db)");
+  run_cmd->add_flag("--once", run.once, "Incremental pipes: do a single run and exit");
+  run_cmd->add_flag("!--no-progress", run.progress, "Do not draw a progress bar");
+
+  std::string file, catalog, listen = "127.0.0.1:7420", pipe_name;
+  auto* server_cmd = app.add_subcommand("server", "Run every pipe of the catalog and serve the REST API");
+  server_cmd->add_option("-f,--file", file, "Config file (YAML)");
+  server_cmd->add_option("--catalog", catalog, "Catalog: sqlite:PATH or postgres://...");
+  server_cmd->add_option("--listen", listen, "Address to listen on (default 127.0.0.1:7420)");
+
+  auto* check_cmd = app.add_subcommand("check", "Pre-check a pipe against the real servers (no server needed)");
+  check_cmd->add_option("-f,--file", file, "Config file (YAML)")->required();
+  check_cmd->add_option("--pipe", pipe_name, "Pipe to check")->required();
+
+  auto* apply_cmd = app.add_subcommand("apply", "Create, update or remove pipes on a running server from a config file");
+  apply_cmd->add_option("-f,--file", file, "Config file (YAML)")->required();
+
+  auto* pipe_cmd = app.add_subcommand("pipe", "Inspect and control pipes");
+  pipe_cmd->require_subcommand(1);
+  PipeQueryArgs query;
+  for (const char* verb : {"list", "status", "tables", "history"}) {
+    std::string help = std::string(verb) == "list"     ? "List pipes with their states"
+                       : std::string(verb) == "status" ? "Show a pipe's state, error, checkpoint and lag"
+                       : std::string(verb) == "tables" ? "Show a pipe's tables with initial-load statistics"
+                                                       : "List a pipe's state transitions with time and reason";
+    auto* sub = pipe_cmd->add_subcommand(verb, help);
+    if (std::string(verb) != "list") sub->add_option("name", query.name, "Pipe name")->required();
+    sub->add_option("--output,-o", query.output, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
+    sub->add_option("--catalog", query.catalog, "Read this catalog directly instead of asking the server");
+  }
+  std::string table;
+  bool clear_destination = false, confirm = false, drop_destination = false;
+  for (const char* verb : {"pause", "resume", "resync", "reset", "delete"}) {
+    auto* sub = pipe_cmd->add_subcommand(verb, std::string("Ask the server to ") + verb + " a pipe");
+    sub->add_option("name", pipe_name, "Pipe name")->required();
+    if (std::string(verb) == "resync") sub->add_option("--table", table, "Resync only this table");
+    if (std::string(verb) == "reset") {
+      sub->add_flag("--clear-destination", clear_destination, "Empty the destination tables first");
+      sub->add_flag("--confirm", confirm, "Accept pre-check warnings");
+    }
+    if (std::string(verb) == "delete") sub->add_flag("--drop-destination", drop_destination, "Also drop destination tables");
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  ferry::init_logging(verbose);
+
+  try {
+    if (app.got_subcommand("version")) {
+      std::cout << "ferry " << FERRY_VERSION << "\n";
+      return 0;
+    }
+    if (run_cmd->parsed()) return run_pipes(run);
+    if (server_cmd->parsed()) return not_built("ferry server");
+    if (check_cmd->parsed()) return not_built("ferry check");
+    if (apply_cmd->parsed()) return not_built("ferry apply");
+    for (auto* sub : pipe_cmd->get_subcommands()) {
+      std::string verb = sub->get_name();
+      if (verb == "list" || verb == "status" || verb == "tables" || verb == "history") {
+        query.verb = verb;
+        query.server = server;
+        return query_pipes(query);
+      }
+      return not_built("ferry pipe " + verb);
+    }
+  } catch (const ferry::Error& e) {
+    std::cerr << "ferry: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "ferry: internal error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

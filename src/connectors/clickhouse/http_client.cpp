@@ -1,0 +1,223 @@
+#include "connectors/clickhouse/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <exception>
+#include <mutex>
+
+#include "connectors/clickhouse/server_error.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace ferry::clickhouse {
+
+namespace {
+
+std::once_flag g_curl_init;
+
+std::string shorten(std::string_view sql, size_t max = 200) {
+  std::string s(sql.substr(0, max));
+  for (char& c : s)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  if (sql.size() > max) s += "...";
+  return s;
+}
+
+// http://user:pass@host:port/x -> http://host:port/x
+std::string strip_credentials(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  size_t slash = url.find('/', start);
+  size_t at = url.rfind('@', slash == std::string::npos ? url.size() : slash);
+  if (at == std::string::npos || at < start) return url;
+  return url.substr(0, start) + url.substr(at + 1);
+}
+
+std::string escape(CURL* curl, std::string_view s) {
+  char* e = curl_easy_escape(curl, s.data(), static_cast<int>(s.size()));
+  if (!e) throw std::bad_alloc();
+  std::string out(e);
+  curl_free(e);
+  return out;
+}
+
+}  // namespace
+
+struct HttpClient::Exchange {
+  std::string body;
+  std::string exception_code;  // X-ClickHouse-Exception-Code
+  curl_slist* headers = nullptr;
+
+  // Upload state (insert_stream).
+  const Producer* producer = nullptr;
+  std::string piece;
+  size_t pos = 0;
+  bool ended = false;
+  bool discarded = false;  // a piece already handed to curl was dropped: cannot rewind
+  std::exception_ptr error;
+
+  ~Exchange() {
+    if (headers) curl_slist_free_all(headers);
+  }
+
+  static size_t on_write(char* data, size_t size, size_t n, void* self) {
+    static_cast<Exchange*>(self)->body.append(data, size * n);
+    return size * n;
+  }
+
+  static size_t on_header(char* data, size_t size, size_t n, void* self) {
+    std::string_view line(data, size * n);
+    constexpr std::string_view key = "x-clickhouse-exception-code:";
+    if (line.size() > key.size()) {
+      bool match = true;
+      for (size_t i = 0; i < key.size() && match; ++i) match = std::tolower(static_cast<unsigned char>(line[i])) == key[i];
+      if (match) {
+        std::string_view v = line.substr(key.size());
+        while (!v.empty() && (v.front() == ' ')) v.remove_prefix(1);
+        while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
+        static_cast<Exchange*>(self)->exception_code = std::string(v);
+      }
+    }
+    return size * n;
+  }
+
+  static size_t on_read(char* buffer, size_t size, size_t n, void* self) {
+    auto* x = static_cast<Exchange*>(self);
+    try {
+      while (x->pos >= x->piece.size()) {
+        if (x->ended) return 0;
+        if (!x->piece.empty()) x->discarded = true;
+        x->piece.clear();
+        x->pos = 0;
+        if (!(*x->producer)(x->piece)) {
+          x->ended = true;
+          return 0;
+        }
+      }
+      size_t len = std::min(size * n, x->piece.size() - x->pos);
+      std::memcpy(buffer, x->piece.data() + x->pos, len);
+      x->pos += len;
+      return len;
+    } catch (...) {
+      x->error = std::current_exception();
+      return CURL_READFUNC_ABORT;
+    }
+  }
+
+  // curl rewinds when it retries on a reused connection that turned out dead; possible
+  // as long as the first piece is still whole in memory.
+  static int on_seek(void* self, curl_off_t offset, int origin) {
+    auto* x = static_cast<Exchange*>(self);
+    if (origin != SEEK_SET || offset != 0 || x->discarded) return CURL_SEEKFUNC_CANTSEEK;
+    x->pos = 0;
+    return CURL_SEEKFUNC_OK;
+  }
+};
+
+HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)) {
+  if (options_.url.empty()) throw config_error("ClickHouse peer has no url (expected e.g. http://127.0.0.1:8123)");
+  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  endpoint_ = strip_credentials(options_.url);
+  curl_ = curl_easy_init();
+  if (!curl_) throw std::bad_alloc();
+}
+
+HttpClient::~HttpClient() {
+  if (curl_) curl_easy_cleanup(curl_);
+}
+
+std::string HttpClient::make_url(std::string_view insert_sql) const {
+  std::string url = options_.url;
+  size_t scheme = url.find("://");
+  size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (path == std::string::npos) url += '/';
+  char sep = url.find('?') == std::string::npos ? '?' : '&';
+  auto param = [&](std::string_view name, std::string_view value) {
+    url += sep;
+    url += name;
+    url += '=';
+    url += escape(curl_, value);
+    sep = '&';
+  };
+  if (!options_.database.empty()) param("database", options_.database);
+  if (insert_sql.empty()) {
+    param("wait_end_of_query", "1");
+  } else {
+    param("query", insert_sql);
+  }
+  return url;
+}
+
+void HttpClient::prepare(Exchange& x, const std::string& url) {
+  curl_easy_reset(curl_);  // keeps the connection cache
+  curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+  curl_easy_setopt(curl_, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Exchange::on_write);
+  curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &x);
+  curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &Exchange::on_header);
+  curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &x);
+  curl_easy_setopt(curl_, CURLOPT_POST, 1L);
+  x.headers = curl_slist_append(x.headers, "Expect:");
+  if (!options_.user.empty()) x.headers = curl_slist_append(x.headers, ("X-ClickHouse-User: " + options_.user).c_str());
+  if (!options_.password.empty())
+    x.headers = curl_slist_append(x.headers, ("X-ClickHouse-Key: " + options_.password).c_str());
+}
+
+void HttpClient::perform(Exchange& x, std::string_view what) {
+  curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, x.headers);
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, errbuf);
+  CURLcode rc = curl_easy_perform(curl_);
+  long status = 0;
+  curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, nullptr);  // x.headers is freed with x
+  if (x.error) std::rethrow_exception(x.error);  // the producer failed: its error is the cause
+  // The server may answer an insert with an error (and close) before it read the whole
+  // body; its answer is the real cause even when curl then reports a send error.
+  if (status != 0 && status != 200 && (rc == CURLE_OK || !x.body.empty()))
+    throw http_status_error(status, x.body, x.exception_code, what);
+  if (rc != CURLE_OK) {
+    std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL)
+      throw config_error("ClickHouse url " + endpoint_ + " is not usable: " + detail);
+    throw transient_error("cannot reach ClickHouse at " + endpoint_ + " (" + detail + ") during " + std::string(what));
+  }
+  if (status != 200) throw http_status_error(status, x.body, x.exception_code, what);
+}
+
+std::string HttpClient::query(std::string_view sql) {
+  Exchange x;
+  std::string what = "query '" + shorten(sql) + "'";
+  spdlog::debug("clickhouse {}: {}", endpoint_, what);
+  prepare(x, make_url({}));
+  curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, sql.data());
+  curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(sql.size()));
+  curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, options_.query_timeout_ms);
+  perform(x, what);
+  return std::move(x.body);
+}
+
+void HttpClient::insert_stream(std::string_view sql, const Producer& producer) {
+  Exchange x;
+  x.producer = &producer;
+  std::string what = "'" + shorten(sql) + "'";
+  spdlog::debug("clickhouse {}: streaming {}", endpoint_, what);
+  prepare(x, make_url(sql));
+  x.headers = curl_slist_append(x.headers, "Transfer-Encoding: chunked");
+  x.headers = curl_slist_append(x.headers, "Content-Type: text/tab-separated-values; charset=UTF-8");
+  curl_easy_setopt(curl_, CURLOPT_READFUNCTION, &Exchange::on_read);
+  curl_easy_setopt(curl_, CURLOPT_READDATA, &x);
+  curl_easy_setopt(curl_, CURLOPT_SEEKFUNCTION, &Exchange::on_seek);
+  curl_easy_setopt(curl_, CURLOPT_SEEKDATA, &x);
+  curl_easy_setopt(curl_, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl_, CURLOPT_LOW_SPEED_TIME, options_.stall_timeout_s);
+  perform(x, what);
+}
+
+}  // namespace ferry::clickhouse

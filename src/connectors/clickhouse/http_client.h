@@ -1,0 +1,62 @@
+// ClickHouse HTTP interface over libcurl: small queries, and streaming inserts whose body
+// is pulled from a producer so that a partition is never held in memory.
+//
+// One CURL handle per client, reused (with its connection) across requests. Not
+// thread-safe: one client per thread. The password is sent in the X-ClickHouse-Key header
+// (18.16 already reads X-ClickHouse-User/Key) and never appears in URLs, logs or errors.
+#pragma once
+#include <functional>
+#include <string>
+#include <string_view>
+
+typedef void CURL;
+
+namespace ferry::clickhouse {
+
+struct HttpOptions {
+  std::string url;       // http://host:8123 (a path prefix is kept)
+  std::string user;      // empty: the server's default user
+  std::string password;  // never logged
+  std::string database;  // sent as ?database= when not empty
+  long connect_timeout_ms = 10000;
+  long query_timeout_ms = 600000;  // whole request, query()
+  long stall_timeout_s = 600;      // insert_stream(): give up when nothing moves this long
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(HttpOptions options);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Runs one statement (POST body = SQL) and returns the answer body. With
+  // wait_end_of_query=1 so that an error is never hidden behind a 200 header.
+  // Throws ferry::Error: Transient when the server cannot be reached or times out,
+  // otherwise classified by the ClickHouse error code (see server_error.h).
+  std::string query(std::string_view sql);
+
+  // Appends the next piece of the body to `out` (empty on entry); returns false at the
+  // end. May throw: the request is then aborted (the server discards the unfinished
+  // block) and the exception propagates unchanged out of insert_stream().
+  using Producer = std::function<bool(std::string& out)>;
+
+  // POSTs `sql` (e.g. "INSERT INTO db.t (a, b) FORMAT TabSeparated") in the URL and the
+  // data with chunked transfer encoding, pulled from `producer` as curl needs it.
+  void insert_stream(std::string_view sql, const Producer& producer);
+
+  // The URL without credentials, for messages.
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  struct Exchange;
+  void prepare(Exchange& x, const std::string& url);
+  void perform(Exchange& x, std::string_view what);
+  std::string make_url(std::string_view insert_sql) const;
+
+  HttpOptions options_;
+  std::string endpoint_;
+  CURL* curl_ = nullptr;
+};
+
+}  // namespace ferry::clickhouse

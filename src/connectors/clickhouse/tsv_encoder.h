@@ -1,0 +1,60 @@
+// PostgreSQL COPY text rows -> ClickHouse TabSeparated rows (pure, hot path).
+//
+// One pass over each chunk, appending into the caller's reusable output buffer; no heap
+// allocation per value (two scratch buffers are reused for values that must be unescaped
+// first: arrays and bytea).
+//
+// Per column (see Codec in type_map.h):
+//  - integers, decimals, UUIDs, strings pass through: PG COPY text and ClickHouse TSV share
+//    \t \n \r \\ \b \f \v escapes and \N for NULL (verified on 18.16). PG's octal/hex
+//    escapes (\101, \x41), which ClickHouse does not read alike, are decoded and re-escaped.
+//  - bool t/f -> 1/0; float Infinity/-Infinity/NaN -> inf/-inf/nan (-nan inside arrays:
+//    18.16 takes "nan" after '[' for the start of NULL).
+//  - decimal NaN/Infinity: error (ClickHouse would store 0).
+//  - bytea \x0a0b (in COPY text: \\x0a0b) -> the raw bytes, TSV-escaped.
+//  - date: range-checked (ClickHouse turns out-of-range dates into 0 or clamps them).
+//  - timestamp[tz] for DateTime64(6, 'UTC'): "YYYY-MM-DD hh:mm:ss.ffffff", offsets applied.
+//  - arrays {1,NULL,"a b"} -> [1,NULL,'a b'] (a NULL array -> [], ClickHouse arrays are
+//    not Nullable); ClickHouse reads an array field of TSV in its quoted-literal syntax,
+//    so elements carry exactly one level of escaping.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "connectors/clickhouse/type_map.h"
+
+namespace ferry::clickhouse {
+
+class TsvEncoder {
+ public:
+  explicit TsvEncoder(const TablePlan& plan);
+
+  // Converts the complete rows of `chunk` and appends them to `out`. Returns the number
+  // of rows. Throws ferry::Error (Permanent) naming table, column and the value
+  // (truncated) when a value cannot be converted, or the row when it is malformed.
+  size_t encode(std::string_view chunk, std::string& out);
+
+  size_t columns() const { return columns_.size(); }
+
+ private:
+  void encode_field(const ClickHouseColumn& c, std::string_view raw, bool has_backslash, std::string& out);
+  void encode_array(const ClickHouseColumn& c, std::string_view raw, std::string& out);
+  void encode_element(const ClickHouseColumn& c, std::string_view raw_field, std::string_view v, std::string& out);
+  [[noreturn]] void fail(const ClickHouseColumn& c, std::string_view raw, std::string_view reason) const;
+  [[noreturn]] void fail_row(size_t row, std::string_view reason) const;
+
+  std::string table_;  // "public.orders -> `db`.`t`" for messages
+  std::vector<ClickHouseColumn> columns_;
+  std::string scratch_;  // COPY-unescaped value (arrays, bytea)
+  std::string element_;  // unquoted array element
+};
+
+// Helpers, exposed for tests.
+// Decodes PostgreSQL COPY text escapes of one field into `out` (cleared first).
+void unescape_copy_field(std::string_view raw, std::string& out);
+// Appends `bytes` escaped for a ClickHouse TSV field.
+void append_tsv_escaped(std::string& out, std::string_view bytes);
+
+}  // namespace ferry::clickhouse

@@ -1,0 +1,211 @@
+#include "connectors/clickhouse/type_map.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/ident.h"
+
+namespace ferry::clickhouse {
+
+namespace {
+
+struct Scalar {
+  std::string type;
+  Codec codec = Codec::Text;
+  int32_t min_day = 0;
+  int32_t max_day = 0;
+};
+
+bool mappable_decimal(const Column& c) { return c.precision >= 1 && c.precision <= 38 && c.scale >= 0 && c.scale <= c.precision; }
+
+// The ClickHouse type (without Nullable) for a scalar logical type; also used for array
+// elements, whose precision/scale are the column's.
+Scalar scalar_for(LogicalType t, const Column& c, const Capabilities& caps) {
+  switch (t) {
+    case LogicalType::Int16: return {"Int16", Codec::Verbatim};
+    case LogicalType::Int32: return {"Int32", Codec::Verbatim};
+    case LogicalType::Int64: return {"Int64", Codec::Verbatim};
+    case LogicalType::Float32: return {"Float32", Codec::Float};
+    case LogicalType::Float64: return {"Float64", Codec::Float};
+    case LogicalType::Decimal:
+      if (mappable_decimal(c))
+        return {"Decimal(" + std::to_string(c.precision) + ", " + std::to_string(c.scale) + ")", Codec::Decimal};
+      return {"String", Codec::Text};
+    // UInt8 on every version (Bool is an alias of UInt8 from 22.3; keeping UInt8 keeps
+    // tables identical across versions and arrays of it parse everywhere).
+    case LogicalType::Bool: return {"UInt8", Codec::Bool};
+    case LogicalType::Bytes: return {"String", Codec::Bytes};
+    case LogicalType::Uuid: return {"UUID", Codec::Uuid};
+    case LogicalType::Date:
+      if (caps.has_date32) return {"Date32", Codec::Date, caps.ext_min_day, caps.ext_max_day};
+      return {"Date", Codec::Date, kDateMinDay, kDateMaxDay};
+    // DateTime cannot hold microseconds: without DateTime64 the canonical text is kept.
+    // 'UTC' for timestamp too: with the server's zone, wall-clock times inside a DST gap
+    // would be shifted by the server when parsed, and ranges would move by the offset.
+    case LogicalType::Timestamp:
+      if (caps.has_datetime64) return {"DateTime64(6, 'UTC')", Codec::DateTime64, caps.ext_min_day, caps.ext_max_day};
+      return {"String", Codec::Text};
+    case LogicalType::TimestampTz:
+      if (caps.has_datetime64) return {"DateTime64(6, 'UTC')", Codec::DateTime64Utc, caps.ext_min_day, caps.ext_max_day};
+      return {"String", Codec::Text};
+    case LogicalType::NumericText:
+    case LogicalType::String:
+    case LogicalType::Time:
+    case LogicalType::Interval:
+    case LogicalType::Json:
+    case LogicalType::Enum:
+    case LogicalType::Inet:
+      return {"String", Codec::Text};
+    case LogicalType::Array:
+    case LogicalType::Unsupported:
+      break;
+  }
+  return {"", Codec::Text};
+}
+
+// Element types that become Array(Nullable(T)); anything else keeps the PG array text.
+bool array_element_supported(const Column& c) {
+  switch (c.element) {
+    case LogicalType::Int16:
+    case LogicalType::Int32:
+    case LogicalType::Int64:
+    case LogicalType::Float32:
+    case LogicalType::Float64:
+    case LogicalType::Bool:
+    case LogicalType::Uuid:
+    case LogicalType::Date:
+      return true;
+    case LogicalType::Decimal:
+      return mappable_decimal(c);
+    case LogicalType::String:
+      // box[] is the one text-rendered type whose array delimiter is ';', not ','.
+      return c.source_type.rfind("box", 0) != 0;
+    default:
+      return false;
+  }
+}
+
+[[noreturn]] void unmappable(const Column& c, std::string_view table) {
+  std::string type = c.source_type.empty() ? to_string(c.type) : c.source_type;
+  throw permanent_error("table " + std::string(table) + ": column " + c.name + " has type " + type +
+                        " that ferry cannot map to ClickHouse");
+}
+
+}  // namespace
+
+ClickHouseColumn map_column(const Column& column, bool force_not_null, const Capabilities& caps,
+                            std::string_view table_display) {
+  ClickHouseColumn out;
+  out.name = column.name;
+  out.source_type = column.source_type.empty() ? to_string(column.type) : column.source_type;
+  if (column.type == LogicalType::Unsupported) unmappable(column, table_display);
+  if (column.type == LogicalType::Array) {
+    if (column.element == LogicalType::Unsupported || column.element == LogicalType::Array) unmappable(column, table_display);
+    if (!array_element_supported(column)) {
+      out.codec = Codec::Text;
+      out.nullable = column.nullable && !force_not_null;
+      out.type = out.nullable ? "Nullable(String)" : "String";
+      return out;
+    }
+    Scalar el = scalar_for(column.element, column, caps);
+    out.codec = Codec::Array;
+    out.element = el.codec;
+    out.min_day = el.min_day;
+    out.max_day = el.max_day;
+    // Arrays cannot be Nullable in ClickHouse: a NULL array is stored as [].
+    out.nullable = false;
+    out.type = "Array(Nullable(" + el.type + "))";
+    return out;
+  }
+  Scalar s = scalar_for(column.type, column, caps);
+  if (s.type.empty()) unmappable(column, table_display);
+  out.codec = s.codec;
+  out.min_day = s.min_day;
+  out.max_day = s.max_day;
+  out.nullable = column.nullable && !force_not_null;
+  out.type = out.nullable ? "Nullable(" + s.type + ")" : s.type;
+  return out;
+}
+
+TablePlan plan_table(const TableSchema& source, const DestinationTable& table, std::string_view database,
+                     const Capabilities& caps) {
+  TablePlan plan;
+  plan.source = source.display_name();
+  plan.database = std::string(database);
+  plan.table = table.name.empty() ? source.name : table.name;
+  if (source.columns.empty()) throw permanent_error("table " + plan.source + " has no columns to copy to ClickHouse");
+
+  std::vector<std::string> keys = source.key_columns();
+  plan.keyed = !keys.empty();
+
+  // ORDER BY: the user's columns first, then the key columns not already there.
+  for (const auto& name : table.order_by) {
+    if (!source.find(name))
+      throw config_error("table " + plan.source + ": order_by column " + name + " is not a column of the table");
+    if (std::find(plan.order_by.begin(), plan.order_by.end(), name) == plan.order_by.end()) plan.order_by.push_back(name);
+  }
+  for (const auto& k : keys)
+    if (std::find(plan.order_by.begin(), plan.order_by.end(), k) == plan.order_by.end()) plan.order_by.push_back(k);
+
+  for (const auto& c : source.columns) {
+    if (c.name.rfind("_ferry_", 0) == 0)
+      throw permanent_error("table " + plan.source + ": column " + c.name +
+                            " clashes with the _ferry_* columns ferry adds in ClickHouse");
+    bool is_key = c.key_position > 0;
+    bool in_order = std::find(plan.order_by.begin(), plan.order_by.end(), c.name) != plan.order_by.end();
+    ClickHouseColumn col = map_column(c, is_key, caps, plan.source);
+    if (in_order && col.nullable) {
+      if (!caps.has_nullable_key)
+        throw config_error("table " + plan.source + ": order_by column " + c.name +
+                           " is nullable, and ClickHouse " + caps.version +
+                           " cannot sort by a Nullable column (20.7+ can); remove it from order_by");
+      plan.nullable_sort_key = true;
+    }
+    plan.columns.push_back(std::move(col));
+  }
+  return plan;
+}
+
+std::string qualified_name(std::string_view database, std::string_view table) {
+  return quote_backtick_ident(database) + "." + quote_backtick_ident(table);
+}
+
+std::string create_database_sql(std::string_view database) {
+  return "CREATE DATABASE IF NOT EXISTS " + quote_backtick_ident(database);
+}
+
+std::string create_table_sql(const TablePlan& plan, const Capabilities& caps, bool is_deleted_arg) {
+  std::string sql = "CREATE TABLE IF NOT EXISTS " + qualified_name(plan.database, plan.table) + " (\n";
+  for (const auto& c : plan.columns) sql += "  " + quote_backtick_ident(c.name) + " " + c.type + ",\n";
+  sql += "  " + quote_backtick_ident(kVersionColumn) + " UInt64 DEFAULT 0,\n";
+  sql += "  " + quote_backtick_ident(kIsDeletedColumn) + " UInt8 DEFAULT 0,\n";
+  sql += "  " + quote_backtick_ident(kSyncedAtColumn) +
+         (caps.has_datetime64 ? " DateTime64(3) DEFAULT now64()\n" : " DateTime DEFAULT now()\n");
+  sql += ") ENGINE = ";
+  if (plan.keyed) {
+    sql += "ReplacingMergeTree(" + quote_backtick_ident(kVersionColumn);
+    if (is_deleted_arg && caps.has_is_deleted_engine_arg) sql += ", " + quote_backtick_ident(kIsDeletedColumn);
+    sql += ")";
+  } else {
+    sql += "MergeTree";
+  }
+  sql += " ORDER BY ";
+  if (plan.order_by.empty()) {
+    sql += "tuple()";
+  } else {
+    sql += "(";
+    for (size_t i = 0; i < plan.order_by.size(); ++i) sql += (i ? ", " : "") + quote_backtick_ident(plan.order_by[i]);
+    sql += ")";
+  }
+  if (plan.nullable_sort_key) sql += " SETTINGS allow_nullable_key = 1";
+  return sql;
+}
+
+std::string insert_sql(const TablePlan& plan) {
+  std::string sql = "INSERT INTO " + qualified_name(plan.database, plan.table) + " (";
+  for (size_t i = 0; i < plan.columns.size(); ++i) sql += (i ? ", " : "") + quote_backtick_ident(plan.columns[i].name);
+  sql += ") FORMAT TabSeparated";
+  return sql;
+}
+
+}  // namespace ferry::clickhouse

@@ -1,0 +1,18 @@
+// A pull stream of rows in PostgreSQL COPY text framing: fields separated by
+// '\t', rows ended by '\n', NULL as \N, backslash escapes (\t \n \r \\ \b \f
+// \v and octal/hex). Values inside are the source's canonical text rendering.
+// It is the bulk wire between any source and any destination.
+#pragma once
+#include <string>
+
+namespace ferry {
+
+class CopyStream {
+ public:
+  virtual ~CopyStream() = default;
+  // Appends one or more complete rows to `out` (never a partial row).
+  // Returns false at the end of the stream (nothing appended). Throws ferry::Error.
+  virtual bool next_chunk(std::string& out) = 0;
+};
+
+}  // namespace ferry

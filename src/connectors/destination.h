@@ -1,0 +1,46 @@
+// What the runner needs from a destination (DESIGN.md section 8).
+// Implementations live in connectors/<db>/; the runner owns the pipe state,
+// destinations only report (return values, ferry::Error with a kind).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/copy_stream.h"
+#include "core/schema.h"
+
+namespace ferry {
+
+struct PeerSpec;
+
+// Where and how one source table lands.
+struct DestinationTable {
+  std::string name;                   // destination table name
+  std::vector<std::string> order_by;  // user's order key (ClickHouse), key columns get appended
+};
+
+class Destination {
+ public:
+  virtual ~Destination() = default;
+
+  // e.g. "ClickHouse 18.16.1"; throws Transient when unreachable.
+  virtual std::string server_version() = 0;
+
+  // Creates the table for `source` (already projected: excluded columns
+  // removed) when it does not exist. Throws Permanent naming table, column and
+  // type when a column cannot be mapped.
+  virtual void ensure_table(const TableSchema& source, const DestinationTable& table) = 0;
+
+  // Streams one snapshot partition into the table without holding it in
+  // memory. A partition that is loaded again after a crash must not leave
+  // duplicates once the destination deduplicates by key. Returns rows written.
+  virtual int64_t load_snapshot(const TableSchema& source, const DestinationTable& table, CopyStream& rows) = 0;
+
+  virtual int64_t count_rows(const DestinationTable& table) = 0;
+  virtual void drop_table(const std::string& table) = 0;
+};
+
+std::unique_ptr<Destination> make_destination(const PeerSpec& peer);
+
+}  // namespace ferry

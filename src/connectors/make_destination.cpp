@@ -1,0 +1,22 @@
+// Destination factory: dispatches on the peer type.
+#include <memory>
+#include <string>
+
+#include "connectors/clickhouse/clickhouse_destination.h"
+#include "connectors/destination.h"
+#include "core/error.h"
+#include "pipe/spec.h"
+
+namespace ferry {
+
+std::unique_ptr<Destination> make_destination(const PeerSpec& peer) {
+  switch (peer.type) {
+    case PeerType::ClickHouse:
+      return std::make_unique<clickhouse::ClickHouseDestination>(peer);
+    default:
+      throw Error(ErrorKind::Config, "peer " + peer.name + ": " + to_string(peer.type) +
+                                         " destination not supported yet");
+  }
+}
+
+}  // namespace ferry

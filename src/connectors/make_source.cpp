@@ -1,0 +1,15 @@
+#include "connectors/postgres/pg_source.h"
+#include "core/error.h"
+
+namespace ferry {
+
+std::unique_ptr<Source> make_source(const PeerSpec& peer) {
+  switch (peer.type) {
+    case PeerType::Postgres: return std::make_unique<PgSource>(peer);
+    default:
+      throw Error(ErrorKind::Config, std::string("peer '") + peer.name + "' of type " + to_string(peer.type) +
+                                         " cannot be a source yet");
+  }
+}
+
+}  // namespace ferry

@@ -1,0 +1,227 @@
+#include "connectors/postgres/pg_source.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "connectors/postgres/pg_connection.h"
+#include "connectors/postgres/pg_types.h"
+#include "core/error.h"
+#include "core/ident.h"
+
+namespace ferry {
+
+namespace {
+
+constexpr size_t kChunkBytes = 1 << 20;
+
+std::string qualified(const TableSchema& t) { return quote_pg_ident(t.schema) + "." + quote_pg_ident(t.name); }
+
+class PgSnapshotPoint final : public SnapshotPoint {
+ public:
+  explicit PgSnapshotPoint(std::unique_ptr<PgConnection> conn) : conn_(std::move(conn)) {
+    conn_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    id_ = conn_->query_value("SELECT pg_export_snapshot()");
+  }
+  const std::string& id() const override { return id_; }
+
+ private:
+  std::unique_ptr<PgConnection> conn_;  // the exported snapshot lives as long as this transaction
+  std::string id_;
+};
+
+class PgPartitionStream final : public CopyStream {
+ public:
+  PgPartitionStream(std::unique_ptr<PgConnection> conn, const std::string& snapshot_id, const std::string& select)
+      : conn_(std::move(conn)) {
+    conn_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (!snapshot_id.empty()) conn_->exec("SET TRANSACTION SNAPSHOT " + quote_pg_literal(snapshot_id));
+    conn_->start_copy_out("COPY (" + select + ") TO STDOUT");
+  }
+
+  bool next_chunk(std::string& out) override {
+    if (done_) return false;
+    size_t start = out.size();
+    int len = 0;
+    while (out.size() - start < kChunkBytes) {
+      const char* row = conn_->get_copy_row(len);
+      if (!row) {
+        done_ = true;
+        conn_->exec("COMMIT");
+        break;
+      }
+      out.append(row, static_cast<size_t>(len));
+    }
+    return out.size() > start;
+  }
+
+ private:
+  std::unique_ptr<PgConnection> conn_;
+  bool done_ = false;
+};
+
+// "ctid:START:END" (END empty = to the end of the table) or "all".
+struct CtidRange {
+  bool all = true;
+  long long start = 0;
+  long long end = -1;
+};
+CtidRange parse_range(const std::string& range) {
+  CtidRange r;
+  if (range == "all") return r;
+  if (range.rfind("ctid:", 0) != 0) throw Error(ErrorKind::Permanent, "unknown partition range '" + range + "'");
+  r.all = false;
+  auto colon = range.find(':', 5);
+  r.start = std::stoll(range.substr(5, colon - 5));
+  std::string end = colon == std::string::npos ? "" : range.substr(colon + 1);
+  r.end = end.empty() ? -1 : std::stoll(end);
+  return r;
+}
+
+}  // namespace
+
+PgSource::PgSource(PeerSpec peer) : peer_(std::move(peer)) {}
+PgSource::~PgSource() = default;
+
+PgConnection& PgSource::meta() {
+  if (!meta_) meta_ = PgConnection::open(peer_);
+  return *meta_;
+}
+
+std::string PgSource::server_version() { return "PostgreSQL " + meta().query_value("SHOW server_version"); }
+
+TableSchema PgSource::describe(const std::string& table) {
+  QualifiedName qn = split_qualified(table);
+  TableSchema t;
+  t.schema = qn.schema;
+  t.name = qn.name;
+  PgConnection& c = meta();
+  PgResult rel = c.exec_params(
+      "SELECT c.oid, c.relkind, c.relpages, c.reltuples::bigint, c.relreplident, pg_total_relation_size(c.oid) "
+      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 "
+      "AND c.relkind IN ('r','p','v','m','f')",
+      {qn.schema, qn.name});
+  if (rel.rows() == 0)
+    throw Error(ErrorKind::Permanent, fmt::format("source table {} does not exist (schema \"{}\", table \"{}\")",
+                                                  t.display_name(), qn.schema, qn.name));
+  std::string oid = rel.get(0, 0);
+  std::string relkind = rel.get(0, 1);
+  t.pages = std::stoll(rel.get(0, 2));
+  t.estimated_rows = std::max<long long>(0, std::stoll(rel.get(0, 3)));
+  t.replica_identity = rel.get(0, 4);
+  t.estimated_bytes = std::stoll(rel.get(0, 5));
+
+  PgResult cols = c.exec_params(
+      "SELECT a.attname, "
+      "  format_type(coalesce(bt.oid, t.oid), CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END), "
+      "  coalesce(bt.typtype, t.typtype), "
+      "  CASE WHEN coalesce(bt.typcategory, t.typcategory) = 'A' "
+      "       THEN format_type(et.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) END, "
+      "  coalesce(ebt.typtype, et.typtype), NOT a.attnotnull, a.attnum "
+      "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+      "LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype "
+      "LEFT JOIN pg_type et ON et.oid = coalesce(bt.typelem, t.typelem) "
+      "  AND coalesce(bt.typcategory, t.typcategory) = 'A' "
+      "LEFT JOIN pg_type ebt ON et.typtype = 'd' AND ebt.oid = et.typbasetype "
+      "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+      {oid});
+  std::vector<std::string> attnums;
+  for (int i = 0; i < cols.rows(); ++i) {
+    Column col;
+    col.name = cols.get(i, 0);
+    PgTypeInfo info;
+    info.type_text = cols.get(i, 1);
+    info.typtype = cols.get(i, 2).empty() ? 'b' : cols.get(i, 2)[0];
+    if (!cols.is_null(i, 3)) {
+      info.element_text = cols.get(i, 3);
+      // format_type of an array keeps "[]" off the element; strip a stray one.
+      info.element_typtype = cols.get(i, 4).empty() ? 'b' : cols.get(i, 4)[0];
+    }
+    map_pg_type(info, col);
+    col.nullable = cols.get(i, 5) == "t";
+    t.columns.push_back(std::move(col));
+    attnums.push_back(cols.get(i, 6));
+  }
+
+  // Key: the primary key, else the replica identity index.
+  PgResult key = c.exec_params(
+      "SELECT i.indkey::text FROM pg_index i WHERE i.indrelid = $1::oid AND (i.indisprimary OR i.indisreplident) "
+      "ORDER BY i.indisprimary DESC LIMIT 1",
+      {oid});
+  if (key.rows() > 0) {
+    std::istringstream in(key.get(0, 0));
+    std::string attnum;
+    int pos = 0;
+    while (in >> attnum) {
+      ++pos;
+      for (size_t k = 0; k < attnums.size(); ++k)
+        if (attnums[k] == attnum) t.columns[k].key_position = pos;
+    }
+  }
+  if (relkind != "r" && relkind != "m") t.pages = -1;  // no ctid partitioning
+  return t;
+}
+
+void PgSource::check_readable(const TableSchema& table) {
+  std::string ok = meta().exec_params("SELECT has_table_privilege(format('%I.%I', $1::text, $2::text), 'SELECT')",
+                                      {table.schema, table.name})
+                       .get(0, 0);
+  if (ok != "t") {
+    std::string user = meta().query_value("SELECT current_user");
+    throw Error(ErrorKind::Permanent, fmt::format("permission denied: PostgreSQL user \"{}\" has no SELECT privilege "
+                                                  "on source table {} (GRANT SELECT ON {} TO {})",
+                                                  user, table.display_name(), qualified(table), quote_pg_ident(user)));
+  }
+}
+
+std::unique_ptr<SnapshotPoint> PgSource::open_snapshot() {
+  return std::make_unique<PgSnapshotPoint>(PgConnection::open(peer_));
+}
+
+std::vector<std::string> PgSource::plan_partitions(const TableSchema& table, int64_t rows_per_partition) {
+  if (table.pages < 0) return {"all"};
+  PgConnection& c = meta();
+  std::string rel = qualified(table);
+  long long blocks = std::stoll(c.exec_params(
+      "SELECT pg_relation_size($1::regclass) / current_setting('block_size')::bigint", {rel}).get(0, 0));
+  if (blocks <= 1) return {"ctid:0:"};
+  // Rows per block from statistics, or from a sample of the first blocks when never analysed.
+  double rows_per_block = 0;
+  if (table.pages > 0 && table.estimated_rows > 0) rows_per_block = double(table.estimated_rows) / double(table.pages);
+  if (rows_per_block <= 0) {
+    long long sample = std::min<long long>(blocks, 16);
+    long long n = std::stoll(c.query_value(fmt::format("SELECT count(*) FROM {} WHERE ctid < '({},0)'::tid", rel, sample)));
+    rows_per_block = std::max(1.0, double(n) / double(sample));
+  }
+  long long per = std::max<long long>(1, static_cast<long long>(double(rows_per_partition) / rows_per_block));
+  std::vector<std::string> ranges;
+  for (long long start = 0; start < blocks; start += per) {
+    bool last = start + per >= blocks;
+    // The last range is open so that rows in blocks added since planning are read too.
+    ranges.push_back(last ? fmt::format("ctid:{}:", start) : fmt::format("ctid:{}:{}", start, start + per));
+  }
+  return ranges;
+}
+
+std::string PgSource::partition_query(const TableSchema& projected, const std::string& range) {
+  std::string cols;
+  for (const auto& col : projected.columns) {
+    if (!cols.empty()) cols += ", ";
+    cols += quote_pg_ident(col.name);
+  }
+  std::string sql = "SELECT " + cols + " FROM " + qualified(projected);
+  CtidRange r = parse_range(range);
+  if (!r.all) {
+    sql += fmt::format(" WHERE ctid >= '({},0)'::tid", r.start);
+    if (r.end >= 0) sql += fmt::format(" AND ctid < '({},0)'::tid", r.end);
+  }
+  return sql;
+}
+
+std::unique_ptr<CopyStream> PgSource::read_partition(const TableSchema& projected, const std::string& range,
+                                                     const SnapshotPoint& point) {
+  return std::make_unique<PgPartitionStream>(PgConnection::open(peer_), point.id(), partition_query(projected, range));
+}
+
+}  // namespace ferry

@@ -1,0 +1,50 @@
+#include "core/schema.h"
+
+#include <algorithm>
+
+namespace ferry {
+
+const char* to_string(LogicalType t) {
+  switch (t) {
+    case LogicalType::Int16: return "int16";
+    case LogicalType::Int32: return "int32";
+    case LogicalType::Int64: return "int64";
+    case LogicalType::Float32: return "float32";
+    case LogicalType::Float64: return "float64";
+    case LogicalType::Decimal: return "decimal";
+    case LogicalType::NumericText: return "numeric";
+    case LogicalType::Bool: return "bool";
+    case LogicalType::String: return "string";
+    case LogicalType::Bytes: return "bytes";
+    case LogicalType::Date: return "date";
+    case LogicalType::Time: return "time";
+    case LogicalType::Timestamp: return "timestamp";
+    case LogicalType::TimestampTz: return "timestamptz";
+    case LogicalType::Interval: return "interval";
+    case LogicalType::Uuid: return "uuid";
+    case LogicalType::Json: return "json";
+    case LogicalType::Enum: return "enum";
+    case LogicalType::Inet: return "inet";
+    case LogicalType::Array: return "array";
+    case LogicalType::Unsupported: return "unsupported";
+  }
+  return "?";
+}
+
+std::vector<std::string> TableSchema::key_columns() const {
+  std::vector<const Column*> keys;
+  for (const auto& c : columns)
+    if (c.key_position > 0) keys.push_back(&c);
+  std::sort(keys.begin(), keys.end(), [](auto a, auto b) { return a->key_position < b->key_position; });
+  std::vector<std::string> out;
+  for (auto* c : keys) out.push_back(c->name);
+  return out;
+}
+
+const Column* TableSchema::find(const std::string& column) const {
+  for (const auto& c : columns)
+    if (c.name == column) return &c;
+  return nullptr;
+}
+
+}  // namespace ferry

@@ -1,0 +1,1076 @@
+#include "pipe/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <limits>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/ident.h"
+
+namespace ferry {
+
+// ---------------------------------------------------------------------------
+// Public helpers
+
+const EnvLookup& process_env() {
+  static const EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+  return env;
+}
+
+std::string ConfigProblem::to_string() const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line);
+  out += ": ";
+  if (!path.empty()) out += path + ": ";
+  out += message;
+  return out;
+}
+
+std::string format_problems(const std::vector<ConfigProblem>& problems) {
+  std::string out;
+  for (const auto& p : problems) {
+    if (!out.empty()) out += '\n';
+    out += p.to_string();
+  }
+  return out;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::optional<std::string> closest_match(const std::string& word, const std::vector<std::string>& candidates) {
+  std::optional<std::string> best;
+  size_t best_d = 3;
+  for (const auto& c : candidates) {
+    size_t d = edit_distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------
+
+namespace {
+
+const std::vector<std::string> kTopKeys = {"peers", "pipes"};
+const std::vector<std::string> kPeerKeys = {"type", "dsn", "path", "url", "host", "port",
+                                            "database", "user", "password_env"};
+const std::vector<std::string> kPipeKeys = {"source", "destination", "mode", "tables", "settings"};
+const std::vector<std::string> kTableKeys = {"source",  "destination", "order_by", "exclude_columns",
+                                             "cursor", "initial_value"};
+const std::vector<std::string> kSettingsKeys = {"batch_size",       "sync_interval", "snapshot_parallelism",
+                                                "snapshot_rows_per_partition", "increment_delay",
+                                                "schedule",         "max_retries",   "retry_backoff_max"};
+const std::vector<std::string> kPeerTypes = {"postgres", "mysql", "clickhouse", "sqlite"};
+const std::vector<std::string> kModes = {"snapshot", "cdc", "snapshot+cdc", "incremental"};
+
+const char* kDurationExpected = "a duration like 500ms, 15s, 5m or 1h30m";
+const char* kNonNegativeDurationExpected = "a non-negative duration like 500ms, 15s, 5m or 1h30m";
+const char* kNameExpected = "a name made of letters, digits, '_', '-' or '.'";
+constexpr int kMaxParallelism = 64;
+
+std::vector<std::string> allowed_peer_keys(PeerType t) {
+  switch (t) {
+    case PeerType::Postgres: return {"type", "dsn", "user", "password_env"};
+    case PeerType::ClickHouse: return {"type", "url", "database", "user", "password_env"};
+    case PeerType::MySQL: return {"type", "dsn", "host", "port", "database", "user", "password_env"};
+    case PeerType::SQLite: return {"type", "dsn", "path"};
+  }
+  return {};
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += sep;
+    out += v[i];
+  }
+  return out;
+}
+
+std::string qt(const std::string& s) {
+  std::string t = s.size() > 60 ? s.substr(0, 57) + "..." : s;
+  return "'" + t + "'";
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  auto m = closest_match(word, candidates);
+  if (!m || *m == word) return "";
+  return " (did you mean '" + *m + "'?)";
+}
+
+// A name segment in a key path; empty names are shown as "".
+std::string seg(const std::string& name) { return name.empty() ? "\"\"" : name; }
+std::string child(const std::string& path, const std::string& key) {
+  return path.empty() ? seg(key) : path + "." + seg(key);
+}
+std::string index_path(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+bool valid_name(const std::string& s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (c >= 0x80) continue;  // non-ASCII letters
+    if (std::isalnum(c) || c == '_' || c == '-' || c == '.') continue;
+    return false;
+  }
+  return true;
+}
+
+bool valid_env_name(const std::string& s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  for (unsigned char c : s)
+    if (!(std::isalnum(c) || c == '_')) return false;
+  return true;
+}
+
+// Problems collected while reading, with the line of every path seen.
+struct Collector {
+  std::string file;
+  std::vector<ConfigProblem> problems;
+  std::set<std::string> bad;          // paths that already have a problem
+  std::map<std::string, int> lines;   // path -> 1-based line
+  bool peers_unusable = false;        // the peers section itself is broken: don't judge references
+
+  void add(int line, const std::string& path, const std::string& what, const std::string& expected) {
+    problems.push_back({file, line, path, what + "; expected " + expected});
+    bad.insert(path);
+  }
+  // Semantic problems: skipped when the path already has one, line from what was seen.
+  void add_at(const std::string& path, const std::string& what, const std::string& expected) {
+    if (bad.count(path)) return;
+    add(line_of(path), path, what, expected);
+  }
+  bool is_bad(const std::string& path) const { return bad.count(path) > 0; }
+  void see(const std::string& path, int line) {
+    if (line > 0) lines.emplace(path, line);
+  }
+  int line_of(std::string path) const {
+    while (!path.empty()) {
+      auto it = lines.find(path);
+      if (it != lines.end()) return it->second;
+      size_t cut = path.find_last_of(".[");
+      if (cut == std::string::npos) break;
+      path.resize(cut);
+    }
+    return 0;
+  }
+};
+
+// ---------------------------------------------------------------------------
+// YAML node helpers
+
+int node_line(const YAML::Node& n, int fallback) {
+  if (!n.IsDefined() || n.IsNull()) return fallback;
+  auto m = n.Mark();
+  if (m.line < 0) return fallback;
+  return m.line + 1;
+}
+
+std::string describe(const YAML::Node& n, bool show_value = true) {
+  if (!n.IsDefined() || n.IsNull()) return "empty";
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a map";
+  if (!show_value) return "a string";
+  return qt(n.Scalar());
+}
+
+struct Entry {
+  std::string key;
+  int key_line = 0;
+  int line = 0;  // line of the value (or the key when the value is empty)
+  YAML::Node value;
+};
+
+struct MapView {
+  std::vector<Entry> entries;  // first occurrence of each key, in file order
+  const Entry* get(const std::string& key) const {
+    for (const auto& e : entries)
+      if (e.key == key) return &e;
+    return nullptr;
+  }
+};
+
+// Reads a map's entries: keys that are not strings and repeated keys are problems.
+// `what` names the keys in messages: "key", "peer name", "pipe name".
+MapView read_map(Collector& c, const YAML::Node& map, const std::string& path, const std::string& what) {
+  MapView view;
+  std::map<std::string, int> first_line;
+  for (const auto& kv : map) {  // (it->first would bind to a temporary proxy)
+    const YAML::Node k = kv.first;
+    const YAML::Node v = kv.second;
+    int kline = node_line(k, c.line_of(path));
+    if (!k.IsScalar()) {
+      c.add(kline, path, "a " + what + " is " + describe(k), "a plain string as " + what);
+      continue;
+    }
+    std::string key = k.Scalar();
+    std::string p = child(path, key);
+    auto [pos, inserted] = first_line.emplace(key, kline);
+    if (!inserted) {
+      c.add(kline, p, "duplicate " + what + " " + qt(key) + " (first given at line " + std::to_string(pos->second) + ")",
+            "each " + what + " to appear once");
+      continue;
+    }
+    Entry e{key, kline, node_line(v, kline), v};
+    c.see(p, e.line);
+    view.entries.push_back(std::move(e));
+  }
+  return view;
+}
+
+// Reports keys not in `known`; keys in `known` but not in `applicable` are reported as not applying.
+void check_keys(Collector& c, const MapView& view, const std::string& path, const std::vector<std::string>& known,
+                const std::string& context) {
+  for (const auto& e : view.entries) {
+    if (std::find(known.begin(), known.end(), e.key) != known.end()) continue;
+    c.add(e.key_line, child(path, e.key), "unknown key " + qt(e.key) + " in " + context + did_you_mean(e.key, known),
+          "one of: " + join(known));
+  }
+}
+
+// A string scalar. Reports and returns nullopt for lists, maps, empty values (unless allowed).
+std::optional<std::string> get_string(Collector& c, const Entry& e, const std::string& path, const std::string& expected,
+                                      bool allow_empty = false, bool show_value = true) {
+  if (!e.value.IsDefined() || e.value.IsNull()) {
+    if (allow_empty) return std::string();
+    c.add(e.line, path, "no value given", expected);
+    return std::nullopt;
+  }
+  if (!e.value.IsScalar()) {
+    c.add(e.line, path, "is " + describe(e.value, show_value), expected);
+    return std::nullopt;
+  }
+  const std::string& s = e.value.Scalar();
+  if (s.empty() && !allow_empty) {
+    c.add(e.line, path, "is an empty string", expected);
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<long long> parse_integer(const std::string& s) {
+  long long v = 0;
+  const char* b = s.data();
+  const char* end = s.data() + s.size();
+  if (b != end && *b == '+') ++b;
+  auto [ptr, ec] = std::from_chars(b, end, v);
+  if (ec != std::errc() || ptr != end || b == end) return std::nullopt;
+  return v;
+}
+
+std::optional<long long> get_integer(Collector& c, const Entry& e, const std::string& path, const std::string& expected) {
+  if (!e.value.IsDefined() || e.value.IsNull()) {
+    c.add(e.line, path, "no value given", expected);
+    return std::nullopt;
+  }
+  if (!e.value.IsScalar()) {
+    c.add(e.line, path, "is " + describe(e.value), expected);
+    return std::nullopt;
+  }
+  auto v = parse_integer(e.value.Scalar());
+  if (!v) {
+    c.add(e.line, path, describe(e.value) + " is not an integer", expected);
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<Millis> get_duration(Collector& c, const Entry& e, const std::string& path) {
+  if (!e.value.IsDefined() || e.value.IsNull()) {
+    c.add(e.line, path, "no value given", kDurationExpected);
+    return std::nullopt;
+  }
+  if (!e.value.IsScalar()) {
+    c.add(e.line, path, "is " + describe(e.value), kDurationExpected);
+    return std::nullopt;
+  }
+  const std::string& s = e.value.Scalar();
+  if (s.empty()) {
+    c.add(e.line, path, "is an empty string", kDurationExpected);
+    return std::nullopt;
+  }
+  if (s[0] == '-') {
+    c.add(e.line, path, qt(s) + " is negative", kNonNegativeDurationExpected);
+    return std::nullopt;
+  }
+  auto d = parse_duration(s);
+  if (!d) {
+    std::string hint;
+    if (std::all_of(s.begin(), s.end(), [](unsigned char ch) { return std::isdigit(ch); })) hint = " (no unit)";
+    c.add(e.line, path, qt(s) + " is not a duration" + hint, kDurationExpected);
+    return std::nullopt;
+  }
+  return d;
+}
+
+// A list of strings (empty names are judged later, with the other column checks).
+std::optional<std::vector<std::string>> get_string_list(Collector& c, const Entry& e, const std::string& path,
+                                                        const std::string& expected) {
+  if (!e.value.IsDefined() || e.value.IsNull()) return std::vector<std::string>{};
+  if (!e.value.IsSequence()) {
+    c.add(e.line, path, "is " + describe(e.value) + ", not a list", expected);
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  bool ok = true;
+  for (size_t i = 0; i < e.value.size(); ++i) {
+    YAML::Node item = e.value[i];
+    std::string p = index_path(path, i);
+    int line = node_line(item, e.line);
+    c.see(p, line);
+    if (!item.IsScalar()) {
+      c.add(line, p, "is " + describe(item), expected);
+      ok = false;
+      continue;
+    }
+    out.push_back(item.Scalar());
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Secrets inside connection strings
+
+bool keyword_dsn_has_password(const std::string& dsn) {
+  std::string lower = dsn;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  size_t pos = 0;
+  while ((pos = lower.find("password", pos)) != std::string::npos) {
+    bool starts_word = pos == 0 || std::isspace(static_cast<unsigned char>(lower[pos - 1]));
+    size_t i = pos + 8;
+    while (i < lower.size() && std::isspace(static_cast<unsigned char>(lower[i]))) ++i;
+    if (starts_word && i < lower.size() && lower[i] == '=') return true;
+    pos += 8;
+  }
+  return false;
+}
+
+// scheme://user:password@host...
+bool url_has_password(const std::string& url) {
+  size_t s = url.find("://");
+  if (s == std::string::npos) return false;
+  size_t start = s + 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  size_t q = url.find('?', start);
+  if (q != std::string::npos) {
+    std::string query = url.substr(q + 1);
+    std::transform(query.begin(), query.end(), query.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    if (query.rfind("password=", 0) == 0 || query.find("&password=") != std::string::npos) return true;
+  }
+  size_t at = authority.rfind('@');
+  if (at == std::string::npos) return false;
+  return authority.substr(0, at).find(':') != std::string::npos;
+}
+
+bool dsn_has_password(const std::string& dsn) {
+  return dsn.find("://") != std::string::npos ? url_has_password(dsn) : keyword_dsn_has_password(dsn);
+}
+
+std::string percent_decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) && std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+struct MysqlUrl {
+  std::string user, host, database;
+  int port = 3306;
+};
+
+// mysql://user@host:port/db (also mariadb://). Returns the reason on failure, never the URL itself.
+std::optional<MysqlUrl> parse_mysql_url(const std::string& url, std::string& why) {
+  std::string rest;
+  if (url.rfind("mysql://", 0) == 0) rest = url.substr(8);
+  else if (url.rfind("mariadb://", 0) == 0) rest = url.substr(10);
+  else {
+    why = "does not start with mysql://";
+    return std::nullopt;
+  }
+  if (rest.find_first_of("?#") != std::string::npos) {
+    why = "has query parameters, which are not supported";
+    return std::nullopt;
+  }
+  size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  std::string db = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  if (db.find('/') != std::string::npos) {
+    why = "has more than one path segment";
+    return std::nullopt;
+  }
+  MysqlUrl out;
+  out.database = percent_decode(db);
+  size_t at = authority.rfind('@');
+  std::string hostport = authority;
+  if (at != std::string::npos) {
+    std::string userinfo = authority.substr(0, at);
+    if (userinfo.find(':') != std::string::npos) {
+      why = "contains a password";
+      return std::nullopt;
+    }
+    out.user = percent_decode(userinfo);
+    hostport = authority.substr(at + 1);
+  }
+  std::string port_text;
+  if (!hostport.empty() && hostport[0] == '[') {
+    size_t close = hostport.find(']');
+    if (close == std::string::npos) {
+      why = "has an unterminated [IPv6] host";
+      return std::nullopt;
+    }
+    out.host = hostport.substr(1, close - 1);
+    std::string after = hostport.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') {
+        why = "has text after the [IPv6] host";
+        return std::nullopt;
+      }
+      port_text = after.substr(1);
+      if (port_text.empty()) {
+        why = "has an empty port";
+        return std::nullopt;
+      }
+    }
+  } else {
+    size_t colon = hostport.rfind(':');
+    out.host = hostport.substr(0, colon);
+    if (colon != std::string::npos) {
+      port_text = hostport.substr(colon + 1);
+      if (port_text.empty()) {
+        why = "has an empty port";
+        return std::nullopt;
+      }
+    }
+  }
+  if (out.host.empty()) {
+    why = "has no host";
+    return std::nullopt;
+  }
+  if (!port_text.empty()) {
+    auto p = parse_integer(port_text);
+    if (!p || *p < 1 || *p > 65535 || port_text[0] == '+') {
+      why = "has a port that is not an integer from 1 to 65535";
+      return std::nullopt;
+    }
+    out.port = static_cast<int>(*p);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Peers
+
+void read_peer(Collector& c, const Entry& pe, const EnvLookup& env, Config& cfg) {
+  const std::string& name = pe.key;
+  std::string path = child("peers", name);
+  PeerSpec peer;
+  peer.name = name;
+  const std::string peer_expected =
+      "a map with keys type, dsn, url, host, port, database, user, password_env";
+
+  if (!valid_name(name)) {
+    c.add(pe.key_line, path, name.empty() ? "peer name is empty" : "peer name " + qt(name) + " has characters that are not allowed",
+          kNameExpected);
+  }
+  if (!pe.value.IsMap()) {
+    c.add(pe.line, path, "peer is " + describe(pe.value), peer_expected);
+    c.bad.insert(child(path, "type"));  // unusable: don't judge pipes by its type
+    cfg.peers.emplace(name, peer);
+    return;
+  }
+  MapView m = read_map(c, pe.value, path, "key");
+
+  // `password:` gets its own message; other unknown keys the generic one.
+  for (const auto& e : m.entries) {
+    if (e.key == "password") {
+      c.add(e.key_line, child(path, "password"),
+            "passwords are not allowed in the config file",
+            "password_env: NAME_OF_ENVIRONMENT_VARIABLE holding the password");
+    } else if (std::find(kPeerKeys.begin(), kPeerKeys.end(), e.key) == kPeerKeys.end()) {
+      std::string lower = e.key;
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+      std::string hint = lower.find("pass") != std::string::npos || lower.find("pwd") != std::string::npos
+                             ? " (did you mean 'password_env'?)"
+                             : did_you_mean(e.key, kPeerKeys);
+      c.add(e.key_line, child(path, e.key),
+            "unknown key " + qt(e.key) + " in a peer" + hint,
+            "one of: " + join(kPeerKeys));
+    }
+  }
+
+  // type
+  std::string type_path = child(path, "type");
+  std::optional<PeerType> type;
+  if (const Entry* e = m.get("type")) {
+    if (auto s = get_string(c, *e, type_path, "one of: " + join(kPeerTypes))) {
+      type = peer_type_from_string(*s);
+      if (!type)
+        c.add(e->line, type_path, "unknown peer type " + qt(*s) + did_you_mean(*s, kPeerTypes),
+              "one of: " + join(kPeerTypes));
+    }
+  } else {
+    c.add(pe.line, type_path, "missing required key 'type'", "one of: " + join(kPeerTypes));
+  }
+
+  if (type) {
+    peer.type = *type;
+    const char* tname = to_string(*type);
+    std::vector<std::string> allowed = allowed_peer_keys(*type);
+    for (const auto& e : m.entries) {
+      if (std::find(kPeerKeys.begin(), kPeerKeys.end(), e.key) == kPeerKeys.end()) continue;  // reported above
+      if (std::find(allowed.begin(), allowed.end(), e.key) != allowed.end()) continue;
+      c.add(e.key_line, child(path, e.key), "key " + qt(e.key) + " does not apply to a " + tname + " peer",
+            "only: " + join(allowed));
+    }
+  }
+
+  auto str = [&](const char* key, const std::string& expected, bool show_value = true) -> std::optional<std::string> {
+    const Entry* e = m.get(key);
+    if (!e) return std::nullopt;
+    return get_string(c, *e, child(path, key), expected, false, show_value);
+  };
+  auto require = [&](const char* key, const std::string& expected) {
+    c.add(pe.line, child(path, key), std::string("missing required key '") + key + "'", expected);
+  };
+  auto no_password_in = [&](const char* key, const std::string& value) {
+    if (!dsn_has_password(value)) return true;
+    c.add(m.get(key)->line, child(path, key), std::string("the ") + key + " contains a password",
+          std::string("no password in the ") + key + "; put it in an environment variable named by password_env");
+    return false;
+  };
+
+  if (type == PeerType::Postgres) {
+    const std::string exp = "a libpq connection string like \"host=127.0.0.1 port=5432 dbname=shop user=ferry\"";
+    if (auto s = str("dsn", exp, false)) {
+      if (no_password_in("dsn", *s)) peer.dsn = *s;
+    } else if (!m.get("dsn")) {
+      require("dsn", exp);
+    }
+  } else if (type == PeerType::ClickHouse) {
+    const std::string exp = "an HTTP URL like \"http://127.0.0.1:8123\"";
+    if (auto s = str("url", exp, false)) {
+      if (s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) {
+        c.add(m.get("url")->line, child(path, "url"), "url does not start with http:// or https://", exp);
+      } else if (no_password_in("url", *s)) {
+        peer.url = *s;
+      }
+    } else if (!m.get("url")) {
+      require("url", exp);
+    }
+  } else if (type == PeerType::SQLite) {
+    const std::string exp = "the path of the SQLite database file (key dsn or path)";
+    const Entry* d = m.get("dsn");
+    const Entry* p = m.get("path");
+    if (d && p) {
+      c.add(p->key_line, child(path, "path"), "both dsn and path are given", "only one of dsn or path");
+    } else if (d || p) {
+      if (auto s = str(d ? "dsn" : "path", exp)) peer.dsn = *s;
+    } else {
+      require("dsn", exp);
+    }
+  } else if (type == PeerType::MySQL) {
+    const std::string exp = "either dsn: \"mysql://user@host:port/database\" or host (with optional port, database, user)";
+    const Entry* d = m.get("dsn");
+    if (d) {
+      for (const char* k : {"host", "port", "database", "user"}) {
+        if (const Entry* e = m.get(k))
+          c.add(e->key_line, child(path, k), std::string("key '") + k + "' is given together with dsn",
+                "either dsn: \"mysql://user@host:port/database\" or host/port/database/user, not both");
+      }
+      if (auto s = str("dsn", exp, false)) {
+        std::string why;
+        if (auto u = parse_mysql_url(*s, why)) {
+          peer.dsn = *s;
+          peer.host = u->host;
+          peer.port = u->port;
+          peer.database = u->database;
+          peer.user = u->user;
+        } else {
+          c.add(d->line, child(path, "dsn"), "the dsn " + why,
+                why == "contains a password" ? "no password in the dsn; put it in an environment variable named by password_env"
+                                             : "a URL like \"mysql://user@host:3306/database\"");
+        }
+      }
+    } else {
+      if (auto s = str("host", "a host name or IP address")) peer.host = *s;
+      else if (!m.get("host")) require("host", exp);
+      peer.port = 3306;
+      if (const Entry* e = m.get("port")) {
+        std::string pp = child(path, "port");
+        if (auto v = get_integer(c, *e, pp, "an integer port from 1 to 65535")) {
+          if (*v < 1 || *v > 65535) c.add(e->line, pp, "port " + std::to_string(*v) + " is out of range", "an integer port from 1 to 65535");
+          else peer.port = static_cast<int>(*v);
+        }
+      }
+      if (auto s = str("database", "a database name")) peer.database = *s;
+      if (auto s = str("user", "a user name")) peer.user = *s;
+    }
+  }
+  if (type == PeerType::ClickHouse) {
+    if (auto s = str("database", "a database name")) peer.database = *s;
+  }
+  if (type == PeerType::Postgres || type == PeerType::ClickHouse) {
+    if (auto s = str("user", "a user name")) peer.user = *s;
+  }
+
+  if (const Entry* e = m.get("password_env"); e && type != PeerType::SQLite) {
+    std::string pp = child(path, "password_env");
+    const std::string exp = "the name of an environment variable like SHOP_PG_PASSWORD";
+    if (auto s = get_string(c, *e, pp, exp)) {
+      if (!valid_env_name(*s)) {
+        c.add(e->line, pp, qt(*s) + " is not an environment variable name", exp + " (letters, digits and '_')");
+      } else {
+        peer.password_env = *s;
+        if (env) {
+          if (auto v = env(*s)) peer.password = *v;
+          else
+            c.add(e->line, pp, "environment variable " + *s + " is not set",
+                  "the environment variable " + *s + " to hold the password of peer " + qt(name));
+        }
+      }
+    }
+  }
+  cfg.peers.emplace(name, std::move(peer));
+}
+
+// ---------------------------------------------------------------------------
+// Pipes
+
+// nullopt when the entry is unusable (a problem was reported).
+std::optional<TableMapping> read_table(Collector& c, const YAML::Node& item, const std::string& path, int line) {
+  TableMapping t;
+  const std::string source_exp = "a source table name like public.orders";
+  const std::string table_exp = "a table name like public.orders, or a map with keys " + join(kTableKeys);
+  c.see(path, line);
+  if (item.IsScalar()) {
+    if (item.Scalar().empty()) {
+      c.add(line, child(path, "source"), "table source is an empty string", source_exp);
+      return std::nullopt;
+    }
+    t.source = item.Scalar();
+  } else if (!item.IsMap()) {
+    c.add(line, path, "table is " + describe(item), table_exp);
+    return std::nullopt;
+  } else {
+    MapView m = read_map(c, item, path, "key");
+    check_keys(c, m, path, kTableKeys, "a table");
+    if (const Entry* e = m.get("source")) {
+      if (auto s = get_string(c, *e, child(path, "source"), source_exp)) t.source = *s;
+    } else {
+      c.add(line, child(path, "source"), "missing required key 'source'", source_exp);
+    }
+    if (const Entry* e = m.get("destination")) {
+      if (auto s = get_string(c, *e, child(path, "destination"), "a destination table name")) t.destination = *s;
+    }
+    const std::string cols_exp = "a list of column names like [customer_id, created_at]";
+    if (const Entry* e = m.get("order_by")) {
+      if (auto v = get_string_list(c, *e, child(path, "order_by"), cols_exp)) t.order_by = *v;
+    }
+    if (const Entry* e = m.get("exclude_columns")) {
+      if (auto v = get_string_list(c, *e, child(path, "exclude_columns"), cols_exp)) t.exclude_columns = *v;
+    }
+    if (const Entry* e = m.get("cursor")) {
+      if (auto s = get_string(c, *e, child(path, "cursor"), "the name of the cursor column")) t.cursor = *s;
+    }
+    if (const Entry* e = m.get("initial_value")) {
+      std::string ip = child(path, "initial_value");
+      if (e->value.IsDefined() && !e->value.IsNull()) {
+        if (e->value.IsScalar()) t.initial_value = e->value.Scalar();
+        else c.add(e->line, ip, "is " + describe(e->value), "a single value of the cursor column, like 0 or \"2024-01-01\"");
+      }
+    }
+  }
+  if (t.destination.empty() && !t.source.empty() && !c.is_bad(child(path, "destination")))
+    t.destination = split_qualified(t.source).name;
+  return t;
+}
+
+void read_settings(Collector& c, const Entry& se, const std::string& path, PipeSettings& s) {
+  if (!se.value.IsDefined() || se.value.IsNull()) return;
+  if (!se.value.IsMap()) {
+    c.add(se.line, path, "settings is " + describe(se.value), "a map with keys " + join(kSettingsKeys));
+    return;
+  }
+  MapView m = read_map(c, se.value, path, "key");
+  check_keys(c, m, path, kSettingsKeys, "settings");
+  auto integer = [&](const char* key, const std::string& expected, auto& field) {
+    const Entry* e = m.get(key);
+    if (!e) return;
+    std::string p = child(path, key);
+    auto v = get_integer(c, *e, p, expected);
+    if (!v) return;
+    using T = std::decay_t<decltype(field)>;
+    if (*v < static_cast<long long>(std::numeric_limits<T>::min()) ||
+        *v > static_cast<long long>(std::numeric_limits<T>::max())) {
+      c.add(e->line, p, std::to_string(*v) + " is out of range", expected);
+      return;
+    }
+    field = static_cast<T>(*v);
+  };
+  auto duration = [&](const char* key, Millis& field) {
+    const Entry* e = m.get(key);
+    if (!e) return;
+    if (auto d = get_duration(c, *e, child(path, key))) field = *d;
+  };
+  integer("batch_size", "a positive integer (rows per batch)", s.batch_size);
+  duration("sync_interval", s.sync_interval);
+  integer("snapshot_parallelism", "an integer from 1 to " + std::to_string(kMaxParallelism), s.snapshot_parallelism);
+  integer("snapshot_rows_per_partition", "a positive integer (rows per snapshot partition)", s.snapshot_rows_per_partition);
+  duration("increment_delay", s.increment_delay);
+  duration("schedule", s.schedule);
+  integer("max_retries", "a non-negative integer", s.max_retries);
+  duration("retry_backoff_max", s.retry_backoff_max);
+}
+
+void read_pipe(Collector& c, const Entry& pe, Config& cfg) {
+  const std::string& name = pe.key;
+  std::string path = child("pipes", name);
+  if (!pe.value.IsMap()) {
+    c.add(pe.line, path, "pipe is " + describe(pe.value), "a map with keys " + join(kPipeKeys));
+    return;
+  }
+  PipeSpec pipe;
+  pipe.name = name;
+  MapView m = read_map(c, pe.value, path, "key");
+  check_keys(c, m, path, kPipeKeys, "a pipe");
+
+  auto peer_ref = [&](const char* key, std::string& out) {
+    std::string p = child(path, key);
+    const std::string exp = "the name of a peer defined under peers";
+    if (const Entry* e = m.get(key)) {
+      if (auto s = get_string(c, *e, p, exp)) out = *s;
+    } else {
+      c.add(pe.line, p, std::string("missing required key '") + key + "'", exp);
+    }
+  };
+  peer_ref("source", pipe.source);
+  peer_ref("destination", pipe.destination);
+
+  std::string mode_path = child(path, "mode");
+  const std::string mode_exp = "one of: " + join(kModes);
+  if (const Entry* e = m.get("mode")) {
+    if (auto s = get_string(c, *e, mode_path, mode_exp)) {
+      if (auto md = pipe_mode_from_string(*s)) pipe.mode = *md;
+      else c.add(e->line, mode_path, "unknown mode " + qt(*s) + did_you_mean(*s, kModes), mode_exp);
+    }
+  } else {
+    c.add(pe.line, mode_path, "missing required key 'mode'", mode_exp);
+  }
+
+  std::string tables_path = child(path, "tables");
+  const std::string tables_exp = "a list of tables, each a name like public.orders or a map with keys " + join(kTableKeys);
+  if (const Entry* e = m.get("tables")) {
+    if (!e->value.IsSequence()) {
+      c.add(e->line, tables_path, "tables is " + describe(e->value) + ", not a list", tables_exp);
+    } else {
+      for (size_t i = 0; i < e->value.size(); ++i) {
+        YAML::Node item = e->value[i];
+        std::string tp = index_path(tables_path, i);
+        if (auto t = read_table(c, item, tp, node_line(item, e->line))) {
+          pipe.tables.push_back(std::move(*t));
+        } else {
+          // keep indices aligned with the file so that later messages name the right entry
+          pipe.tables.emplace_back();
+          c.bad.insert(tp);
+        }
+      }
+    }
+  } else {
+    c.add(pe.line, tables_path, "missing required key 'tables'", tables_exp);
+  }
+
+  if (const Entry* e = m.get("settings")) read_settings(c, *e, child(path, "settings"), pipe.settings);
+
+  cfg.pipe_order.push_back(name);
+  cfg.pipes.emplace(name, std::move(pipe));
+}
+
+// ---------------------------------------------------------------------------
+// Semantic checks (shared by the YAML loader and validate_pipe)
+
+void check_columns(Collector& c, const std::vector<std::string>& cols, const std::string& path) {
+  std::set<std::string> seen;
+  for (size_t j = 0; j < cols.size(); ++j) {
+    std::string p = index_path(path, j);
+    if (cols[j].empty()) c.add_at(p, "column name is empty", "a column name");
+    else if (!seen.insert(cols[j]).second) c.add_at(p, "column " + qt(cols[j]) + " is listed twice", "each column once");
+  }
+}
+
+void validate_pipe_impl(Collector& c, const PipeSpec& p, const std::map<std::string, PeerSpec>& peers) {
+  std::string path = child("pipes", p.name);
+  if (!valid_name(p.name))
+    c.add_at(path, p.name.empty() ? "pipe name is empty" : "pipe name " + qt(p.name) + " has characters that are not allowed",
+             kNameExpected);
+
+  std::vector<std::string> peer_names;
+  for (const auto& [n, _] : peers) peer_names.push_back(n);
+  std::string known_peers = peer_names.empty() ? "a peer defined under peers (none are defined)"
+                                                : "one of the peers defined under peers: " + join(peer_names);
+
+  auto peer_of = [&](const char* key, const std::string& ref) -> const PeerSpec* {
+    std::string kp = child(path, key);
+    if (c.is_bad(kp)) return nullptr;
+    if (ref.empty()) {
+      c.add_at(kp, std::string("no ") + key + " peer given", known_peers);
+      return nullptr;
+    }
+    auto it = peers.find(ref);
+    if (it == peers.end()) {
+      if (c.peers_unusable) return nullptr;
+      c.add_at(kp, "unknown peer " + qt(ref) + did_you_mean(ref, peer_names), known_peers);
+      return nullptr;
+    }
+    return &it->second;
+  };
+  const PeerSpec* src = peer_of("source", p.source);
+  const PeerSpec* dst = peer_of("destination", p.destination);
+  auto type_known = [&](const PeerSpec* peer) { return peer && !c.is_bad(child(child("peers", peer->name), "type")); };
+  bool src_known = type_known(src);
+  bool dst_known = type_known(dst);
+  bool mode_known = !c.is_bad(child(path, "mode"));
+
+  if (src && dst && src == dst)
+    c.add_at(child(path, "destination"), "destination is the same peer as source (" + qt(p.source) + ")",
+             "a destination peer different from the source");
+  else if (dst_known && dst->type == PeerType::SQLite)
+    c.add_at(child(path, "destination"),
+             "peer " + qt(dst->name) + " is a sqlite peer, which can only be a source",
+             "a postgres, mysql or clickhouse peer as destination");
+
+  if (mode_known && src_known && mode_streams(p.mode) &&
+      (src->type == PeerType::ClickHouse || src->type == PeerType::SQLite))
+    c.add_at(child(path, "mode"),
+             std::string("mode '") + to_string(p.mode) + "' streams changes, but source peer " + qt(src->name) +
+                 " is " + to_string(src->type) + ", which cannot stream changes",
+             "mode snapshot or incremental for this source, or a postgres or mysql source");
+
+  std::string tables_path = child(path, "tables");
+  if (p.tables.empty() && !c.is_bad(tables_path))
+    c.add_at(tables_path, "no tables are listed", "a list with at least one table");
+
+  std::map<std::string, size_t> sources, destinations;
+  for (size_t i = 0; i < p.tables.size(); ++i) {
+    std::string tp = index_path(tables_path, i);
+    if (c.is_bad(tp)) continue;
+    const TableMapping& t = p.tables[i];
+    std::string sp = child(tp, "source"), dp = child(tp, "destination");
+    if (t.source.empty()) {
+      c.add_at(sp, "table source is empty", "a source table name like public.orders");
+    } else {
+      std::string key = src_known && src->type == PeerType::Postgres ? split_qualified(t.source).str()
+                                                                      : split_qualified(t.source, "").str();
+      auto [it, fresh] = sources.emplace(key, i);
+      if (!fresh)
+        c.add_at(sp, "source table " + qt(t.source) + " is already listed at tables[" + std::to_string(it->second) + "]",
+                 "each source table once per pipe");
+    }
+    if (t.destination.empty()) {
+      if (!t.source.empty()) c.add_at(dp, "destination table name is empty", "a destination table name");
+    } else {
+      auto [it, fresh] = destinations.emplace(t.destination, i);
+      if (!fresh)
+        c.add_at(dp,
+                 "destination table " + qt(t.destination) + " is also the destination of tables[" +
+                     std::to_string(it->second) + "] (" + qt(p.tables[it->second].source) + ")",
+                 "each table to have its own destination (set destination: to tell them apart)");
+    }
+    std::string op = child(tp, "order_by"), ep = child(tp, "exclude_columns");
+    if (!t.order_by.empty() && dst_known && dst->type != PeerType::ClickHouse)
+      c.add_at(op,
+               "order_by applies only to a clickhouse destination, but peer " + qt(dst->name) + " is " +
+                   to_string(dst->type),
+               "no order_by for this destination");
+    check_columns(c, t.order_by, op);
+    check_columns(c, t.exclude_columns, ep);
+    for (size_t j = 0; j < t.exclude_columns.size(); ++j) {
+      const std::string& col = t.exclude_columns[j];
+      if (std::find(t.order_by.begin(), t.order_by.end(), col) != t.order_by.end())
+        c.add_at(index_path(ep, j), "column " + qt(col) + " is both in order_by and in exclude_columns",
+                 "an order_by column to be copied (remove it from one of the two lists)");
+    }
+    std::string cp = child(tp, "cursor"), ip = child(tp, "initial_value");
+    if (mode_known && p.mode == PipeMode::Incremental) {
+      if (t.cursor.empty())
+        c.add_at(cp, "incremental mode needs a cursor column for table " + qt(t.source),
+                 "cursor: <a column that grows on every insert and update>");
+      else if (std::find(t.exclude_columns.begin(), t.exclude_columns.end(), t.cursor) != t.exclude_columns.end())
+        c.add_at(cp, "cursor column " + qt(t.cursor) + " is in exclude_columns",
+                 "a cursor column that is copied");
+    } else if (mode_known) {
+      if (!t.cursor.empty())
+        c.add_at(cp, std::string("cursor is only used by incremental pipes, but the mode is '") + to_string(p.mode) + "'",
+                 "no cursor, or mode: incremental");
+      if (t.initial_value)
+        c.add_at(ip, std::string("initial_value is only used by incremental pipes, but the mode is '") + to_string(p.mode) + "'",
+                 "no initial_value, or mode: incremental");
+    }
+  }
+
+  const PipeSettings& s = p.settings;
+  std::string sp = child(path, "settings");
+  if (s.batch_size <= 0)
+    c.add_at(child(sp, "batch_size"), "batch_size is " + std::to_string(s.batch_size), "a positive integer (rows per batch)");
+  if (s.snapshot_parallelism < 1 || s.snapshot_parallelism > kMaxParallelism)
+    c.add_at(child(sp, "snapshot_parallelism"), "snapshot_parallelism is " + std::to_string(s.snapshot_parallelism),
+             "an integer from 1 to " + std::to_string(kMaxParallelism));
+  if (s.snapshot_rows_per_partition <= 0)
+    c.add_at(child(sp, "snapshot_rows_per_partition"),
+             "snapshot_rows_per_partition is " + std::to_string(s.snapshot_rows_per_partition),
+             "a positive integer (rows per snapshot partition)");
+  if (s.max_retries < 0)
+    c.add_at(child(sp, "max_retries"), "max_retries is " + std::to_string(s.max_retries), "a non-negative integer");
+  auto positive = [&](const char* key, Millis d) {
+    if (d.count() <= 0)
+      c.add_at(child(sp, key), std::string(key) + " is " + (d.count() == 0 ? "zero" : "negative"),
+               std::string("a duration greater than zero like 500ms, 15s, 5m or 1h30m"));
+  };
+  positive("sync_interval", s.sync_interval);
+  positive("schedule", s.schedule);
+  positive("retry_backoff_max", s.retry_backoff_max);
+  if (s.increment_delay.count() < 0)
+    c.add_at(child(sp, "increment_delay"), "increment_delay is negative", kNonNegativeDurationExpected);
+}
+
+void sort_problems(std::vector<ConfigProblem>& v) {
+  std::stable_sort(v.begin(), v.end(), [](const ConfigProblem& a, const ConfigProblem& b) { return a.line < b.line; });
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+ConfigCheck check_config(const std::string& yaml_text, const std::string& file, const EnvLookup& env) {
+  ConfigCheck out;
+  out.config.file = file;
+  Collector c;
+  c.file = file;
+
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    int line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
+    c.add(line, "", "YAML syntax error: " + e.msg, "valid YAML");
+    out.problems = std::move(c.problems);
+    return out;
+  }
+
+  const std::string top_exp = "a map with the keys peers and pipes";
+  if (!root.IsDefined() || root.IsNull()) {
+    c.add(0, "", "the file is empty", top_exp);
+  } else if (!root.IsMap()) {
+    c.add(node_line(root, 1), "", "the top level is " + describe(root), top_exp);
+  } else {
+    MapView top = read_map(c, root, "", "key");
+    check_keys(c, top, "", kTopKeys, "the top level");
+
+    if (const Entry* e = top.get("peers")) {
+      if (e->value.IsMap()) {
+        MapView peers = read_map(c, e->value, "peers", "peer name");
+        for (const auto& pe : peers.entries) read_peer(c, pe, env, out.config);
+      } else if (e->value.IsDefined() && !e->value.IsNull()) {
+        c.add(e->line, "peers", "peers is " + describe(e->value), "a map of peer name to peer settings");
+        c.peers_unusable = true;
+      }
+    }
+    if (const Entry* e = top.get("pipes")) {
+      if (e->value.IsMap()) {
+        MapView pipes = read_map(c, e->value, "pipes", "pipe name");
+        for (const auto& pe : pipes.entries) read_pipe(c, pe, out.config);
+      } else if (e->value.IsDefined() && !e->value.IsNull()) {
+        c.add(e->line, "pipes", "pipes is " + describe(e->value), "a map of pipe name to pipe settings");
+      }
+    }
+    for (const auto& name : out.config.pipe_order) validate_pipe_impl(c, out.config.pipes.at(name), out.config.peers);
+  }
+  sort_problems(c.problems);
+  out.problems = std::move(c.problems);
+  return out;
+}
+
+ConfigCheck check_config_file(const std::string& path, const EnvLookup& env) {
+  auto fail = [&](const std::string& what) {
+    ConfigCheck out;
+    out.config.file = path;
+    out.problems.push_back({path, 0, "", what + "; expected a readable YAML config file"});
+    return out;
+  };
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return fail("cannot read the file: it does not exist");
+  if (std::filesystem::is_directory(path, ec)) return fail("cannot read the file: it is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(std::string("cannot open the file: ") + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return fail("cannot read the file");
+  return check_config(ss.str(), path, env);
+}
+
+Config parse_config(const std::string& yaml_text, const std::string& file, const EnvLookup& env) {
+  ConfigCheck r = check_config(yaml_text, file, env);
+  if (!r.ok()) throw config_error(format_problems(r.problems));
+  return std::move(r.config);
+}
+
+Config load_config_file(const std::string& path, const EnvLookup& env) {
+  ConfigCheck r = check_config_file(path, env);
+  if (!r.ok()) throw config_error(format_problems(r.problems));
+  return std::move(r.config);
+}
+
+std::vector<ConfigProblem> validate_pipe(const PipeSpec& pipe, const std::map<std::string, PeerSpec>& peers,
+                                         const std::string& file) {
+  Collector c;
+  c.file = file;
+  validate_pipe_impl(c, pipe, peers);
+  return std::move(c.problems);
+}
+
+void resolve_password(PeerSpec& peer, const EnvLookup& env) {
+  if (peer.password_env.empty()) return;
+  if (!env) return;
+  auto v = env(peer.password_env);
+  if (!v)
+    throw config_error("peer " + qt(peer.name) + ": environment variable " + peer.password_env +
+                       " is not set; expected it to hold the password of peer " + qt(peer.name));
+  peer.password = *v;
+}
+
+}  // namespace ferry

@@ -1,0 +1,241 @@
+#include "pipe/runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "connectors/destination.h"
+#include "connectors/source.h"
+#include "core/error.h"
+#include "core/ident.h"
+#include "core/log.h"
+#include "core/schema.h"
+#include "pipe/spec_json.h"
+
+namespace ferry {
+
+TableSchema project_table(const TableSchema& table, const TableMapping& mapping) {
+  for (const auto& name : mapping.exclude_columns) {
+    if (!table.find(name))
+      throw Error(ErrorKind::Permanent, fmt::format("table {}: exclude_columns names column \"{}\" that the source "
+                                                    "table does not have", table.display_name(), name));
+  }
+  for (const auto& name : mapping.order_by) {
+    if (!table.find(name))
+      throw Error(ErrorKind::Permanent, fmt::format("table {}: order_by names column \"{}\" that the source table "
+                                                    "does not have", table.display_name(), name));
+  }
+  TableSchema out = table;
+  out.columns.clear();
+  for (const auto& col : table.columns) {
+    bool excluded = std::find(mapping.exclude_columns.begin(), mapping.exclude_columns.end(), col.name) !=
+                    mapping.exclude_columns.end();
+    if (!excluded) out.columns.push_back(col);
+    else if (col.key_position > 0)
+      throw Error(ErrorKind::Permanent, fmt::format("table {}: column \"{}\" is part of the primary key and cannot "
+                                                    "be excluded", table.display_name(), col.name));
+  }
+  for (const auto& col : out.columns) {
+    if (col.type == LogicalType::Unsupported)
+      throw Error(ErrorKind::Permanent, fmt::format("table {}: column \"{}\" has type {} that ferry cannot map",
+                                                    table.display_name(), col.name, col.source_type));
+  }
+  return out;
+}
+
+std::string destination_table_name(const TableMapping& mapping) {
+  return mapping.destination.empty() ? split_qualified(mapping.source).name : mapping.destination;
+}
+
+PipeRunner::PipeRunner(Catalog& catalog, PipeSpec pipe, PeerSpec source, PeerSpec destination, RunnerOptions options)
+    : catalog_(catalog),
+      pipe_(std::move(pipe)),
+      source_peer_(std::move(source)),
+      destination_peer_(std::move(destination)),
+      options_(std::move(options)) {}
+
+PipeRunner::~PipeRunner() = default;
+
+PipeState PipeRunner::state() {
+  auto rec = catalog_.get_pipe(pipe_.name);
+  if (!rec) throw Error(ErrorKind::Permanent, "pipe '" + pipe_.name + "' is not in the catalog");
+  return rec->state;
+}
+
+void PipeRunner::transition(PipeState to, const std::string& reason, const std::string& error) {
+  PipeState from = state();
+  catalog_.set_state(pipe_.name, to, reason, error);
+  spdlog::info("pipe {}: {} -> {} ({})", pipe_.name, to_string(from), to_string(to), reason);
+}
+
+void PipeRunner::on_event(PipeEvent event, const std::string& reason) {
+  PipeState from = state();
+  auto next = apply_event(event, from, pipe_.mode);
+  if (!next)
+    throw Error(ErrorKind::Permanent,
+                fmt::format("internal error: event {} is not valid in state {}", to_string(event), to_string(from)));
+  transition(*next, reason);
+}
+
+PipeState PipeRunner::run() {
+  if (!catalog_.get_pipe(pipe_.name)) catalog_.create_pipe(pipe_.name, pipe_spec_to_json(pipe_), "pipe created");
+  int retries = catalog_.get_pipe(pipe_.name)->retry_count;
+  std::mt19937 rng(std::random_device{}());
+  for (;;) {
+    PipeState s = state();
+    if (s == PipeState::Completed || s == PipeState::Paused || s == PipeState::Failed) return s;
+    if (stopping()) return s;
+    try {
+      switch (s) {
+        case PipeState::Provisioning: provision(); break;
+        case PipeState::Setup: setup(); break;
+        case PipeState::Snapshot: snapshot(); break;
+        case PipeState::Pausing: on_event(PipeEvent::Paused, "in-flight work finished"); break;
+        default:
+          throw Error(ErrorKind::Permanent, fmt::format("state {} of mode {} is not built yet in this version of ferry",
+                                                        to_string(s), to_string(pipe_.mode)));
+      }
+      if (retries > 0 && state() != s) retries = 0;
+    } catch (const Error& e) {
+      if (e.transient() && retries < pipe_.settings.max_retries && !stopping()) {
+        ++retries;
+        catalog_.record_retry(pipe_.name, retries, e.what());
+        auto cap = pipe_.settings.retry_backoff_max.count();
+        long long base = std::min<long long>(cap, 1000LL << std::min(retries, 16));
+        long long wait = base / 2 + std::uniform_int_distribution<long long>(0, base / 2)(rng);
+        spdlog::warn("pipe {}: transient error (retry {}/{} in {} ms): {}", pipe_.name, retries,
+                     pipe_.settings.max_retries, wait, e.what());
+        for (long long waited = 0; waited < wait && !stopping(); waited += 100)
+          options_.clock->sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      std::string reason = e.transient() ? fmt::format("retries exhausted after {} attempts", retries)
+                                         : fmt::format("{} error", to_string(e.kind()));
+      transition(PipeState::Failed, reason, e.what());
+      spdlog::error("pipe {} failed: {}", pipe_.name, e.what());
+      return PipeState::Failed;
+    } catch (const std::exception& e) {
+      transition(PipeState::Failed, "internal error", e.what());
+      spdlog::error("pipe {} failed: {}", pipe_.name, e.what());
+      return PipeState::Failed;
+    }
+  }
+}
+
+void PipeRunner::provision() {
+  source_ = make_source(source_peer_);
+  destination_ = make_destination(destination_peer_);
+  std::string sv = source_->server_version();
+  std::string dv = destination_->server_version();
+  on_event(PipeEvent::Provisioned, fmt::format("connected: source {}, destination {}", sv, dv));
+}
+
+void PipeRunner::setup() {
+  if (!source_) source_ = make_source(source_peer_);
+  if (!destination_) destination_ = make_destination(destination_peer_);
+  for (const auto& mapping : pipe_.tables) {
+    TableSchema projected = project_table(source_->describe(mapping.source), mapping);
+    source_->check_readable(projected);
+    DestinationTable dest{destination_table_name(mapping), mapping.order_by};
+    destination_->ensure_table(projected, dest);
+    bool known = false;
+    for (const auto& t : catalog_.tables(pipe_.name)) known |= t.source == mapping.source;
+    if (!known) {
+      TableStatus status;
+      status.pipe = pipe_.name;
+      status.source = mapping.source;
+      status.destination = dest.name;
+      status.state = "pending";
+      catalog_.upsert_table(status);
+    }
+  }
+  on_event(PipeEvent::SetupDone, fmt::format("{} destination tables ready", pipe_.tables.size()));
+}
+
+void PipeRunner::snapshot() {
+  if (!source_) source_ = make_source(source_peer_);
+  struct Work {
+    const TableSchema* schema;
+    DestinationTable dest;
+    std::string table;
+    PartitionRecord part;
+  };
+  std::vector<TableSchema> schemas;
+  schemas.reserve(pipe_.tables.size());
+  std::deque<Work> queue;
+  std::unique_ptr<SnapshotPoint> point = source_->open_snapshot();
+  for (const auto& mapping : pipe_.tables) {
+    schemas.push_back(project_table(source_->describe(mapping.source), mapping));
+    std::vector<PartitionRecord> parts = catalog_.partitions(pipe_.name, mapping.source);
+    if (parts.empty()) {
+      std::vector<std::string> ranges =
+          source_->plan_partitions(schemas.back(), pipe_.settings.snapshot_rows_per_partition);
+      for (size_t i = 0; i < ranges.size(); ++i) {
+        PartitionRecord p;
+        p.pipe = pipe_.name;
+        p.table = mapping.source;
+        p.index = static_cast<int64_t>(i);
+        p.range = ranges[i];
+        parts.push_back(p);
+      }
+      catalog_.save_partition_plan(pipe_.name, mapping.source, parts, to_epoch_ms(options_.clock->now()));
+    }
+    for (const auto& p : parts)
+      if (!p.done) queue.push_back({&schemas.back(), {destination_table_name(mapping), mapping.order_by}, mapping.source, p});
+  }
+  spdlog::info("pipe {}: snapshot of {} tables, {} partitions to load", pipe_.name, pipe_.tables.size(), queue.size());
+
+  std::mutex mu;
+  std::exception_ptr failure;
+  std::atomic<bool> abort{false};
+  auto worker = [&] {
+    std::unique_ptr<Destination> dest;
+    for (;;) {
+      Work w;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (queue.empty() || abort || stopping()) return;
+        w = std::move(queue.front());
+        queue.pop_front();
+      }
+      try {
+        if (!dest) dest = make_destination(destination_peer_);
+        auto t0 = std::chrono::steady_clock::now();
+        auto stream = source_->read_partition(*w.schema, w.part.range, *point);
+        int64_t rows = dest->load_snapshot(*w.schema, w.dest, *stream);
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+        // Recorded only after the destination acknowledged the partition.
+        catalog_.finish_partition(pipe_.name, w.table, w.part.index, rows, ms);
+        if (options_.on_progress) {
+          for (const auto& t : catalog_.tables(pipe_.name)) {
+            if (t.source != w.table) continue;
+            options_.on_progress({t.source, t.partitions_done, t.partitions_total, t.rows_loaded});
+          }
+        }
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!failure) failure = std::current_exception();
+        abort = true;
+        return;
+      }
+    }
+  };
+  int n = std::max(1, std::min<int>(pipe_.settings.snapshot_parallelism, static_cast<int>(queue.size())));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+  if (stopping()) return;  // unfinished partitions stay recorded; a restart loads only those
+
+  int64_t rows = 0;
+  for (const auto& t : catalog_.tables(pipe_.name)) rows += t.rows_loaded;
+  on_event(PipeEvent::SnapshotDone, fmt::format("initial load finished: {} rows", rows));
+}
+
+}  // namespace ferry

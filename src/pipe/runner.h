@@ -1,0 +1,70 @@
+// The runner: the only code that changes a pipe's state. It drives a pipe
+// through its phases (setup, snapshot, ...) using a source, a destination and
+// the catalog; connectors report results and errors, the runner decides.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "catalog/catalog.h"
+#include "core/clock.h"
+#include "pipe/spec.h"
+
+namespace ferry {
+
+class Source;
+class Destination;
+
+struct LoadProgress {
+  std::string table;  // source table
+  int64_t partitions_done = 0;
+  int64_t partitions_total = 0;
+  int64_t rows = 0;
+};
+
+struct RunnerOptions {
+  // Set from outside (signal, API) to stop after the in-flight work is checkpointed.
+  std::atomic<bool>* stop = nullptr;
+  // Called from worker threads after each finished partition.
+  std::function<void(const LoadProgress&)> on_progress;
+  Clock* clock = &Clock::system();
+};
+
+class PipeRunner {
+ public:
+  PipeRunner(Catalog& catalog, PipeSpec pipe, PeerSpec source, PeerSpec destination, RunnerOptions options = {});
+  ~PipeRunner();
+
+  // Registers the pipe in the catalog (Provisioning) unless it is there, then
+  // works until the pipe is Completed, Paused or Failed, or `stop` is set.
+  // Returns the state it left the pipe in.
+  PipeState run();
+
+ private:
+  PipeState state();
+  void transition(PipeState to, const std::string& reason, const std::string& error = "");
+  void on_event(PipeEvent event, const std::string& reason);
+  void provision();
+  void setup();
+  void snapshot();
+  bool stopping() const { return options_.stop && options_.stop->load(); }
+
+  Catalog& catalog_;
+  PipeSpec pipe_;
+  PeerSpec source_peer_;
+  PeerSpec destination_peer_;
+  RunnerOptions options_;
+  std::unique_ptr<Source> source_;
+  std::unique_ptr<Destination> destination_;
+};
+
+// The columns of `table` the pipe moves (exclude_columns removed); throws
+// Permanent when the mapping names a column the table does not have.
+struct TableSchema;
+struct TableMapping;
+TableSchema project_table(const TableSchema& table, const TableMapping& mapping);
+std::string destination_table_name(const TableMapping& mapping);
+
+}  // namespace ferry

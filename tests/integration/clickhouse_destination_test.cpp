@@ -1,0 +1,515 @@
+// ClickHouseDestination against the real server of FERRY_TEST_CH_URL (18.16 in the test
+// environment): DDL with weird names, every mapped type through load_snapshot and back,
+// idempotent reloads, errors and their kinds.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/clickhouse/clickhouse_destination.h"
+#include "connectors/clickhouse/tsv_encoder.h"
+#include "core/error.h"
+#include "core/ident.h"
+#include "pipe/spec.h"
+#include "test_env.h"
+
+using namespace ferry;
+using namespace ferry::clickhouse;
+using ferry::test::require_env;
+
+namespace {
+
+class ChunksStream : public CopyStream {
+ public:
+  explicit ChunksStream(std::vector<std::string> chunks) : chunks_(std::move(chunks)) {}
+  bool next_chunk(std::string& out) override {
+    if (i_ >= chunks_.size()) return false;
+    out += chunks_[i_++];
+    return true;
+  }
+
+ private:
+  std::vector<std::string> chunks_;
+  size_t i_ = 0;
+};
+
+// Generates rows on the fly (nothing held in memory); optionally throws after n chunks.
+class GeneratedStream : public CopyStream {
+ public:
+  GeneratedStream(int64_t rows, int64_t rows_per_chunk, int throw_after_chunks = -1)
+      : rows_(rows), per_chunk_(rows_per_chunk), throw_after_(throw_after_chunks) {}
+  bool next_chunk(std::string& out) override {
+    if (next_ >= rows_) return false;
+    if (throw_after_ >= 0 && chunks_ == throw_after_) throw transient_error("source went away (test)");
+    ++chunks_;
+    for (int64_t i = 0; i < per_chunk_ && next_ < rows_; ++i, ++next_)
+      out += std::to_string(next_) + "\tname " + std::to_string(next_) + "\tt\n";
+    return true;
+  }
+  int chunks() const { return chunks_; }
+
+ private:
+  int64_t rows_, per_chunk_, next_ = 0;
+  int throw_after_;
+  int chunks_ = 0;
+};
+
+Column col(std::string name, LogicalType t, bool nullable = true, int key = 0, std::string source_type = "") {
+  Column c;
+  c.name = std::move(name);
+  c.type = t;
+  c.nullable = nullable;
+  c.key_position = key;
+  c.source_type = std::move(source_type);
+  return c;
+}
+
+std::string hex(std::string_view bytes) {
+  static const char* digits = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+std::vector<std::vector<std::string>> tsv_rows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    std::vector<std::string> row;
+    size_t start = pos;
+    for (size_t i = pos; i <= eol; ++i) {
+      if (i == eol || text[i] == '\t') {
+        row.push_back(text.substr(start, i - start));
+        start = i + 1;
+      }
+    }
+    rows.push_back(std::move(row));
+    pos = eol + 1;
+  }
+  return rows;
+}
+
+class ClickHouseDestinationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = require_env("FERRY_TEST_CH_URL");
+    static std::atomic<int> counter{0};
+    database_ = "ferry ch test ü " + std::to_string(getpid()) + "_" + std::to_string(counter++);
+    peer_.name = "lake";
+    peer_.type = PeerType::ClickHouse;
+    peer_.url = url_;
+    peer_.database = database_;
+    dest_ = std::make_unique<ClickHouseDestination>(peer_);
+    HttpOptions admin;
+    admin.url = url_;
+    admin_ = std::make_unique<HttpClient>(admin);
+  }
+  void TearDown() override {
+    if (admin_) {
+      try {
+        admin_->query("DROP DATABASE IF EXISTS " + quote_backtick_ident(database_));
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "cleanup: " << e.what();
+      }
+    }
+  }
+  std::string table(const std::string& name) const { return quote_backtick_ident(database_) + "." + quote_backtick_ident(name); }
+  std::string ch(const std::string& sql) { return admin_->query(sql); }
+
+  std::string url_;
+  std::string database_;
+  PeerSpec peer_;
+  std::unique_ptr<ClickHouseDestination> dest_;
+  std::unique_ptr<HttpClient> admin_;
+};
+
+// One column of the every-type table: two COPY values and how they read back.
+struct TypeCase {
+  Column column;
+  std::string copy1, copy2;
+  std::string select;  // "{}" = the quoted column
+  std::string expect1, expect2;
+};
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+  return s;
+}
+
+}  // namespace
+
+TEST_F(ClickHouseDestinationTest, ReportsVersionAndCapabilities) {
+  std::string v = dest_->server_version();
+  EXPECT_EQ(v.rfind("ClickHouse ", 0), 0u) << v;
+  const Capabilities& caps = dest_->capabilities();
+  EXPECT_GT(caps.major, 0);
+  std::string server = ch("SELECT version()");
+  EXPECT_EQ(server.substr(0, caps.version.size()), caps.version);
+  if (!caps.at_least(20, 1)) EXPECT_FALSE(caps.has_datetime64);
+  // Verify the capability flags against the server itself.
+  auto type_works = [&](const std::string& type) {
+    try {
+      ch("SELECT CAST(NULL AS Nullable(" + type + "))");
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
+  };
+  EXPECT_EQ(type_works("DateTime64(6, 'UTC')"), caps.has_datetime64);
+  EXPECT_EQ(type_works("Date32"), caps.has_date32);
+  EXPECT_EQ(type_works("Bool"), caps.has_bool);
+  EXPECT_TRUE(type_works("UUID"));
+  EXPECT_TRUE(type_works("Decimal(38, 10)"));
+}
+
+TEST_F(ClickHouseDestinationTest, EveryMappedTypeRoundTripsWithWeirdNames) {
+  const Capabilities& caps = dest_->capabilities();
+  const bool dt64 = caps.has_datetime64;
+  const std::string uuid = "6f1b5e34-6f2b-4b8a-9f5e-2f1a1b2c3d4e";
+  auto dec = [](Column c, int p, int s) {
+    c.precision = p;
+    c.scale = s;
+    return c;
+  };
+  auto arr = [](Column c, LogicalType element) {
+    c.element = element;
+    return c;
+  };
+  const std::string tricky_copy = R"(a\tb\nc\\d'e"f ünï 日本 \b\f\v \r end `x`)";
+  const std::string tricky_raw = "a\tb\nc\\d'e\"f ünï 日本 \b\f\v \r end `x`";
+  std::vector<TypeCase> cases = {
+      {col("Id", LogicalType::Int64, false, 1), "1", "2", "{}", "1", "2"},
+      {col("Small Int", LogicalType::Int16), "-32768", "\\N", "{}", "-32768", "\\N"},
+      {col("int 32", LogicalType::Int32), "2147483647", "\\N", "{}", "2147483647", "\\N"},
+      {col("BIG int", LogicalType::Int64), "-9223372036854775808", "\\N", "{}", "-9223372036854775808", "\\N"},
+      {col("réel", LogicalType::Float32), "1.5", "-Infinity", "{}", "1.5", "-inf"},
+      {col("double \"q\"", LogicalType::Float64), "-1.2345678901234567e-300", "NaN", "{}", "-1.2345678901234567e-300",
+       "nan"},
+      {dec(col("price (10,2)", LogicalType::Decimal), 10, 2), "12.50", "-0.01", "{}", "12.50", "-0.01"},
+      {dec(col("Big Dec", LogicalType::Decimal), 38, 10), "1234567890123456789012345678.0123456789", "\\N", "{}",
+       "1234567890123456789012345678.0123456789", "\\N"},
+      {col("num", LogicalType::NumericText), "NaN", "123456789012345678901234567890.123456789", "{}", "NaN",
+       "123456789012345678901234567890.123456789"},
+      {col("Flag", LogicalType::Bool), "t", "f", "{}", "1", "0"},
+      {col("ünï `q'\\ text", LogicalType::String), tricky_copy, R"(\\N)", "hex({})", hex(tricky_raw), "5C4E"},
+      {col("bytes", LogicalType::Bytes), R"(\\x00ff0a5c09)", R"(\\x)", "hex({})", "00FF0A5C09", ""},
+      // 18.16 renders day 0 (1970-01-01) as 0000-00-00; the day number shows it is stored right.
+      {col("day", LogicalType::Date), "2020-01-02", "1970-01-01", "toInt32({})", "18263", "0"},
+      {col("time", LogicalType::Time), "13:45:00.5", "\\N", "{}", "13:45:00.5", "\\N"},
+      {col("ts", LogicalType::Timestamp), "2020-01-02 03:04:05.123456", "1960-06-30 23:59:59", "toString({})",
+       "2020-01-02 03:04:05.123456", dt64 ? "1960-06-30 23:59:59.000000" : "1960-06-30 23:59:59"},
+      {col("tstz", LogicalType::TimestampTz), "2020-01-02 03:04:05.5+00", "\\N", "toString({})",
+       dt64 ? "2020-01-02 03:04:05.500000" : "2020-01-02 03:04:05.5+00", "\\N"},
+      {col("iv", LogicalType::Interval), "1 year 2 mons 3 days 04:05:06", "\\N", "{}", "1 year 2 mons 3 days 04:05:06", "\\N"},
+      {col("u", LogicalType::Uuid), uuid, "\\N", "{}", uuid, "\\N"},
+      {col("js", LogicalType::Json), R"({"a": "b\\\\c"})", "\\N", "hex({})", hex(R"({"a": "b\\c"})"), "\\N"},
+      {col("mood", LogicalType::Enum), "happy", "\\N", "{}", "happy", "\\N"},
+      {col("ip", LogicalType::Inet), "192.168.0.1/24", "\\N", "{}", "192.168.0.1/24", "\\N"},
+      {arr(col("ints", LogicalType::Array), LogicalType::Int32), "{1,2,NULL}", "\\N", "{}", "[1,2,NULL]", "[]"},
+      {arr(col("texts", LogicalType::Array, true, 0, "text[]"), LogicalType::String),
+       R"({a,"b c","q\\"uote",NULL,"NULL","back\\\\slash","tab\there",ünï,it's,""})", "{}",
+       "arrayMap(x -> ifNull(hex(x), 'null'), {})",
+       "['61','622063','71227566F7465','null','4E554C4C','6261636B5C736C617368','74616209686572','C3BC6EC3AF','6974277327','']",
+       "[]"},
+      {arr(col("days", LogicalType::Array), LogicalType::Date), "{2020-01-02,NULL}", "{}", "{}", "['2020-01-02',NULL]", "[]"},
+      {arr(col("floats", LogicalType::Array), LogicalType::Float64), "{1.5,Infinity,-Infinity,NaN,NULL}", "{}",
+       "arrayMap(x -> toString(x), {})", "['1.5','inf','-inf','nan',NULL]", "[]"},
+      {arr(col("bools", LogicalType::Array), LogicalType::Bool), "{t,f,NULL}", "{}", "{}", "[1,0,NULL]", "[]"},
+      {dec(arr(col("decs", LogicalType::Array), LogicalType::Decimal), 5, 2), "{1.25,-0.50,NULL}", "{}", "{}",
+       "[1.25,-0.50,NULL]", "[]"},
+      {arr(col("uuids", LogicalType::Array), LogicalType::Uuid), "{" + uuid + ",NULL}", "{}", "{}",
+       "['" + uuid + "',NULL]", "[]"},
+      {arr(col("jsons", LogicalType::Array, true, 0, "json[]"), LogicalType::Json), R"({"{\\"a\\": 1}"})", "\\N",
+       "hex({})", hex(R"({"{\"a\": 1}"})"), "\\N"},
+  };
+  // The texts case above spelled out: a, "b c", q"uote, NULL, the string NULL, back\slash,
+  // tab<TAB>here, ünï, it's, '' (expected hex: 'it''s' = 6974277327... see below).
+  cases[22].expect1 =
+      "['61','622063','71227566F7465','null','4E554C4C','6261636B5C736C617368','" + hex("tab\there") + "','" +
+      hex("ünï") + "','" + hex("it's") + "','']";
+
+  TableSchema schema;
+  schema.schema = "public";
+  schema.name = "Wéird `t' \"x\" Tab";
+  for (const auto& c : cases) schema.columns.push_back(c.column);
+  DestinationTable dt{"Wéird `t' \"x\" Tab", {}};
+
+  dest_->ensure_table(schema, dt);
+  dest_->ensure_table(schema, dt);  // idempotent
+
+  std::string row1, row2;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    row1 += (i ? "\t" : "") + cases[i].copy1;
+    row2 += (i ? "\t" : "") + cases[i].copy2;
+  }
+  ChunksStream rows({row1 + "\n", row2 + "\n"});
+  EXPECT_EQ(dest_->load_snapshot(schema, dt, rows), 2);
+  EXPECT_EQ(dest_->count_rows(dt), 2);
+
+  std::string select = "SELECT ";
+  for (size_t i = 0; i < cases.size(); ++i)
+    select += (i ? ", " : "") + replace_all(cases[i].select, "{}", quote_backtick_ident(cases[i].column.name));
+  select += " FROM " + table(dt.name) + " FINAL ORDER BY `Id` FORMAT TabSeparated";
+  auto got = tsv_rows(ch(select));
+  ASSERT_EQ(got.size(), 2u);
+  for (size_t r = 0; r < 2; ++r) {
+    ASSERT_EQ(got[r].size(), cases.size());
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const std::string& expect = r == 0 ? cases[i].expect1 : cases[i].expect2;
+      EXPECT_EQ(got[r][i], expect) << "row " << r + 1 << ", column " << cases[i].column.name << " ("
+                                   << to_string(cases[i].column.type) << ")";
+    }
+  }
+
+  // The _ferry_* defaults applied: snapshot rows have version 0, not deleted, a sync time.
+  EXPECT_EQ(ch("SELECT count() FROM " + table(dt.name) + " WHERE _ferry_version = 0 AND _ferry_is_deleted = 0 AND "
+               "_ferry_synced_at > toDateTime('2020-01-01 00:00:00') FORMAT TabSeparated"),
+            "2\n");
+
+  // The column list, in order, with ClickHouse's own type names.
+  auto columns = dest_->table_columns(dt.name);
+  ASSERT_EQ(columns.size(), cases.size() + 3);
+  EXPECT_EQ(columns[0].name, "Id");
+  EXPECT_EQ(columns[0].type, "Int64");
+  EXPECT_EQ(columns[10].name, "ünï `q'\\ text");
+  EXPECT_EQ(columns[10].type, "Nullable(String)");
+  EXPECT_EQ(columns[6].type, "Nullable(Decimal(10, 2))");
+  EXPECT_EQ(columns[cases.size()].name, "_ferry_version");
+  EXPECT_EQ(columns[cases.size() + 2].name, "_ferry_synced_at");
+  EXPECT_TRUE(dest_->table_columns("no such table").empty());
+  EXPECT_FALSE(dest_->database_engine().empty());
+}
+
+TEST_F(ClickHouseDestinationTest, LoadingThePartitionTwiceLeavesNoDuplicates) {
+  TableSchema schema;
+  schema.name = "orders";
+  schema.columns = {col("id", LogicalType::Int64, false, 1), col("name", LogicalType::String),
+                    col("paid", LogicalType::Bool)};
+  DestinationTable dt{"orders", {"name"}};
+  // order_by column "name" is nullable: refused on servers without allow_nullable_key.
+  if (!dest_->capabilities().has_nullable_key) {
+    try {
+      dest_->ensure_table(schema, dt);
+      FAIL() << "nullable order_by accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Config);
+    }
+    schema.columns[1].nullable = false;
+  }
+  dest_->ensure_table(schema, dt);
+  for (int i = 0; i < 2; ++i) {
+    ChunksStream rows({"1\ta\tt\n2\tb\tf\n", "3\tc\tt\n"});
+    EXPECT_EQ(dest_->load_snapshot(schema, dt, rows), 3);
+  }
+  EXPECT_EQ(dest_->count_rows(dt), 3);
+  EXPECT_EQ(ch("SELECT id, name, paid FROM " + table("orders") + " FINAL ORDER BY id FORMAT TabSeparated"),
+            "1\ta\t1\n2\tb\t0\n3\tc\t1\n");
+  EXPECT_NE(ch("SHOW CREATE TABLE " + table("orders") + " FORMAT TabSeparated").find("ORDER BY (name, id)"),
+            std::string::npos);
+
+  // A soft-deleted row (newer version, _ferry_is_deleted = 1) is no longer counted.
+  ch("INSERT INTO " + table("orders") + " (id, name, paid, _ferry_version, _ferry_is_deleted) VALUES (2, 'b', 0, 7, 1)");
+  EXPECT_EQ(dest_->count_rows(dt), 2);
+}
+
+TEST_F(ClickHouseDestinationTest, KeylessTableIsAPlainMergeTree) {
+  TableSchema schema;
+  schema.name = "events";
+  schema.columns = {col("msg", LogicalType::String)};
+  DestinationTable dt{"events", {}};
+  dest_->ensure_table(schema, dt);
+  ChunksStream rows({"x\ny\n"});
+  EXPECT_EQ(dest_->load_snapshot(schema, dt, rows), 2);
+  EXPECT_EQ(dest_->count_rows(dt), 2);
+  EXPECT_EQ(ch("SELECT engine FROM system.tables WHERE database = " + quote_ch_literal(database_) +
+               " AND name = 'events' FORMAT TabSeparated"),
+            "MergeTree\n");
+  dest_->drop_table("events");
+  EXPECT_TRUE(dest_->table_columns("events").empty());
+  dest_->drop_table("events");  // dropping a missing table is fine
+}
+
+TEST_F(ClickHouseDestinationTest, StreamsLargePartitionsInChunks) {
+  TableSchema schema;
+  schema.name = "big";
+  schema.columns = {col("id", LogicalType::Int64, false, 1), col("name", LogicalType::String),
+                    col("flag", LogicalType::Bool)};
+  DestinationTable dt{"big", {}};
+  dest_->ensure_table(schema, dt);
+  GeneratedStream rows(300000, 10000);
+  EXPECT_EQ(dest_->load_snapshot(schema, dt, rows), 300000);
+  EXPECT_EQ(rows.chunks(), 30);
+  EXPECT_EQ(dest_->count_rows(dt), 300000);
+  EXPECT_EQ(ch("SELECT sum(id), countIf(flag = 1) FROM " + table("big") + " FORMAT TabSeparated"),
+            "44999850000\t300000\n");
+}
+
+TEST_F(ClickHouseDestinationTest, SourceFailureAbortsTheInsertAndPropagates) {
+  TableSchema schema;
+  schema.name = "aborted";
+  schema.columns = {col("id", LogicalType::Int64, false, 1), col("name", LogicalType::String),
+                    col("flag", LogicalType::Bool)};
+  DestinationTable dt{"aborted", {}};
+  dest_->ensure_table(schema, dt);
+  GeneratedStream rows(100000, 1000, 5);
+  try {
+    dest_->load_snapshot(schema, dt, rows);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Transient);
+    EXPECT_STREQ(e.what(), "source went away (test)");
+  }
+  // The server saw a broken request: nothing of it was committed.
+  EXPECT_EQ(dest_->count_rows(dt), 0);
+  // The client (and its connection) is still usable.
+  ChunksStream ok({"1\tx\tt\n"});
+  EXPECT_EQ(dest_->load_snapshot(schema, dt, ok), 1);
+  EXPECT_EQ(dest_->count_rows(dt), 1);
+}
+
+TEST_F(ClickHouseDestinationTest, UnconvertibleValueFailsNamingTableColumnAndValue) {
+  TableSchema schema;
+  schema.schema = "public";
+  schema.name = "prices";
+  Column price = col("Price", LogicalType::Decimal, true, 0, "numeric(10,2)");
+  price.precision = 10;
+  price.scale = 2;
+  schema.columns = {col("id", LogicalType::Int64, false, 1), price};
+  DestinationTable dt{"prices", {}};
+  dest_->ensure_table(schema, dt);
+  ChunksStream rows({"1\t1.00\n", "2\tNaN\n"});
+  try {
+    dest_->load_snapshot(schema, dt, rows);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    std::string m = e.what();
+    EXPECT_EQ(e.kind(), ErrorKind::Permanent);
+    EXPECT_NE(m.find("public.prices"), std::string::npos) << m;
+    EXPECT_NE(m.find("column Price"), std::string::npos) << m;
+    EXPECT_NE(m.find("'NaN'"), std::string::npos) << m;
+  }
+  EXPECT_EQ(dest_->count_rows(dt), 0);
+}
+
+TEST_F(ClickHouseDestinationTest, UnmappableTypeFailsNamingTableColumnAndType) {
+  TableSchema schema;
+  schema.schema = "public";
+  schema.name = "shapes";
+  schema.columns = {col("id", LogicalType::Int64, false, 1), col("Geom", LogicalType::Unsupported, true, 0, "geometry")};
+  try {
+    dest_->ensure_table(schema, {"shapes", {}});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Permanent);
+    EXPECT_STREQ(e.what(), "table public.shapes: column Geom has type geometry that ferry cannot map to ClickHouse");
+  }
+  EXPECT_TRUE(dest_->table_columns("shapes").empty());
+}
+
+TEST_F(ClickHouseDestinationTest, ExistingTableWithoutAColumnIsRefused) {
+  ch("CREATE DATABASE IF NOT EXISTS " + quote_backtick_ident(database_));
+  ch("CREATE TABLE " + table("old") + " (id Int64, _ferry_version UInt64) ENGINE = ReplacingMergeTree(_ferry_version) ORDER BY id");
+  TableSchema schema;
+  schema.name = "old";
+  schema.columns = {col("id", LogicalType::Int64, false, 1), col("added later", LogicalType::String)};
+  try {
+    dest_->ensure_table(schema, {"old", {}});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Permanent);
+    EXPECT_NE(std::string(e.what()).find("without column(s) added later"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ClickHouseDestinationTest, ServerErrorsCarryCodeAndKind) {
+  try {
+    dest_->client().query("SELEC 1");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Permanent);
+    EXPECT_NE(std::string(e.what()).find("ClickHouse error 62"), std::string::npos) << e.what();
+  }
+  try {
+    dest_->count_rows({"missing", {}});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Permanent);
+  }
+  // Inserting into a table that does not exist: the server's answer, not a send error.
+  TableSchema schema;
+  schema.name = "never created";
+  schema.columns = {col("id", LogicalType::Int64, false, 1)};
+  GeneratedStream many(1, 1);
+  ChunksStream rows({"1\n"});
+  try {
+    dest_->load_snapshot(schema, {"never created", {}}, rows);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Permanent);
+    EXPECT_NE(std::string(e.what()).find("ClickHouse error"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ClickHouseDestinationTest, WrongPasswordIsPermanentAndNotLeaked) {
+  PeerSpec p = peer_;
+  p.user = "default";
+  p.password = "s3cret-not-the-password";
+  ClickHouseDestination d(p);
+  try {
+    d.server_version();
+    FAIL() << "wrong password accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Permanent) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("s3cret"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ClickHouseDestinationTest, UnreachableServerIsTransient) {
+  PeerSpec p = peer_;
+  p.url = "http://127.0.0.1:1";  // nothing listens on port 1
+  ClickHouseDestination d(p);
+  try {
+    d.server_version();
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Transient) << e.what();
+    EXPECT_NE(std::string(e.what()).find("127.0.0.1:1"), std::string::npos) << e.what();
+  }
+  TableSchema schema;
+  schema.name = "t";
+  schema.columns = {col("id", LogicalType::Int64, false, 1)};
+  HttpOptions o;
+  o.url = "http://127.0.0.1:1";
+  ClickHouseDestination d2(o, "db");
+  ChunksStream rows({"1\n"});
+  // load_snapshot needs the version first (capabilities), then the insert: both Transient.
+  try {
+    d2.load_snapshot(schema, {"t", {}}, rows);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Transient) << e.what();
+  }
+}
+
+TEST_F(ClickHouseDestinationTest, FactoryBuildsClickHouseOnly) {
+  EXPECT_NE(dynamic_cast<ClickHouseDestination*>(make_destination(peer_).get()), nullptr);
+  PeerSpec pg;
+  pg.name = "shop";
+  pg.type = PeerType::Postgres;
+  try {
+    make_destination(pg);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Config);
+    EXPECT_NE(std::string(e.what()).find("destination not supported yet"), std::string::npos);
+  }
+}

@@ -1,0 +1,187 @@
+#include "support.h"
+
+#include <curl/curl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "core/ident.h"
+
+namespace ferry::test {
+
+std::string env_or_fail(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v)
+    throw std::runtime_error(fmt::format("{} is not set: integration tests need the servers of "
+                                         "scripts/test-servers (run scripts/test)", name));
+  return v;
+}
+
+namespace {
+
+size_t append_body(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+std::string ch_post(const std::string& url, const std::string& sql) {
+  CURL* curl = curl_easy_init();
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_URL, (url + "/").c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, sql.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(sql.size()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK) throw std::runtime_error(std::string("ClickHouse unreachable: ") + curl_easy_strerror(rc));
+  if (status != 200) throw std::runtime_error(fmt::format("ClickHouse error for `{}`: {}", sql, body));
+  return body;
+}
+
+std::string unescape_tsv(const std::string& f) {
+  std::string out;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (f[i] == '\\' && i + 1 < f.size()) {
+      char c = f[++i];
+      switch (c) {
+        case 't': out += '\t'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'v': out += '\v'; break;
+        case '0': out += '\0'; break;
+        case 'N': out += "\\N"; break;
+        default: out += c;
+      }
+    } else {
+      out += f[i];
+    }
+  }
+  return out;
+}
+
+std::atomic<int> g_counter{0};
+
+}  // namespace
+
+Sandbox::Sandbox(const std::string& tag) {
+  name_ = fmt::format("ferry_{}_{}_{}", tag, getpid(), g_counter++);
+  char tmpl[] = "/tmp/ferry-test.XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  admin_ = std::make_unique<PgConnection>(env_or_fail("FERRY_TEST_PG_DSN"), "");
+  admin_->exec("CREATE DATABASE " + quote_pg_ident(name_));
+  pg_ = std::make_unique<PgConnection>(pg_dsn(), "");
+  ch("CREATE DATABASE IF NOT EXISTS " + quote_backtick_ident(name_));
+}
+
+Sandbox::~Sandbox() {
+  try {
+    pg_.reset();
+    // Replication slots of this database would block DROP DATABASE.
+    admin_->exec_params("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                        "WHERE database = $1 AND NOT active", {name_});
+    admin_->exec("DROP DATABASE IF EXISTS " + quote_pg_ident(name_) + " WITH (FORCE)");
+    ch("DROP DATABASE IF EXISTS " + quote_backtick_ident(name_));
+    std::filesystem::remove_all(dir_);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sandbox cleanup: %s\n", e.what());
+  }
+}
+
+std::string Sandbox::pg_dsn() const { return env_or_fail("FERRY_TEST_PG_DSN") + " dbname=" + name_; }
+
+void Sandbox::pg_exec(const std::string& sql) { pg_->exec(sql); }
+
+std::vector<std::vector<std::string>> Sandbox::pg_rows(const std::string& sql) {
+  PgResult r = pg_->exec(sql);
+  std::vector<std::vector<std::string>> rows;
+  for (int i = 0; i < r.rows(); ++i) {
+    std::vector<std::string> row;
+    for (int j = 0; j < r.columns(); ++j) row.push_back(r.is_null(i, j) ? "\\N" : r.get(i, j));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string Sandbox::pg_value(const std::string& sql) { return pg_->query_value(sql); }
+
+std::string Sandbox::ch(const std::string& sql) { return ch_post(env_or_fail("FERRY_TEST_CH_URL"), sql); }
+
+std::string Sandbox::ch_value(const std::string& sql) {
+  std::string v = ch(sql);
+  while (!v.empty() && v.back() == '\n') v.pop_back();
+  return v;
+}
+
+std::vector<std::vector<std::string>> Sandbox::ch_rows(const std::string& sql) {
+  std::string body = ch(sql + " FORMAT TabSeparated");
+  std::vector<std::vector<std::string>> rows;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t eol = body.find('\n', pos);
+    std::string line = body.substr(pos, eol - pos);
+    pos = eol == std::string::npos ? body.size() : eol + 1;
+    std::vector<std::string> row;
+    size_t s = 0;
+    for (;;) {
+      size_t tab = line.find('\t', s);
+      row.push_back(unescape_tsv(line.substr(s, tab - s)));
+      if (tab == std::string::npos) break;
+      s = tab + 1;
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+PeerSpec Sandbox::pg_peer() const {
+  PeerSpec p;
+  p.name = "src";
+  p.type = PeerType::Postgres;
+  p.dsn = pg_dsn();
+  return p;
+}
+
+PeerSpec Sandbox::ch_peer() const {
+  PeerSpec p;
+  p.name = "dst";
+  p.type = PeerType::ClickHouse;
+  p.url = env_or_fail("FERRY_TEST_CH_URL");
+  p.database = name_;
+  p.user = "default";
+  return p;
+}
+
+int run_ferry(const std::vector<std::string>& args, std::string* out) {
+  std::string cmd = FERRY_BINARY;
+  for (const auto& a : args) cmd += " '" + a + "'";
+  cmd += " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) throw std::runtime_error("cannot run " + cmd);
+  char buf[4096];
+  std::string output;
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) output.append(buf, n);
+  int status = pclose(p);
+  if (out) *out = output;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string write_file(const std::string& path, const std::string& content) {
+  std::ofstream(path) << content;
+  return path;
+}
+
+}  // namespace ferry::test

@@ -1,0 +1,52 @@
+// Shared helpers for integration tests: the real servers come from
+// scripts/test-servers through environment variables. A missing variable is
+// a loud failure, never a silent skip.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "connectors/postgres/pg_connection.h"
+#include "pipe/spec.h"
+
+namespace ferry::test {
+
+// Value of a required environment variable; throws (failing the test) when unset.
+std::string env_or_fail(const char* name);
+
+// A fresh PostgreSQL database and ClickHouse database for one test, dropped at the end.
+class Sandbox {
+ public:
+  explicit Sandbox(const std::string& tag);
+  ~Sandbox();
+
+  const std::string& name() const { return name_; }
+  std::string pg_dsn() const;              // conninfo of the sandbox database (superuser)
+  PgConnection& pg() { return *pg_; }      // superuser connection to the sandbox database
+  void pg_exec(const std::string& sql);
+  std::vector<std::vector<std::string>> pg_rows(const std::string& sql);  // NULL as "\\N"
+  std::string pg_value(const std::string& sql);
+
+  std::string ch(const std::string& sql);  // throws on HTTP/ClickHouse error
+  std::string ch_value(const std::string& sql);  // first line, trailing newline removed
+  std::vector<std::vector<std::string>> ch_rows(const std::string& sql);  // TSV, unescaped
+
+  PeerSpec pg_peer() const;
+  PeerSpec ch_peer() const;
+  std::string dir() const { return dir_; }  // temp dir for catalogs and configs
+  std::string catalog_path() const { return dir_ + "/catalog.db"; }
+
+ private:
+  std::string name_;
+  std::string dir_;
+  std::unique_ptr<PgConnection> admin_;
+  std::unique_ptr<PgConnection> pg_;
+};
+
+// Runs the ferry binary with arguments; returns the exit code, output in `out` (stdout+stderr).
+int run_ferry(const std::vector<std::string>& args, std::string* out = nullptr);
+
+std::string write_file(const std::string& path, const std::string& content);
+
+}  // namespace ferry::test

@@ -1,0 +1,309 @@
+#include <gtest/gtest.h>
+
+#include "connectors/clickhouse/capabilities.h"
+#include "connectors/clickhouse/server_error.h"
+#include "connectors/clickhouse/type_map.h"
+#include "core/error.h"
+
+using namespace ferry;
+using namespace ferry::clickhouse;
+
+namespace {
+
+Column col(std::string name, LogicalType t, bool nullable = true, int key = 0) {
+  Column c;
+  c.name = std::move(name);
+  c.type = t;
+  c.nullable = nullable;
+  c.key_position = key;
+  return c;
+}
+
+Column decimal(std::string name, int p, int s) {
+  Column c = col(std::move(name), LogicalType::Decimal);
+  c.precision = p;
+  c.scale = s;
+  return c;
+}
+
+Column array(std::string name, LogicalType element, std::string source_type = "") {
+  Column c = col(std::move(name), LogicalType::Array);
+  c.element = element;
+  c.source_type = std::move(source_type);
+  return c;
+}
+
+const Capabilities v18 = Capabilities::from_version("18.16.1");
+const Capabilities v21 = Capabilities::from_version("21.8.15.7");
+const Capabilities v23 = Capabilities::from_version("23.8.2.7 (official build)");
+
+std::string type_of(const Column& c, const Capabilities& caps, bool key = false) {
+  return map_column(c, key, caps, "public.t").type;
+}
+
+}  // namespace
+
+TEST(ClickHouseCapabilities, ParsesVersionsAndThresholds) {
+  EXPECT_EQ(v18.major, 18);
+  EXPECT_EQ(v18.minor, 16);
+  EXPECT_EQ(v18.version, "18.16.1");
+  EXPECT_FALSE(v18.has_datetime64);
+  EXPECT_FALSE(v18.has_date32);
+  EXPECT_FALSE(v18.has_bool);
+  EXPECT_FALSE(v18.has_nullable_key);
+  EXPECT_FALSE(v18.has_exchange_tables);
+  EXPECT_FALSE(v18.has_is_deleted_engine_arg);
+
+  auto c = Capabilities::from_version("20.1.2.4");
+  EXPECT_TRUE(c.has_datetime64);
+  EXPECT_FALSE(c.has_nullable_key);
+  EXPECT_TRUE(Capabilities::from_version("20.7.1").has_nullable_key);
+  EXPECT_FALSE(Capabilities::from_version("20.9.7").has_exchange_tables);
+  EXPECT_TRUE(Capabilities::from_version("20.10.2").has_exchange_tables);
+  EXPECT_FALSE(Capabilities::from_version("21.8.1").has_date32);
+  EXPECT_TRUE(Capabilities::from_version("21.9.1").has_date32);
+  EXPECT_FALSE(Capabilities::from_version("22.2.1").has_bool);
+  EXPECT_TRUE(Capabilities::from_version("22.3.1").has_bool);
+  EXPECT_FALSE(Capabilities::from_version("23.1.9").has_is_deleted_engine_arg);
+  EXPECT_TRUE(v23.has_is_deleted_engine_arg);
+  EXPECT_EQ(v23.version, "23.8.2.7");
+  EXPECT_TRUE(Capabilities::from_version("24.3.1.2672\n").at_least(24, 3));
+
+  // Ranges of Date32/DateTime64.
+  EXPECT_EQ(v18.ext_max_day, days_from_civil(2105, 12, 31));
+  EXPECT_EQ(Capabilities::from_version("21.4.1").ext_min_day, days_from_civil(1925, 1, 1));
+  EXPECT_EQ(v23.ext_min_day, days_from_civil(1900, 1, 1));
+  EXPECT_EQ(v23.ext_max_day, days_from_civil(2299, 12, 31));
+
+  EXPECT_THROW(Capabilities::from_version("garbage"), Error);
+  EXPECT_THROW(Capabilities::from_version(""), Error);
+}
+
+TEST(ClickHouseCapabilities, CivilDays) {
+  EXPECT_EQ(days_from_civil(1970, 1, 1), 0);
+  EXPECT_EQ(days_from_civil(2020, 1, 2), 18263);  // toUInt16(toDate('2020-01-02')) on 18.16
+  EXPECT_EQ(days_from_civil(2105, 12, 31), 49672);
+  EXPECT_EQ(days_from_civil(1969, 12, 31), -1);
+  int y;
+  unsigned m, d;
+  civil_from_days(-25567, y, m, d);
+  EXPECT_EQ(y, 1900);
+  EXPECT_EQ(m, 1u);
+  EXPECT_EQ(d, 1u);
+  for (int32_t day : {-200000, -1, 0, 1, 59, 60, 11016, 49672, 120000}) {
+    civil_from_days(day, y, m, d);
+    EXPECT_EQ(days_from_civil(y, m, d), day);
+  }
+}
+
+TEST(ClickHouseTypeMap, ScalarTypes) {
+  EXPECT_EQ(type_of(col("a", LogicalType::Int16), v18), "Nullable(Int16)");
+  EXPECT_EQ(type_of(col("a", LogicalType::Int32, false), v18), "Int32");
+  EXPECT_EQ(type_of(col("a", LogicalType::Int64), v18, true), "Int64");  // key: never Nullable
+  EXPECT_EQ(type_of(col("a", LogicalType::Float32, false), v18), "Float32");
+  EXPECT_EQ(type_of(col("a", LogicalType::Float64, false), v18), "Float64");
+  EXPECT_EQ(type_of(decimal("a", 10, 2), v18), "Nullable(Decimal(10, 2))");
+  EXPECT_EQ(type_of(decimal("a", 38, 38), v18), "Nullable(Decimal(38, 38))");
+  EXPECT_EQ(type_of(decimal("a", 39, 2), v18), "Nullable(String)");
+  EXPECT_EQ(type_of(decimal("a", -1, 0), v18), "Nullable(String)");
+  for (auto t : {LogicalType::NumericText, LogicalType::Time, LogicalType::Interval, LogicalType::Json,
+                 LogicalType::Enum, LogicalType::Inet, LogicalType::String, LogicalType::Bytes})
+    EXPECT_EQ(type_of(col("a", t, false), v23), "String") << to_string(t);
+  EXPECT_EQ(type_of(col("a", LogicalType::Bool, false), v18), "UInt8");
+  EXPECT_EQ(type_of(col("a", LogicalType::Bool, false), v23), "UInt8");
+  EXPECT_EQ(type_of(col("a", LogicalType::Uuid), v18), "Nullable(UUID)");
+
+  EXPECT_EQ(type_of(col("a", LogicalType::Date, false), v18), "Date");
+  EXPECT_EQ(type_of(col("a", LogicalType::Date, false), v23), "Date32");
+  EXPECT_EQ(type_of(col("a", LogicalType::Timestamp, false), v18), "String");
+  EXPECT_EQ(type_of(col("a", LogicalType::Timestamp, false), v21), "DateTime64(6, 'UTC')");
+  EXPECT_EQ(type_of(col("a", LogicalType::TimestampTz), v18), "Nullable(String)");
+  EXPECT_EQ(type_of(col("a", LogicalType::TimestampTz), v23), "Nullable(DateTime64(6, 'UTC'))");
+}
+
+TEST(ClickHouseTypeMap, Codecs) {
+  EXPECT_EQ(map_column(col("a", LogicalType::Int64), false, v18, "t").codec, Codec::Verbatim);
+  EXPECT_EQ(map_column(col("a", LogicalType::Float32), false, v18, "t").codec, Codec::Float);
+  EXPECT_EQ(map_column(decimal("a", 10, 2), false, v18, "t").codec, Codec::Decimal);
+  EXPECT_EQ(map_column(decimal("a", 50, 2), false, v18, "t").codec, Codec::Text);
+  EXPECT_EQ(map_column(col("a", LogicalType::Bytes), false, v18, "t").codec, Codec::Bytes);
+  EXPECT_EQ(map_column(col("a", LogicalType::Bool), false, v18, "t").codec, Codec::Bool);
+  EXPECT_EQ(map_column(col("a", LogicalType::Timestamp), false, v18, "t").codec, Codec::Text);
+  EXPECT_EQ(map_column(col("a", LogicalType::Timestamp), false, v23, "t").codec, Codec::DateTime64);
+  EXPECT_EQ(map_column(col("a", LogicalType::TimestampTz), false, v23, "t").codec, Codec::DateTime64Utc);
+  auto d = map_column(col("a", LogicalType::Date), false, v18, "t");
+  EXPECT_EQ(d.codec, Codec::Date);
+  EXPECT_EQ(d.min_day, 0);
+  EXPECT_EQ(d.max_day, days_from_civil(2105, 12, 31));
+  auto d32 = map_column(col("a", LogicalType::Date), false, v23, "t");
+  EXPECT_EQ(d32.min_day, days_from_civil(1900, 1, 1));
+}
+
+TEST(ClickHouseTypeMap, Arrays) {
+  EXPECT_EQ(type_of(array("a", LogicalType::Int32), v18), "Array(Nullable(Int32))");
+  EXPECT_EQ(type_of(array("a", LogicalType::Int64), v18, true), "Array(Nullable(Int64))");
+  EXPECT_EQ(type_of(array("a", LogicalType::Float64), v18), "Array(Nullable(Float64))");
+  Column dec = array("a", LogicalType::Decimal);
+  dec.precision = 12;
+  dec.scale = 3;
+  EXPECT_EQ(type_of(dec, v18), "Array(Nullable(Decimal(12, 3)))");
+  dec.precision = 60;
+  EXPECT_EQ(type_of(dec, v18), "Nullable(String)");
+  EXPECT_EQ(type_of(array("a", LogicalType::Bool), v18), "Array(Nullable(UInt8))");
+  EXPECT_EQ(type_of(array("a", LogicalType::String, "text[]"), v18), "Array(Nullable(String))");
+  EXPECT_EQ(type_of(array("a", LogicalType::Uuid), v18), "Array(Nullable(UUID))");
+  EXPECT_EQ(type_of(array("a", LogicalType::Date), v18), "Array(Nullable(Date))");
+  EXPECT_EQ(type_of(array("a", LogicalType::Date), v23), "Array(Nullable(Date32))");
+  // Other elements keep the PostgreSQL array text.
+  EXPECT_EQ(type_of(array("a", LogicalType::Timestamp), v23), "Nullable(String)");
+  EXPECT_EQ(type_of(array("a", LogicalType::Json), v18), "Nullable(String)");
+  EXPECT_EQ(type_of(array("a", LogicalType::NumericText), v18), "Nullable(String)");
+  EXPECT_EQ(type_of(array("a", LogicalType::String, "box[]"), v18), "Nullable(String)");
+  EXPECT_EQ(map_column(array("a", LogicalType::Json), false, v18, "t").codec, Codec::Text);
+  auto a = map_column(array("a", LogicalType::Float32), false, v18, "t");
+  EXPECT_EQ(a.codec, Codec::Array);
+  EXPECT_EQ(a.element, Codec::Float);
+  EXPECT_FALSE(a.nullable);
+}
+
+TEST(ClickHouseTypeMap, UnsupportedNamesTableColumnAndType) {
+  Column c = col("geom", LogicalType::Unsupported);
+  c.source_type = "geometry";
+  try {
+    map_column(c, false, v18, "public.shapes");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Permanent);
+    EXPECT_STREQ(e.what(), "table public.shapes: column geom has type geometry that ferry cannot map to ClickHouse");
+  }
+  Column arr = array("xs", LogicalType::Unsupported, "mytype[]");
+  EXPECT_THROW(map_column(arr, false, v18, "t"), Error);
+}
+
+namespace {
+TableSchema weird_table() {
+  TableSchema t;
+  t.schema = "public";
+  t.name = "Wéird `t' \"x\"";
+  t.columns.push_back(col("Id", LogicalType::Int64, false, 1));
+  t.columns.push_back(col("col with space", LogicalType::String));
+  t.columns.push_back(col("ünï `q'\\", LogicalType::Int32, false));
+  t.columns.push_back(col("region", LogicalType::String, false, 2));
+  return t;
+}
+}  // namespace
+
+TEST(ClickHouseTypeMap, CreateTableDdl18) {
+  TableSchema t = weird_table();
+  TablePlan p = plan_table(t, {"Wéird `t' \"x\"", {"ünï `q'\\"}}, "my db", v18);
+  EXPECT_TRUE(p.keyed);
+  ASSERT_EQ(p.order_by.size(), 3u);
+  EXPECT_EQ(p.order_by[0], "ünï `q'\\");
+  EXPECT_EQ(p.order_by[1], "Id");
+  EXPECT_EQ(p.order_by[2], "region");
+  EXPECT_EQ(create_table_sql(p, v18),
+            "CREATE TABLE IF NOT EXISTS `my db`.`Wéird \\`t' \"x\"` (\n"
+            "  `Id` Int64,\n"
+            "  `col with space` Nullable(String),\n"
+            "  `ünï \\`q'\\\\` Int32,\n"
+            "  `region` String,\n"
+            "  `_ferry_version` UInt64 DEFAULT 0,\n"
+            "  `_ferry_is_deleted` UInt8 DEFAULT 0,\n"
+            "  `_ferry_synced_at` DateTime DEFAULT now()\n"
+            ") ENGINE = ReplacingMergeTree(`_ferry_version`) ORDER BY (`ünï \\`q'\\\\`, `Id`, `region`)");
+  EXPECT_EQ(insert_sql(p),
+            "INSERT INTO `my db`.`Wéird \\`t' \"x\"` (`Id`, `col with space`, `ünï \\`q'\\\\`, `region`) "
+            "FORMAT TabSeparated");
+  EXPECT_EQ(create_database_sql("my `db"), "CREATE DATABASE IF NOT EXISTS `my \\`db`");
+}
+
+TEST(ClickHouseTypeMap, CreateTableDdlNewServers) {
+  TableSchema t = weird_table();
+  TablePlan p = plan_table(t, {"dest", {}}, "db", v23);
+  std::string sql = create_table_sql(p, v23, true);
+  EXPECT_NE(sql.find("`_ferry_synced_at` DateTime64(3) DEFAULT now64()"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("ENGINE = ReplacingMergeTree(`_ferry_version`, `_ferry_is_deleted`) ORDER BY (`Id`, `region`)"),
+            std::string::npos)
+      << sql;
+  // is_deleted only where the server has it.
+  auto v22 = Capabilities::from_version("22.8.1");
+  EXPECT_NE(create_table_sql(plan_table(t, {"dest", {}}, "db", v22), v22, true).find("ReplacingMergeTree(`_ferry_version`)"),
+            std::string::npos);
+}
+
+TEST(ClickHouseTypeMap, KeylessTablesUseMergeTree) {
+  TableSchema t;
+  t.name = "log";
+  t.columns.push_back(col("msg", LogicalType::String));
+  TablePlan p = plan_table(t, {"log", {}}, "db", v18);
+  EXPECT_FALSE(p.keyed);
+  std::string sql = create_table_sql(p, v18);
+  EXPECT_NE(sql.find(") ENGINE = MergeTree ORDER BY tuple()"), std::string::npos) << sql;
+  EXPECT_EQ(sql.find("Replacing"), std::string::npos);
+}
+
+TEST(ClickHouseTypeMap, OrderByValidation) {
+  TableSchema t = weird_table();
+  try {
+    plan_table(t, {"x", {"nope"}}, "db", v18);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Config);
+    EXPECT_NE(std::string(e.what()).find("order_by column nope"), std::string::npos);
+  }
+  // Nullable order_by column: refused before 20.7, allowed with the setting after.
+  try {
+    plan_table(t, {"x", {"col with space"}}, "db", v18);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Config);
+    EXPECT_NE(std::string(e.what()).find("nullable"), std::string::npos) << e.what();
+  }
+  TablePlan p = plan_table(t, {"x", {"col with space"}}, "db", v23);
+  EXPECT_TRUE(p.nullable_sort_key);
+  EXPECT_NE(create_table_sql(p, v23).find("SETTINGS allow_nullable_key = 1"), std::string::npos);
+  // Duplicates in order_by collapse; key columns are not repeated.
+  p = plan_table(t, {"x", {"region", "region", "Id"}}, "db", v18);
+  ASSERT_EQ(p.order_by.size(), 2u);
+  EXPECT_EQ(p.order_by[0], "region");
+  EXPECT_EQ(p.order_by[1], "Id");
+}
+
+TEST(ClickHouseTypeMap, RefusesFerryColumnNames) {
+  TableSchema t;
+  t.name = "x";
+  t.columns.push_back(col("_ferry_version", LogicalType::Int64));
+  EXPECT_THROW(plan_table(t, {"x", {}}, "db", v18), Error);
+}
+
+TEST(ClickHouseServerError, ParsesOldAndNewFormats) {
+  auto e = parse_server_exception(
+      "Code: 60, e.displayText() = DB::Exception: Table default.nope doesn't exist., e.what() = DB::Exception\n");
+  EXPECT_EQ(e.code, 60);
+  EXPECT_EQ(e.message, "Code: 60, DB::Exception: Table default.nope doesn't exist.");
+  e = parse_server_exception(
+      "Code: 241. DB::Exception: Memory limit (total) exceeded. (MEMORY_LIMIT_EXCEEDED) (version 23.8.2.7 (official build))\n");
+  EXPECT_EQ(e.code, 241);
+  e = parse_server_exception("whatever", "252");
+  EXPECT_EQ(e.code, 252);
+  EXPECT_EQ(parse_server_exception("<html>bad gateway</html>").code, 0);
+}
+
+TEST(ClickHouseServerError, Classifies) {
+  EXPECT_EQ(classify_exception_code(62), ErrorKind::Permanent);   // syntax
+  EXPECT_EQ(classify_exception_code(60), ErrorKind::Permanent);   // unknown table
+  EXPECT_EQ(classify_exception_code(50), ErrorKind::Permanent);   // unknown type
+  EXPECT_EQ(classify_exception_code(27), ErrorKind::Permanent);   // cannot parse input
+  EXPECT_EQ(classify_exception_code(193), ErrorKind::Permanent);  // wrong password
+  EXPECT_EQ(classify_exception_code(241), ErrorKind::Transient);  // memory limit
+  EXPECT_EQ(classify_exception_code(252), ErrorKind::Transient);  // too many parts
+  EXPECT_EQ(classify_exception_code(159), ErrorKind::Transient);  // timeout
+  EXPECT_EQ(classify_exception_code(202), ErrorKind::Transient);  // too many queries
+
+  Error err = http_status_error(404, "Code: 60, e.displayText() = DB::Exception: Table a.b doesn't exist., e.what() = DB::Exception",
+                                "", "query 'SELECT 1'");
+  EXPECT_EQ(err.kind(), ErrorKind::Permanent);
+  EXPECT_NE(std::string(err.what()).find("ClickHouse error 60 on query 'SELECT 1'"), std::string::npos) << err.what();
+  EXPECT_EQ(http_status_error(502, "<html>Bad Gateway</html>", "", "q").kind(), ErrorKind::Transient);
+  EXPECT_EQ(http_status_error(403, "", "", "q").kind(), ErrorKind::Permanent);
+}
