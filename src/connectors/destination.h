@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/change.h"
 #include "connectors/copy_stream.h"
 #include "core/schema.h"
 
@@ -36,6 +37,17 @@ class Destination {
   // memory. A partition that is loaded again after a crash must not leave
   // duplicates once the destination deduplicates by key. Returns rows written.
   virtual int64_t load_snapshot(const TableSchema& source, const DestinationTable& table, CopyStream& rows) = 0;
+
+  // Applies a batch of row changes idempotently: applying the same batch
+  // again (a replay after a crash) leaves the same result, and a row never
+  // regresses to an older version. Within the batch the last change to a key
+  // wins. Deletes keep the row's last known values (soft delete); Unchanged
+  // and Absent cells are filled from the last known row. Returns when the
+  // destination has durably accepted the batch.
+  virtual void apply_changes(const ChangeBatch& batch);
+
+  // Adds columns of `source` the destination table lacks (source schema change).
+  virtual void add_missing_columns(const TableSchema& source, const DestinationTable& table);
 
   virtual int64_t count_rows(const DestinationTable& table) = 0;
   virtual void drop_table(const std::string& table) = 0;

@@ -14,8 +14,8 @@ std::unique_ptr<Destination> make_destination(const PeerSpec& peer) {
     case PeerType::ClickHouse:
       return std::make_unique<clickhouse::ClickHouseDestination>(peer);
     default:
-      throw Error(ErrorKind::Config, "peer " + peer.name + ": " + to_string(peer.type) +
-                                         " destination not supported yet");
+      throw Error(ErrorKind::Config,
+                  "peer " + peer.name + ": " + to_string(peer.type) + " destination not supported yet");
   }
 }
 

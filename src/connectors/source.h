@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/change_stream.h"
 #include "connectors/copy_stream.h"
 #include "core/schema.h"
 
@@ -48,6 +49,26 @@ class Source {
   // connection, so partitions can be read in parallel.
   virtual std::unique_ptr<CopyStream> read_partition(const TableSchema& projected, const std::string& range,
                                                      const SnapshotPoint& point) = 0;
+
+  // --- change data capture (sources that stream; others throw Permanent) ---
+
+  // Publishes exactly `tables` for the pipe's stream (idempotent).
+  virtual void prepare_stream(const std::string& pipe, const std::vector<std::string>& tables);
+  // Whether the pipe's stream start (replication slot) exists at the source.
+  virtual bool stream_exists(const std::string& pipe);
+  // Creates the pipe's stream start at the current position and returns that
+  // position in `position`. With `with_snapshot`, also returns a consistent
+  // point for the initial load exactly at that position (else nullptr).
+  virtual std::unique_ptr<SnapshotPoint> create_stream(const std::string& pipe, bool with_snapshot, uint64_t& position);
+  // Streams committed changes after `position`.
+  virtual std::unique_ptr<ChangeStream> open_stream(const std::string& pipe, uint64_t position);
+  // Drops what create_stream/prepare_stream made (idempotent).
+  virtual void drop_stream(const std::string& pipe);
+  // Bytes of change data the source keeps for the pipe beyond its acknowledged position.
+  virtual int64_t stream_lag_bytes(const std::string& pipe);
+  // Renders a position for people and the catalog (PostgreSQL: "16/B374D848").
+  virtual std::string format_position(uint64_t position) const;
+  virtual uint64_t parse_position(const std::string& text) const;
 };
 
 std::unique_ptr<Source> make_source(const PeerSpec& peer);

@@ -96,6 +96,10 @@ PipeState PipeRunner::run() {
         case PipeState::Provisioning: provision(); break;
         case PipeState::Setup: setup(); break;
         case PipeState::Snapshot: snapshot(); break;
+        case PipeState::Running:
+          if (!mode_streams(pipe_.mode)) throw Error(ErrorKind::Permanent, "incremental mode is not built yet");
+          stream_changes();
+          break;
         case PipeState::Pausing: on_event(PipeEvent::Paused, "in-flight work finished"); break;
         default:
           throw Error(ErrorKind::Permanent, fmt::format("state {} of mode {} is not built yet in this version of ferry",
@@ -155,6 +159,13 @@ void PipeRunner::setup() {
       catalog_.upsert_table(status);
     }
   }
+  if (mode_streams(pipe_.mode)) {
+    std::vector<std::string> sources;
+    for (const auto& m : pipe_.tables) sources.push_back(m.source);
+    source_->prepare_stream(pipe_.name, sources);
+    // cdc: changes from now on; snapshot+cdc creates its slot with the load's snapshot.
+    if (pipe_.mode == PipeMode::Cdc) start_stream_if_needed(false);
+  }
   on_event(PipeEvent::SetupDone, fmt::format("{} destination tables ready", pipe_.tables.size()));
 }
 
@@ -169,7 +180,13 @@ void PipeRunner::snapshot() {
   std::vector<TableSchema> schemas;
   schemas.reserve(pipe_.tables.size());
   std::deque<Work> queue;
-  std::unique_ptr<SnapshotPoint> point = source_->open_snapshot();
+  // snapshot+cdc: the first load reads at the slot's exported snapshot, so the
+  // stream starts exactly where the load's view ends. A load resumed after a
+  // restart reads later data on a fresh snapshot; replaying the stream from
+  // the slot's start then converges, as every change carries a newer version.
+  std::unique_ptr<SnapshotPoint> point;
+  if (mode_streams(pipe_.mode)) point = start_stream_if_needed(true);
+  if (!point) point = source_->open_snapshot();
   for (const auto& mapping : pipe_.tables) {
     schemas.push_back(project_table(source_->describe(mapping.source), mapping));
     std::vector<PartitionRecord> parts = catalog_.partitions(pipe_.name, mapping.source);

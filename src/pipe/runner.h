@@ -49,6 +49,10 @@ class PipeRunner {
   void provision();
   void setup();
   void snapshot();
+  void stream_changes();
+  // Streaming modes: the stream start (slot) and its checkpoint; returns the
+  // consistent point for the initial load when one was just created.
+  std::unique_ptr<class SnapshotPoint> start_stream_if_needed(bool with_snapshot);
   bool stopping() const { return options_.stop && options_.stop->load(); }
 
   Catalog& catalog_;

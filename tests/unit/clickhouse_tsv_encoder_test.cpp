@@ -29,8 +29,9 @@ Column col(std::string name, LogicalType t, bool nullable = true, int key = 0) {
   return c;
 }
 
+// NOT NULL array (nullable arrays are text in ClickHouse).
 Column array(std::string name, LogicalType element, int p = -1, int s = 0) {
-  Column c = col(std::move(name), LogicalType::Array);
+  Column c = col(std::move(name), LogicalType::Array, false);
   c.element = element;
   c.precision = p;
   c.scale = s;
@@ -60,7 +61,10 @@ TableSchema all_types() {
                array("texts", LogicalType::String),
                array("dates", LogicalType::Date),
                array("floats", LogicalType::Float64),
-               array("jsons", LogicalType::Json)};
+               array("jsons", LogicalType::Json),
+               col("maybe_ints", LogicalType::Array)};
+  t.columns[18].nullable = true;
+  t.columns[19].element = LogicalType::Int32;
   t.columns[4].precision = 10;
   t.columns[4].scale = 2;
   return t;
@@ -225,7 +229,7 @@ TEST(ClickHouseTsvEncoder, Arrays) {
   Column ints = array("xs", LogicalType::Int32);
   EXPECT_EQ(one(ints, "{1,2,NULL}"), "[1,2,NULL]");
   EXPECT_EQ(one(ints, "{}"), "[]");
-  EXPECT_EQ(one(ints, "\\N"), "[]");  // arrays are not Nullable in ClickHouse
+  EXPECT_TRUE(contains(error_of(ints, "\\N"), "not Nullable"));
   EXPECT_TRUE(contains(error_of(ints, "{{1,2},{3,4}}"), "multi-dimensional"));
   EXPECT_TRUE(contains(error_of(ints, "[0:1]={1,2}"), "explicit bounds"));
   EXPECT_TRUE(contains(error_of(ints, "{1,2"), "unterminated"));
@@ -251,8 +255,13 @@ TEST(ClickHouseTsvEncoder, Arrays) {
   Column dates = array("days", LogicalType::Date);
   EXPECT_EQ(one(dates, "{2020-01-02,NULL}", v18), "['2020-01-02',NULL]");
   EXPECT_TRUE(contains(error_of(dates, "{1960-01-01}", v18), "outside the range"));
-  // Elements ferry does not map: the PostgreSQL text stays as a String.
+  // Elements ferry does not map, and nullable arrays: the PostgreSQL text stays as a String.
   EXPECT_EQ(one(array("js", LogicalType::Json), R"({"{\\"a\\": 1}"})"), R"({"{\\"a\\": 1}"})");
+  Column nullable_ints = array("maybe", LogicalType::Int32);
+  nullable_ints.nullable = true;
+  EXPECT_EQ(one(nullable_ints, "{1,NULL}"), "{1,NULL}");
+  EXPECT_EQ(one(nullable_ints, "\\N"), "\\N");
+  EXPECT_EQ(one(nullable_ints, "{}"), "{}");
 }
 
 TEST(ClickHouseTsvEncoder, NullInKeyColumnIsAnError) {

@@ -26,8 +26,9 @@ Column decimal(std::string name, int p, int s) {
   return c;
 }
 
+// NOT NULL array column.
 Column array(std::string name, LogicalType element, std::string source_type = "") {
-  Column c = col(std::move(name), LogicalType::Array);
+  Column c = col(std::move(name), LogicalType::Array, false);
   c.element = element;
   c.source_type = std::move(source_type);
   return c;
@@ -148,17 +149,24 @@ TEST(ClickHouseTypeMap, Arrays) {
   dec.scale = 3;
   EXPECT_EQ(type_of(dec, v18), "Array(Nullable(Decimal(12, 3)))");
   dec.precision = 60;
-  EXPECT_EQ(type_of(dec, v18), "Nullable(String)");
+  EXPECT_EQ(type_of(dec, v18), "String");
   EXPECT_EQ(type_of(array("a", LogicalType::Bool), v18), "Array(Nullable(UInt8))");
   EXPECT_EQ(type_of(array("a", LogicalType::String, "text[]"), v18), "Array(Nullable(String))");
   EXPECT_EQ(type_of(array("a", LogicalType::Uuid), v18), "Array(Nullable(UUID))");
   EXPECT_EQ(type_of(array("a", LogicalType::Date), v18), "Array(Nullable(Date))");
   EXPECT_EQ(type_of(array("a", LogicalType::Date), v23), "Array(Nullable(Date32))");
   // Other elements keep the PostgreSQL array text.
-  EXPECT_EQ(type_of(array("a", LogicalType::Timestamp), v23), "Nullable(String)");
-  EXPECT_EQ(type_of(array("a", LogicalType::Json), v18), "Nullable(String)");
-  EXPECT_EQ(type_of(array("a", LogicalType::NumericText), v18), "Nullable(String)");
-  EXPECT_EQ(type_of(array("a", LogicalType::String, "box[]"), v18), "Nullable(String)");
+  EXPECT_EQ(type_of(array("a", LogicalType::Timestamp), v23), "String");
+  EXPECT_EQ(type_of(array("a", LogicalType::Json), v18), "String");
+  EXPECT_EQ(type_of(array("a", LogicalType::NumericText), v18), "String");
+  EXPECT_EQ(type_of(array("a", LogicalType::String, "box[]"), v18), "String");
+  // No Nullable(Array) in ClickHouse: a nullable array column keeps the PostgreSQL text,
+  // unless it is a key column (never NULL).
+  Column nullable_ints = array("a", LogicalType::Int32);
+  nullable_ints.nullable = true;
+  EXPECT_EQ(type_of(nullable_ints, v23), "Nullable(String)");
+  EXPECT_EQ(map_column(nullable_ints, false, v23, "t").codec, Codec::Text);
+  EXPECT_EQ(type_of(nullable_ints, v23, true), "Array(Nullable(Int32))");
   EXPECT_EQ(map_column(array("a", LogicalType::Json), false, v18, "t").codec, Codec::Text);
   auto a = map_column(array("a", LogicalType::Float32), false, v18, "t");
   EXPECT_EQ(a.codec, Codec::Array);
@@ -227,8 +235,9 @@ TEST(ClickHouseTypeMap, CreateTableDdlNewServers) {
       << sql;
   // is_deleted only where the server has it.
   auto v22 = Capabilities::from_version("22.8.1");
-  EXPECT_NE(create_table_sql(plan_table(t, {"dest", {}}, "db", v22), v22, true).find("ReplacingMergeTree(`_ferry_version`)"),
-            std::string::npos);
+  EXPECT_NE(
+      create_table_sql(plan_table(t, {"dest", {}}, "db", v22), v22, true).find("ReplacingMergeTree(`_ferry_version`)"),
+      std::string::npos);
 }
 
 TEST(ClickHouseTypeMap, KeylessTablesUseMergeTree) {
@@ -282,7 +291,8 @@ TEST(ClickHouseServerError, ParsesOldAndNewFormats) {
   EXPECT_EQ(e.code, 60);
   EXPECT_EQ(e.message, "Code: 60, DB::Exception: Table default.nope doesn't exist.");
   e = parse_server_exception(
-      "Code: 241. DB::Exception: Memory limit (total) exceeded. (MEMORY_LIMIT_EXCEEDED) (version 23.8.2.7 (official build))\n");
+      "Code: 241. DB::Exception: Memory limit (total) exceeded. (MEMORY_LIMIT_EXCEEDED) (version 23.8.2.7 (official "
+      "build))\n");
   EXPECT_EQ(e.code, 241);
   e = parse_server_exception("whatever", "252");
   EXPECT_EQ(e.code, 252);
@@ -300,8 +310,9 @@ TEST(ClickHouseServerError, Classifies) {
   EXPECT_EQ(classify_exception_code(159), ErrorKind::Transient);  // timeout
   EXPECT_EQ(classify_exception_code(202), ErrorKind::Transient);  // too many queries
 
-  Error err = http_status_error(404, "Code: 60, e.displayText() = DB::Exception: Table a.b doesn't exist., e.what() = DB::Exception",
-                                "", "query 'SELECT 1'");
+  Error err = http_status_error(
+      404, "Code: 60, e.displayText() = DB::Exception: Table a.b doesn't exist., e.what() = DB::Exception", "",
+      "query 'SELECT 1'");
   EXPECT_EQ(err.kind(), ErrorKind::Permanent);
   EXPECT_NE(std::string(err.what()).find("ClickHouse error 60 on query 'SELECT 1'"), std::string::npos) << err.what();
   EXPECT_EQ(http_status_error(502, "<html>Bad Gateway</html>", "", "q").kind(), ErrorKind::Transient);

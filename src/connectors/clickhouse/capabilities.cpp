@@ -33,7 +33,8 @@ Capabilities Capabilities::from_version(std::string_view version) {
   auto read_int = [&](int& out) {
     size_t start = i;
     long v = 0;
-    while (i < version.size() && version[i] >= '0' && version[i] <= '9' && i - start < 6) v = v * 10 + (version[i++] - '0');
+    while (i < version.size() && version[i] >= '0' && version[i] <= '9' && i - start < 6)
+      v = v * 10 + (version[i++] - '0');
     out = static_cast<int>(v);
     return i > start;
   };

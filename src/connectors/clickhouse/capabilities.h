@@ -28,12 +28,12 @@ struct Capabilities {
   int major = 0;
   int minor = 0;
 
-  bool has_datetime64 = false;            // >= 20.1 (and now64())
-  bool has_nullable_key = false;          // >= 20.7
-  bool has_exchange_tables = false;       // >= 20.10; also needs an Atomic database
-  bool has_date32 = false;                // >= 21.9
-  bool has_bool = false;                  // >= 22.3
-  bool has_is_deleted_engine_arg = false; // >= 23.2
+  bool has_datetime64 = false;             // >= 20.1 (and now64())
+  bool has_nullable_key = false;           // >= 20.7
+  bool has_exchange_tables = false;        // >= 20.10; also needs an Atomic database
+  bool has_date32 = false;                 // >= 21.9
+  bool has_bool = false;                   // >= 22.3
+  bool has_is_deleted_engine_arg = false;  // >= 23.2
 
   // Range that Date32 / DateTime64 hold, as days since 1970-01-01 (inclusive).
   int32_t ext_min_day = 0;

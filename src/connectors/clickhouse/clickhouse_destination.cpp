@@ -70,19 +70,25 @@ void ClickHouseDestination::ensure_table(const TableSchema& source, const Destin
   spdlog::debug("clickhouse: table {}.{} ready for {}", database_, p.table, p.source);
 }
 
-int64_t ClickHouseDestination::load_snapshot(const TableSchema& source, const DestinationTable& table, CopyStream& rows) {
+int64_t ClickHouseDestination::load_snapshot(const TableSchema& source, const DestinationTable& table,
+                                             CopyStream& rows) {
   TablePlan p = plan(source, table);
   TsvEncoder encoder(p);
   std::string chunk;
   int64_t written = 0;
-  client_.insert_stream(insert_sql(p), [&](std::string& out) {
-    for (;;) {
-      chunk.clear();
-      if (!rows.next_chunk(chunk)) return false;
-      written += static_cast<int64_t>(encoder.encode(chunk, out));
-      if (!out.empty()) return true;
-    }
-  });
+  // If the source or the encoder fails, the body ends with a lone backslash: every
+  // ClickHouse type fails to parse it, so the INSERT is rejected rather than committed.
+  client_.insert_stream(
+      insert_sql(p),
+      [&](std::string& out) {
+        for (;;) {
+          chunk.clear();
+          if (!rows.next_chunk(chunk)) return false;
+          written += static_cast<int64_t>(encoder.encode(chunk, out));
+          if (!out.empty()) return true;
+        }
+      },
+      "\\");
   return written;
 }
 
@@ -93,15 +99,15 @@ std::string ClickHouseDestination::table_engine(const std::string& table) {
 
 int64_t ClickHouseDestination::count_rows(const DestinationTable& table) {
   std::string engine = table_engine(table.name);
-  if (engine.empty())
-    throw permanent_error("ClickHouse table " + database_ + "." + table.name + " does not exist");
+  if (engine.empty()) throw permanent_error("ClickHouse table " + database_ + "." + table.name + " does not exist");
   bool replacing = engine.find("Replacing") != std::string::npos;
   std::string sql = "SELECT count() FROM " + qualified_name(database_, table.name) + (replacing ? " FINAL" : "") +
                     " WHERE " + quote_backtick_ident(kIsDeletedColumn) + " = 0";
   std::string answer = trim_line(client_.query(sql));
   char* end = nullptr;
   long long n = std::strtoll(answer.c_str(), &end, 10);
-  if (answer.empty() || *end != '\0') throw permanent_error("unexpected answer to count(): '" + answer.substr(0, 100) + "'");
+  if (answer.empty() || *end != '\0')
+    throw permanent_error("unexpected answer to count(): '" + answer.substr(0, 100) + "'");
   return n;
 }
 
@@ -110,9 +116,9 @@ void ClickHouseDestination::drop_table(const std::string& table) {
 }
 
 std::vector<ExistingColumn> ClickHouseDestination::table_columns(const std::string& table) {
-  std::string answer = client_.query("SELECT name, type FROM system.columns WHERE database = " +
-                                     quote_ch_literal(database_) + " AND table = " + quote_ch_literal(table) +
-                                     " FORMAT TabSeparated");
+  std::string answer =
+      client_.query("SELECT name, type FROM system.columns WHERE database = " + quote_ch_literal(database_) +
+                    " AND table = " + quote_ch_literal(table) + " FORMAT TabSeparated");
   std::vector<ExistingColumn> out;
   size_t pos = 0;
   while (pos < answer.size()) {

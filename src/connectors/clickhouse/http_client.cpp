@@ -53,6 +53,7 @@ struct HttpClient::Exchange {
 
   // Upload state (insert_stream).
   const Producer* producer = nullptr;
+  std::string_view poison;
   std::string piece;
   size_t pos = 0;
   bool ended = false;
@@ -73,7 +74,8 @@ struct HttpClient::Exchange {
     constexpr std::string_view key = "x-clickhouse-exception-code:";
     if (line.size() > key.size()) {
       bool match = true;
-      for (size_t i = 0; i < key.size() && match; ++i) match = std::tolower(static_cast<unsigned char>(line[i])) == key[i];
+      for (size_t i = 0; i < key.size() && match; ++i)
+        match = std::tolower(static_cast<unsigned char>(line[i])) == key[i];
       if (match) {
         std::string_view v = line.substr(key.size());
         while (!v.empty() && (v.front() == ' ')) v.remove_prefix(1);
@@ -102,8 +104,17 @@ struct HttpClient::Exchange {
       x->pos += len;
       return len;
     } catch (...) {
+      // End the body with rows that cannot be parsed, so that the server fails the
+      // INSERT instead of committing what it got (see insert_stream()).
       x->error = std::current_exception();
-      return CURL_READFUNC_ABORT;
+      x->piece.assign(x->poison);
+      x->pos = 0;
+      x->ended = true;
+      x->discarded = true;
+      size_t len = std::min(size * n, x->piece.size());
+      std::memcpy(buffer, x->piece.data(), len);
+      x->pos = len;
+      return len;
     }
   }
 
@@ -146,6 +157,8 @@ std::string HttpClient::make_url(std::string_view insert_sql) const {
   if (insert_sql.empty()) {
     param("wait_end_of_query", "1");
   } else {
+    param("input_format_allow_errors_num", "0");
+    param("input_format_allow_errors_ratio", "0");
     param("query", insert_sql);
   }
   return url;
@@ -177,7 +190,7 @@ void HttpClient::perform(Exchange& x, std::string_view what) {
   curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, nullptr);
   curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, nullptr);  // x.headers is freed with x
-  if (x.error) std::rethrow_exception(x.error);  // the producer failed: its error is the cause
+  if (x.error) std::rethrow_exception(x.error);          // the producer failed: its error is the cause
   // The server may answer an insert with an error (and close) before it read the whole
   // body; its answer is the real cause even when curl then reports a send error.
   if (status != 0 && status != 200 && (rc == CURLE_OK || !x.body.empty()))
@@ -203,9 +216,10 @@ std::string HttpClient::query(std::string_view sql) {
   return std::move(x.body);
 }
 
-void HttpClient::insert_stream(std::string_view sql, const Producer& producer) {
+void HttpClient::insert_stream(std::string_view sql, const Producer& producer, std::string_view poison) {
   Exchange x;
   x.producer = &producer;
+  x.poison = poison;
   std::string what = "'" + shorten(sql) + "'";
   spdlog::debug("clickhouse {}: streaming {}", endpoint_, what);
   prepare(x, make_url(sql));

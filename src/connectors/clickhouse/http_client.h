@@ -37,13 +37,19 @@ class HttpClient {
   std::string query(std::string_view sql);
 
   // Appends the next piece of the body to `out` (empty on entry); returns false at the
-  // end. May throw: the request is then aborted (the server discards the unfinished
-  // block) and the exception propagates unchanged out of insert_stream().
+  // end. Pieces must end at row boundaries. May throw: see insert_stream().
   using Producer = std::function<bool(std::string& out)>;
 
   // POSTs `sql` (e.g. "INSERT INTO db.t (a, b) FORMAT TabSeparated") in the URL and the
   // data with chunked transfer encoding, pulled from `producer` as curl needs it.
-  void insert_stream(std::string_view sql, const Producer& producer);
+  // Rows are never skipped (input_format_allow_errors_* = 0).
+  //
+  // When the producer throws, the body is ended with `poison` (bytes that cannot be
+  // parsed, e.g. a lone backslash for TSV) instead of being cut off: servers before ~20.x
+  // (18.16 verified) commit a chunked body that just stops, but a parse error fails the
+  // whole INSERT. The producer's exception then propagates unchanged. Blocks already
+  // flushed (max_insert_block_size rows, default 1048576) stay committed either way.
+  void insert_stream(std::string_view sql, const Producer& producer, std::string_view poison = "\\");
 
   // The URL without credentials, for messages.
   const std::string& endpoint() const { return endpoint_; }

@@ -44,36 +44,36 @@ ServerException parse_server_exception(std::string_view body, std::string_view h
 
 ErrorKind classify_exception_code(int code) {
   static constexpr int kTransient[] = {
-      159,  // TIMEOUT_EXCEEDED
-      160,  // TOO_SLOW
-      173,  // CANNOT_ALLOCATE_MEMORY
-      198,  // DNS_ERROR
-      201,  // QUOTA_EXPIRED (quota intervals reset)
-      202,  // TOO_MANY_SIMULTANEOUS_QUERIES
-      203,  // NO_FREE_CONNECTION
-      209,  // SOCKET_TIMEOUT
-      210,  // NETWORK_ERROR
-      218,  // TABLE_IS_DROPPED
-      225,  // NO_ZOOKEEPER
-      236,  // ABORTED
-      241,  // MEMORY_LIMIT_EXCEEDED
-      242,  // TABLE_IS_READ_ONLY (replica lost ZooKeeper)
-      243,  // NOT_ENOUGH_SPACE
-      244,  // UNEXPECTED_ZOOKEEPER_ERROR
-      252,  // TOO_MANY_PARTS
-      279,  // ALL_CONNECTION_TRIES_FAILED
-      285,  // TOO_FEW_LIVE_REPLICAS
-      286,  // UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE
-      319,  // UNKNOWN_STATUS_OF_INSERT
-      394,  // QUERY_WAS_CANCELLED
-      425,  // SYSTEM_ERROR
-      439,  // CANNOT_SCHEDULE_TASK
-      473,  // DEADLOCK_AVOIDED
-      999,  // KEEPER_EXCEPTION
-      1000, // POCO_EXCEPTION (network inside the server)
+      159,   // TIMEOUT_EXCEEDED
+      160,   // TOO_SLOW
+      173,   // CANNOT_ALLOCATE_MEMORY
+      198,   // DNS_ERROR
+      201,   // QUOTA_EXPIRED (quota intervals reset)
+      202,   // TOO_MANY_SIMULTANEOUS_QUERIES
+      203,   // NO_FREE_CONNECTION
+      209,   // SOCKET_TIMEOUT
+      210,   // NETWORK_ERROR
+      218,   // TABLE_IS_DROPPED
+      225,   // NO_ZOOKEEPER
+      236,   // ABORTED
+      241,   // MEMORY_LIMIT_EXCEEDED
+      242,   // TABLE_IS_READ_ONLY (replica lost ZooKeeper)
+      243,   // NOT_ENOUGH_SPACE
+      244,   // UNEXPECTED_ZOOKEEPER_ERROR
+      252,   // TOO_MANY_PARTS
+      279,   // ALL_CONNECTION_TRIES_FAILED
+      285,   // TOO_FEW_LIVE_REPLICAS
+      286,   // UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE
+      319,   // UNKNOWN_STATUS_OF_INSERT
+      394,   // QUERY_WAS_CANCELLED
+      425,   // SYSTEM_ERROR
+      439,   // CANNOT_SCHEDULE_TASK
+      473,   // DEADLOCK_AVOIDED
+      999,   // KEEPER_EXCEPTION
+      1000,  // POCO_EXCEPTION (network inside the server)
   };
   return std::find(std::begin(kTransient), std::end(kTransient), code) != std::end(kTransient) ? ErrorKind::Transient
-                                                                                                 : ErrorKind::Permanent;
+                                                                                               : ErrorKind::Permanent;
 }
 
 Error http_status_error(long status, std::string_view body, std::string_view header_code, std::string_view what) {

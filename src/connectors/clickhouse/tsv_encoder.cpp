@@ -21,12 +21,23 @@ inline int hex_value(char c) {
 // One byte of a value, escaped for a ClickHouse TSV field.
 inline void append_escaped_byte(std::string& out, char b) {
   switch (b) {
-    case '\\': out.append("\\\\", 2); break;
-    case '\t': out.append("\\t", 2); break;
-    case '\n': out.append("\\n", 2); break;
-    case '\r': out.append("\\r", 2); break;
-    case '\0': out.append("\\0", 2); break;
-    default: out.push_back(b);
+    case '\\':
+      out.append("\\\\", 2);
+      break;
+    case '\t':
+      out.append("\\t", 2);
+      break;
+    case '\n':
+      out.append("\\n", 2);
+      break;
+    case '\r':
+      out.append("\\r", 2);
+      break;
+    case '\0':
+      out.append("\\0", 2);
+      break;
+    default:
+      out.push_back(b);
   }
 }
 
@@ -47,12 +58,18 @@ inline char decode_escape(std::string_view raw, size_t& i) {
   if (i >= raw.size()) return '\\';
   char n = raw[i++];
   switch (n) {
-    case 'b': return '\b';
-    case 'f': return '\f';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    case 'v': return '\v';
+    case 'b':
+      return '\b';
+    case 'f':
+      return '\f';
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 't':
+      return '\t';
+    case 'v':
+      return '\v';
     case 'x': {
       int v = 0, digits = 0;
       while (digits < 2 && i < raw.size() && hex_value(raw[i]) >= 0) v = v * 16 + hex_value(raw[i++]), ++digits;
@@ -80,7 +97,13 @@ void append_text(std::string& out, std::string_view raw) {
     }
     char n = i + 1 < raw.size() ? raw[i + 1] : '\0';
     switch (n) {
-      case 'b': case 'f': case 'n': case 'r': case 't': case 'v': case '\\':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't':
+      case 'v':
+      case '\\':
         out.push_back('\\');
         out.push_back(n);
         i += 2;
@@ -339,9 +362,7 @@ size_t TsvEncoder::encode(std::string_view chunk, std::string& out) {
 
 void TsvEncoder::encode_field(const ClickHouseColumn& c, std::string_view raw, bool backslash, std::string& out) {
   if (backslash && raw.size() == 2 && raw[0] == '\\' && raw[1] == 'N') {
-    if (c.codec == Codec::Array) {
-      out.append("[]", 2);
-    } else if (c.nullable) {
+    if (c.nullable) {
       out.append("\\N", 2);
     } else {
       fail(c, raw, "NULL in a column that is not Nullable in ClickHouse (a key or order_by column)");
@@ -400,7 +421,8 @@ void TsvEncoder::encode_field(const ClickHouseColumn& c, std::string_view raw, b
             append_escaped_byte(out, '\\');
             i += 2;
           } else if (i + 3 < s.size() && is_octal(s[i + 1]) && is_octal(s[i + 2]) && is_octal(s[i + 3])) {
-            append_escaped_byte(out, static_cast<char>(((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')) & 0xFF));
+            append_escaped_byte(
+                out, static_cast<char>(((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')) & 0xFF));
             i += 4;
           } else {
             fail(c, raw, "malformed bytea escape");
@@ -532,7 +554,8 @@ void TsvEncoder::encode_element(const ClickHouseColumn& c, std::string_view raw,
     case Codec::Date: {
       size_t i = 0;
       int32_t day = 0;
-      if (!parse_date(v, i, day) || i != v.size()) fail(c, raw, "element is not a date ClickHouse can hold (YYYY-MM-DD, AD)");
+      if (!parse_date(v, i, day) || i != v.size())
+        fail(c, raw, "element is not a date ClickHouse can hold (YYYY-MM-DD, AD)");
       if (day < c.min_day || day > c.max_day) fail(c, raw, "element " + std::string(v) + " is " + range_reason(c));
       out.push_back('\'');
       out.append(v);

@@ -14,9 +14,9 @@
 //  - bytea \x0a0b (in COPY text: \\x0a0b) -> the raw bytes, TSV-escaped.
 //  - date: range-checked (ClickHouse turns out-of-range dates into 0 or clamps them).
 //  - timestamp[tz] for DateTime64(6, 'UTC'): "YYYY-MM-DD hh:mm:ss.ffffff", offsets applied.
-//  - arrays {1,NULL,"a b"} -> [1,NULL,'a b'] (a NULL array -> [], ClickHouse arrays are
-//    not Nullable); ClickHouse reads an array field of TSV in its quoted-literal syntax,
-//    so elements carry exactly one level of escaping.
+//  - NOT NULL arrays {1,NULL,"a b"} -> [1,NULL,'a b']: ClickHouse reads an array field of
+//    TSV in its quoted-literal syntax, so elements carry exactly one level of escaping.
+//    (Nullable array columns are text: ClickHouse has no Nullable(Array).)
 #pragma once
 #include <cstddef>
 #include <string>

@@ -16,26 +16,36 @@ struct Scalar {
   int32_t max_day = 0;
 };
 
-bool mappable_decimal(const Column& c) { return c.precision >= 1 && c.precision <= 38 && c.scale >= 0 && c.scale <= c.precision; }
+bool mappable_decimal(const Column& c) {
+  return c.precision >= 1 && c.precision <= 38 && c.scale >= 0 && c.scale <= c.precision;
+}
 
 // The ClickHouse type (without Nullable) for a scalar logical type; also used for array
 // elements, whose precision/scale are the column's.
 Scalar scalar_for(LogicalType t, const Column& c, const Capabilities& caps) {
   switch (t) {
-    case LogicalType::Int16: return {"Int16", Codec::Verbatim};
-    case LogicalType::Int32: return {"Int32", Codec::Verbatim};
-    case LogicalType::Int64: return {"Int64", Codec::Verbatim};
-    case LogicalType::Float32: return {"Float32", Codec::Float};
-    case LogicalType::Float64: return {"Float64", Codec::Float};
+    case LogicalType::Int16:
+      return {"Int16", Codec::Verbatim};
+    case LogicalType::Int32:
+      return {"Int32", Codec::Verbatim};
+    case LogicalType::Int64:
+      return {"Int64", Codec::Verbatim};
+    case LogicalType::Float32:
+      return {"Float32", Codec::Float};
+    case LogicalType::Float64:
+      return {"Float64", Codec::Float};
     case LogicalType::Decimal:
       if (mappable_decimal(c))
         return {"Decimal(" + std::to_string(c.precision) + ", " + std::to_string(c.scale) + ")", Codec::Decimal};
       return {"String", Codec::Text};
     // UInt8 on every version (Bool is an alias of UInt8 from 22.3; keeping UInt8 keeps
     // tables identical across versions and arrays of it parse everywhere).
-    case LogicalType::Bool: return {"UInt8", Codec::Bool};
-    case LogicalType::Bytes: return {"String", Codec::Bytes};
-    case LogicalType::Uuid: return {"UUID", Codec::Uuid};
+    case LogicalType::Bool:
+      return {"UInt8", Codec::Bool};
+    case LogicalType::Bytes:
+      return {"String", Codec::Bytes};
+    case LogicalType::Uuid:
+      return {"UUID", Codec::Uuid};
     case LogicalType::Date:
       if (caps.has_date32) return {"Date32", Codec::Date, caps.ext_min_day, caps.ext_max_day};
       return {"Date", Codec::Date, kDateMinDay, kDateMaxDay};
@@ -46,7 +56,8 @@ Scalar scalar_for(LogicalType t, const Column& c, const Capabilities& caps) {
       if (caps.has_datetime64) return {"DateTime64(6, 'UTC')", Codec::DateTime64, caps.ext_min_day, caps.ext_max_day};
       return {"String", Codec::Text};
     case LogicalType::TimestampTz:
-      if (caps.has_datetime64) return {"DateTime64(6, 'UTC')", Codec::DateTime64Utc, caps.ext_min_day, caps.ext_max_day};
+      if (caps.has_datetime64)
+        return {"DateTime64(6, 'UTC')", Codec::DateTime64Utc, caps.ext_min_day, caps.ext_max_day};
       return {"String", Codec::Text};
     case LogicalType::NumericText:
     case LogicalType::String:
@@ -100,11 +111,15 @@ ClickHouseColumn map_column(const Column& column, bool force_not_null, const Cap
   out.source_type = column.source_type.empty() ? to_string(column.type) : column.source_type;
   if (column.type == LogicalType::Unsupported) unmappable(column, table_display);
   if (column.type == LogicalType::Array) {
-    if (column.element == LogicalType::Unsupported || column.element == LogicalType::Array) unmappable(column, table_display);
-    if (!array_element_supported(column)) {
+    if (column.element == LogicalType::Unsupported || column.element == LogicalType::Array)
+      unmappable(column, table_display);
+    bool nullable = column.nullable && !force_not_null;
+    // ClickHouse has no Nullable(Array): a nullable array column could not tell NULL from
+    // {} and is kept as the PostgreSQL text instead, like arrays of other element types.
+    if (nullable || !array_element_supported(column)) {
       out.codec = Codec::Text;
-      out.nullable = column.nullable && !force_not_null;
-      out.type = out.nullable ? "Nullable(String)" : "String";
+      out.nullable = nullable;
+      out.type = nullable ? "Nullable(String)" : "String";
       return out;
     }
     Scalar el = scalar_for(column.element, column, caps);
@@ -112,7 +127,6 @@ ClickHouseColumn map_column(const Column& column, bool force_not_null, const Cap
     out.element = el.codec;
     out.min_day = el.min_day;
     out.max_day = el.max_day;
-    // Arrays cannot be Nullable in ClickHouse: a NULL array is stored as [].
     out.nullable = false;
     out.type = "Array(Nullable(" + el.type + "))";
     return out;
@@ -142,7 +156,8 @@ TablePlan plan_table(const TableSchema& source, const DestinationTable& table, s
   for (const auto& name : table.order_by) {
     if (!source.find(name))
       throw config_error("table " + plan.source + ": order_by column " + name + " is not a column of the table");
-    if (std::find(plan.order_by.begin(), plan.order_by.end(), name) == plan.order_by.end()) plan.order_by.push_back(name);
+    if (std::find(plan.order_by.begin(), plan.order_by.end(), name) == plan.order_by.end())
+      plan.order_by.push_back(name);
   }
   for (const auto& k : keys)
     if (std::find(plan.order_by.begin(), plan.order_by.end(), k) == plan.order_by.end()) plan.order_by.push_back(k);
@@ -156,9 +171,8 @@ TablePlan plan_table(const TableSchema& source, const DestinationTable& table, s
     ClickHouseColumn col = map_column(c, is_key, caps, plan.source);
     if (in_order && col.nullable) {
       if (!caps.has_nullable_key)
-        throw config_error("table " + plan.source + ": order_by column " + c.name +
-                           " is nullable, and ClickHouse " + caps.version +
-                           " cannot sort by a Nullable column (20.7+ can); remove it from order_by");
+        throw config_error("table " + plan.source + ": order_by column " + c.name + " is nullable, and ClickHouse " +
+                           caps.version + " cannot sort by a Nullable column (20.7+ can); remove it from order_by");
       plan.nullable_sort_key = true;
     }
     plan.columns.push_back(std::move(col));

@@ -28,11 +28,12 @@ enum class Codec : uint8_t {
   DateTime64,     // timestamp -> "YYYY-MM-DD hh:mm:ss.ffffff", range-checked
   DateTime64Utc,  // timestamptz -> same, converted to UTC, offset removed
   Array,          // PG array literal -> ClickHouse array literal, elements per `element`
+                  // (NOT NULL array columns only; nullable ones stay text)
 };
 
 struct ClickHouseColumn {
-  std::string name;         // same as the source column
-  std::string type;         // full ClickHouse type as written in DDL, e.g. "Nullable(Decimal(10, 2))"
+  std::string name;  // same as the source column
+  std::string type;  // full ClickHouse type as written in DDL, e.g. "Nullable(Decimal(10, 2))"
   Codec codec = Codec::Text;
   Codec element = Codec::Text;  // Array only
   bool nullable = false;        // the ClickHouse column is Nullable(T)

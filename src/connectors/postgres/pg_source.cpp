@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "connectors/postgres/pg_connection.h"
+#include "connectors/postgres/pg_replication.h"
+#include "connectors/postgres/replication_protocol.h"
 #include "connectors/postgres/pg_types.h"
 #include "core/error.h"
 #include "core/ident.h"
@@ -223,5 +225,43 @@ std::unique_ptr<CopyStream> PgSource::read_partition(const TableSchema& projecte
                                                      const SnapshotPoint& point) {
   return std::make_unique<PgPartitionStream>(PgConnection::open(peer_), point.id(), partition_query(projected, range));
 }
+
+void PgSource::prepare_stream(const std::string& pipe, const std::vector<std::string>& tables) {
+  PgReplicationAdmin(peer_).ensure_publication(pg_publication_name(pipe), tables);
+}
+
+bool PgSource::stream_exists(const std::string& pipe) {
+  return PgReplicationAdmin(peer_).slot(pg_slot_name(pipe)).has_value();
+}
+
+std::unique_ptr<SnapshotPoint> PgSource::create_stream(const std::string& pipe, bool with_snapshot, uint64_t& position) {
+  if (!with_snapshot) {
+    position = pg_create_slot(peer_, pg_slot_name(pipe));
+    return nullptr;
+  }
+  auto point = std::make_unique<PgSlotSnapshot>(peer_, pg_slot_name(pipe));
+  position = point->consistent_point();
+  return point;
+}
+
+std::unique_ptr<ChangeStream> PgSource::open_stream(const std::string& pipe, uint64_t position) {
+  return std::make_unique<PgChangeStream>(peer_, pg_slot_name(pipe), pg_publication_name(pipe), position);
+}
+
+void PgSource::drop_stream(const std::string& pipe) {
+  PgReplicationAdmin admin(peer_);
+  admin.drop_slot(pg_slot_name(pipe));
+  admin.drop_publication(pg_publication_name(pipe));
+}
+
+int64_t PgSource::stream_lag_bytes(const std::string& pipe) {
+  PgResult r = meta().exec_params(
+      "SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint "
+      "FROM pg_replication_slots WHERE slot_name = $1", {pg_slot_name(pipe)});
+  return r.rows() ? std::stoll(r.get(0, 0)) : 0;
+}
+
+std::string PgSource::format_position(uint64_t position) const { return format_lsn(position); }
+uint64_t PgSource::parse_position(const std::string& text) const { return parse_lsn(text); }
 
 }  // namespace ferry

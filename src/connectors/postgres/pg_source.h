@@ -24,6 +24,15 @@ class PgSource final : public Source {
   std::unique_ptr<CopyStream> read_partition(const TableSchema& projected, const std::string& range,
                                              const SnapshotPoint& point) override;
 
+  void prepare_stream(const std::string& pipe, const std::vector<std::string>& tables) override;
+  bool stream_exists(const std::string& pipe) override;
+  std::unique_ptr<SnapshotPoint> create_stream(const std::string& pipe, bool with_snapshot, uint64_t& position) override;
+  std::unique_ptr<ChangeStream> open_stream(const std::string& pipe, uint64_t position) override;
+  void drop_stream(const std::string& pipe) override;
+  int64_t stream_lag_bytes(const std::string& pipe) override;
+  std::string format_position(uint64_t position) const override;
+  uint64_t parse_position(const std::string& text) const override;
+
   // The SELECT list / FROM / WHERE that reads `range` of `projected`.
   static std::string partition_query(const TableSchema& projected, const std::string& range);
 

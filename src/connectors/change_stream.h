@@ -1,0 +1,53 @@
+// A source's stream of committed changes (CDC), as events in commit order.
+// The source translates its wire format (pgoutput, binlog) into these; the
+// runner batches them for the destination and checkpoints commit positions.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "connectors/change.h"
+
+namespace ferry {
+
+struct StreamValue {
+  CellState state = CellState::Null;
+  std::string_view text;  // valid until the next call to ChangeStream::next
+};
+
+// A source table as the stream describes it. Stable until the stream
+// reports a new Relation event for the same table.
+struct StreamRelation {
+  std::string schema;
+  std::string name;
+  std::vector<std::string> columns;
+  std::vector<bool> key;  // per column: part of the replica identity
+};
+
+struct ChangeEvent {
+  enum class Kind { Begin, Relation, Row, Truncate, Commit, Heartbeat };
+  Kind kind = Kind::Heartbeat;
+  uint64_t version = 0;         // Begin, Row, Truncate, Commit: the transaction's commit position
+  uint64_t position = 0;        // Commit: position to checkpoint after it; Heartbeat: safe position when idle
+  int64_t commit_time_ms = 0;   // Begin, Commit
+  const StreamRelation* relation = nullptr;       // Relation, Row
+  std::vector<const StreamRelation*> truncated;   // Truncate
+  RowOp op = RowOp::Upsert;                       // Row
+  std::vector<StreamValue> values;                // Row: new values (upsert) or old values (delete)
+  std::vector<StreamValue> old_key;               // Row: old key of an update that changed it (else empty)
+};
+
+class ChangeStream {
+ public:
+  virtual ~ChangeStream() = default;
+  // Fills `event` with the next event; returns false when nothing arrived
+  // within `timeout`. Throws ferry::Error (Transient when the connection
+  // broke, SourceLost when the stream cannot be resumed).
+  virtual bool next(ChangeEvent& event, std::chrono::milliseconds timeout) = 0;
+  // Tells the source that everything up to `position` is durably applied.
+  virtual void acknowledge(uint64_t position) = 0;
+};
+
+}  // namespace ferry

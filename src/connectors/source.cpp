@@ -1,0 +1,20 @@
+#include "connectors/source.h"
+
+#include "core/error.h"
+
+namespace ferry {
+
+namespace {
+[[noreturn]] void no_stream() { throw Error(ErrorKind::Permanent, "this source cannot stream changes"); }
+}  // namespace
+
+void Source::prepare_stream(const std::string&, const std::vector<std::string>&) { no_stream(); }
+bool Source::stream_exists(const std::string&) { no_stream(); }
+std::unique_ptr<SnapshotPoint> Source::create_stream(const std::string&, bool, uint64_t&) { no_stream(); }
+std::unique_ptr<ChangeStream> Source::open_stream(const std::string&, uint64_t) { no_stream(); }
+void Source::drop_stream(const std::string&) {}
+int64_t Source::stream_lag_bytes(const std::string&) { return 0; }
+std::string Source::format_position(uint64_t position) const { return std::to_string(position); }
+uint64_t Source::parse_position(const std::string& text) const { return std::stoull(text); }
+
+}  // namespace ferry

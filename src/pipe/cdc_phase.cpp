@@ -1,0 +1,97 @@
+// The streaming phase of the runner (state Running for cdc modes).
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "connectors/destination.h"
+#include "connectors/source.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "pipe/change_batcher.h"
+#include "pipe/runner.h"
+
+namespace ferry {
+
+std::unique_ptr<SnapshotPoint> PipeRunner::start_stream_if_needed(bool with_snapshot) {
+  if (catalog_.checkpoint(pipe_.name, "")) return nullptr;
+  // A slot without a checkpoint was created by a run that crashed before
+  // recording it: nothing was loaded or streamed from it, so start over.
+  if (source_->stream_exists(pipe_.name)) {
+    spdlog::warn("pipe {}: dropping a stream start that was never checkpointed", pipe_.name);
+    source_->drop_stream(pipe_.name);
+    std::vector<std::string> sources;
+    for (const auto& m : pipe_.tables) sources.push_back(m.source);
+    source_->prepare_stream(pipe_.name, sources);
+  }
+  uint64_t position = 0;
+  std::unique_ptr<SnapshotPoint> point = source_->create_stream(pipe_.name, with_snapshot, position);
+  // Durable before any data is read at this point.
+  catalog_.commit_checkpoint(pipe_.name, "", source_->format_position(position));
+  spdlog::info("pipe {}: change stream starts at {}", pipe_.name, source_->format_position(position));
+  return point;
+}
+
+void PipeRunner::stream_changes() {
+  if (!source_) source_ = make_source(source_peer_);
+  if (!destination_) destination_ = make_destination(destination_peer_);
+  auto cp = catalog_.checkpoint(pipe_.name, "");
+  if (!cp) throw Error(ErrorKind::Permanent, "internal error: streaming pipe without a checkpoint");
+  uint64_t checkpointed = source_->parse_position(*cp);
+  std::unique_ptr<ChangeStream> stream = source_->open_stream(pipe_.name, checkpointed);
+  spdlog::info("pipe {}: streaming changes from {}", pipe_.name, *cp);
+
+  ChangeBatcher batcher(pipe_);
+  ChangeEvent ev;
+  const auto interval = std::chrono::milliseconds(pipe_.settings.sync_interval);
+  auto last_flush = std::chrono::steady_clock::now();
+  auto last_lag = last_flush - std::chrono::hours(1);
+  int64_t applied_rows = 0;
+
+  auto flush = [&] {
+    if (batcher.rows() > 0) {
+      destination_->apply_changes(batcher.batch());
+      applied_rows += static_cast<int64_t>(batcher.rows());
+      batcher.clear();
+    }
+    // The checkpoint moves only after the destination accepted everything before it.
+    uint64_t safe = batcher.safe_position();
+    if (safe > checkpointed) {
+      catalog_.commit_checkpoint(pipe_.name, "", source_->format_position(safe));
+      if (batcher.last_commit_time_ms())
+        catalog_.put_meta(pipe_.name, "last_commit_time_ms", std::to_string(batcher.last_commit_time_ms()));
+      checkpointed = safe;
+    }
+    stream->acknowledge(checkpointed);
+    auto now = std::chrono::steady_clock::now();
+    last_flush = now;
+    if (now - last_lag >= std::chrono::seconds(5)) {
+      catalog_.put_meta(pipe_.name, "lag_bytes", std::to_string(source_->stream_lag_bytes(pipe_.name)));
+      catalog_.put_meta(pipe_.name, "applied_at_ms", std::to_string(to_epoch_ms(options_.clock->now())));
+      last_lag = now;
+    }
+  };
+
+  while (!stopping()) {
+    auto since = std::chrono::steady_clock::now() - last_flush;
+    auto wait = since >= interval ? std::chrono::milliseconds(0)
+                                  : std::chrono::duration_cast<std::chrono::milliseconds>(interval - since);
+    if (stream->next(ev, wait)) {
+      if (ev.kind == ChangeEvent::Kind::Relation) {
+        if (const TableMapping* m = batcher.mapping_for(*ev.relation)) {
+          if (batcher.layout_changes(*ev.relation)) flush();
+          // A column added at the source appears at the destination before rows carry it.
+          TableSchema projected = project_table(source_->describe(m->source), *m);
+          destination_->add_missing_columns(projected, {destination_table_name(*m), m->order_by});
+        }
+      }
+      batcher.add(ev);
+      if (batcher.full(pipe_.settings.batch_size)) flush();
+    }
+    if (std::chrono::steady_clock::now() - last_flush >= interval) flush();
+  }
+  flush();  // stopping: the in-flight batch is applied and checkpointed
+  spdlog::info("pipe {}: stream stopped at {} ({} rows applied)", pipe_.name, source_->format_position(checkpointed),
+               applied_rows);
+}
+
+}  // namespace ferry
