@@ -116,6 +116,13 @@ nlohmann::json status_json(Catalog& catalog, const PipeRecord& rec) {
   j["retry_count"] = rec.retry_count;
   auto cp = catalog.checkpoint(rec.name, "");
   j["checkpoint"] = cp ? nlohmann::json(*cp) : nlohmann::json();
+  // Streaming lag, as last recorded by the runner.
+  auto lag_bytes = catalog.get_meta(rec.name, "lag_bytes");
+  auto last_commit = catalog.get_meta(rec.name, "last_commit_time_ms");
+  j["lag_bytes"] = lag_bytes ? nlohmann::json(std::stoll(*lag_bytes)) : nlohmann::json();
+  j["last_commit_at"] = last_commit ? nlohmann::json(format_time_utc(std::stoll(*last_commit))) : nlohmann::json();
+  j["lag_seconds"] = last_commit ? nlohmann::json((to_epoch_ms(Clock::system().now()) - std::stoll(*last_commit)) / 1000.0)
+                                 : nlohmann::json();
   j["tables"] = nlohmann::json::array();
   for (const auto& t : catalog.tables(rec.name)) {
     nlohmann::json tj;
@@ -170,6 +177,10 @@ int query_pipes(const PipeQueryArgs& args) {
       if (!rec.last_error.empty()) std::cout << "error:      " << rec.last_error << "\n";
       if (rec.retry_count) std::cout << "retries:    " << rec.retry_count << "\n";
       std::cout << "checkpoint: " << (j["checkpoint"].is_string() ? j["checkpoint"].get<std::string>() : "-") << "\n";
+      if (j["lag_bytes"].is_number())
+        std::cout << "lag:        " << j["lag_bytes"].get<int64_t>() << " bytes behind the source; last applied commit "
+                  << j["last_commit_at"].get<std::string>() << fmt::format(" ({:.1f} s ago)", j["lag_seconds"].get<double>())
+                  << "\n";
     }
     return 0;
   }

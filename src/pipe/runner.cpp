@@ -69,13 +69,23 @@ PipeState PipeRunner::state() {
 }
 
 void PipeRunner::transition(PipeState to, const std::string& reason, const std::string& error) {
+  std::lock_guard<std::recursive_mutex> lock(state_mu_);
   PipeState from = state();
+  // Where resume continues: the working state a pipe paused or failed in.
+  if ((to == PipeState::Failed || to == PipeState::Pausing) && from != PipeState::Pausing)
+    catalog_.put_meta(pipe_.name, "resume_to", to_string(from));
   catalog_.set_state(pipe_.name, to, reason, error);
   spdlog::info("pipe {}: {} -> {} ({})", pipe_.name, to_string(from), to_string(to), reason);
 }
 
 void PipeRunner::on_event(PipeEvent event, const std::string& reason) {
+  std::lock_guard<std::recursive_mutex> lock(state_mu_);
   PipeState from = state();
+  if (from == PipeState::Pausing && event != PipeEvent::Paused) {
+    // A pause arrived as the phase finished: resume continues from the recorded progress.
+    spdlog::info("pipe {}: {} while pausing; resume continues from the checkpoint", pipe_.name, to_string(event));
+    return;
+  }
   auto next = apply_event(event, from, pipe_.mode);
   if (!next)
     throw Error(ErrorKind::Permanent,
@@ -90,6 +100,10 @@ PipeState PipeRunner::run() {
   for (;;) {
     PipeState s = state();
     if (s == PipeState::Completed || s == PipeState::Paused || s == PipeState::Failed) return s;
+    if (s == PipeState::Pausing) {  // the phase returned after finishing and checkpointing its in-flight work
+      on_event(PipeEvent::Paused, "in-flight work finished and checkpointed");
+      continue;
+    }
     if (stopping()) return s;
     try {
       switch (s) {
@@ -100,7 +114,6 @@ PipeState PipeRunner::run() {
           if (!mode_streams(pipe_.mode)) throw Error(ErrorKind::Permanent, "incremental mode is not built yet");
           stream_changes();
           break;
-        case PipeState::Pausing: on_event(PipeEvent::Paused, "in-flight work finished"); break;
         default:
           throw Error(ErrorKind::Permanent, fmt::format("state {} of mode {} is not built yet in this version of ferry",
                                                         to_string(s), to_string(pipe_.mode)));
@@ -110,6 +123,8 @@ PipeState PipeRunner::run() {
       if (e.transient() && retries < pipe_.settings.max_retries && !stopping()) {
         ++retries;
         catalog_.record_retry(pipe_.name, retries, e.what());
+        source_.reset();  // connections may be broken: reconnect on the next attempt
+        destination_.reset();
         auto cap = pipe_.settings.retry_backoff_max.count();
         long long base = std::min<long long>(cap, 1000LL << std::min(retries, 16));
         long long wait = base / 2 + std::uniform_int_distribution<long long>(0, base / 2)(rng);
@@ -130,6 +145,32 @@ PipeState PipeRunner::run() {
       return PipeState::Failed;
     }
   }
+}
+
+ActionOutcome PipeRunner::request_pause() {
+  std::lock_guard<std::recursive_mutex> lock(state_mu_);
+  PipeState s = state();
+  ActionOutcome out = apply_action(PipeAction::Pause, s, pipe_.mode);
+  if (std::holds_alternative<Accepted>(out)) {
+    transition(PipeState::Pausing, "pause requested");
+    pause_requested_ = true;
+  }
+  return out;
+}
+
+ActionOutcome PipeRunner::resume() {
+  std::lock_guard<std::recursive_mutex> lock(state_mu_);
+  auto rec = catalog_.get_pipe(pipe_.name);
+  if (!rec) throw Error(ErrorKind::Config, "pipe '" + pipe_.name + "' does not exist");
+  ActionOutcome out = apply_action(PipeAction::Resume, rec->state, pipe_.mode);
+  if (!std::holds_alternative<Accepted>(out)) return out;
+  auto recorded = catalog_.get_meta(pipe_.name, "resume_to");
+  std::optional<PipeState> target = recorded ? pipe_state_from_string(*recorded) : std::nullopt;
+  if (!target) target = std::get<Accepted>(out).next;
+  pause_requested_ = false;
+  transition(*target, rec->state == PipeState::Failed ? "resumed after failure: retrying from the checkpoint"
+                                                      : "resumed");
+  return Accepted{target};
 }
 
 void PipeRunner::provision() {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "catalog/catalog.h"
@@ -42,6 +43,15 @@ class PipeRunner {
   // Returns the state it left the pipe in.
   PipeState run();
 
+  // Thread-safe, callable while run() works in another thread: moves the pipe
+  // to Pausing (refused outside Running/Snapshot); run() then finishes the
+  // in-flight work, checkpoints it, records Paused and returns.
+  ActionOutcome request_pause();
+
+  // For a pipe that is not running (Paused or Failed): records the move back
+  // to the state its work continues in. Call run() afterwards.
+  ActionOutcome resume();
+
  private:
   PipeState state();
   void transition(PipeState to, const std::string& reason, const std::string& error = "");
@@ -53,7 +63,7 @@ class PipeRunner {
   // Streaming modes: the stream start (slot) and its checkpoint; returns the
   // consistent point for the initial load when one was just created.
   std::unique_ptr<class SnapshotPoint> start_stream_if_needed(bool with_snapshot);
-  bool stopping() const { return options_.stop && options_.stop->load(); }
+  bool stopping() const { return (options_.stop && options_.stop->load()) || pause_requested_.load(); }
 
   Catalog& catalog_;
   PipeSpec pipe_;
@@ -62,6 +72,9 @@ class PipeRunner {
   RunnerOptions options_;
   std::unique_ptr<Source> source_;
   std::unique_ptr<Destination> destination_;
+  // Serialises state changes between run() and request_pause().
+  std::recursive_mutex state_mu_;
+  std::atomic<bool> pause_requested_{false};
 };
 
 // The columns of `table` the pipe moves (exclude_columns removed); throws

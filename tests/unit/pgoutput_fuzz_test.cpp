@@ -307,7 +307,7 @@ TEST(PgOutputFuzz, MutatedFixturesOnlyThrowFerryErrors) {
   ASSERT_GE(pgoutput_corpus.size(), 100u);
 
   const uint64_t seed = env_u64("FERRY_FUZZ_SEED", 20240229);
-  const uint64_t iterations = env_u64("FERRY_FUZZ_ITERATIONS", 400'000);
+  const uint64_t iterations = env_u64("FERRY_FUZZ_ITERATIONS", 600'000);
   const auto budget = std::chrono::seconds(env_u64("FERRY_FUZZ_SECONDS", 8));
   const auto start = std::chrono::steady_clock::now();
 

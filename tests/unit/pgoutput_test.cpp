@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -47,7 +46,6 @@ std::vector<FixtureMessage> load(const std::string& name) {
   if (!in) throw std::runtime_error("missing fixture " + name);
   std::vector<FixtureMessage> out;
   std::string line, comment;
-  static const std::regex lsn_xid(R"(\(lsn ([0-9A-Fa-f]+/[0-9A-Fa-f]+), xid (\d+)\))");
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     if (line[0] == '#') {
@@ -57,10 +55,11 @@ std::vector<FixtureMessage> load(const std::string& name) {
     FixtureMessage m;
     m.comment = comment;
     m.bytes = from_hex(line);
-    std::smatch match;
-    if (std::regex_search(comment, match, lsn_xid)) {
-      m.lsn = parse_lsn(match[1].str());
-      m.xid = static_cast<uint32_t>(std::stoul(match[2].str()));
+    // "# <Type> (lsn 0/1963170, xid 736)"
+    size_t lsn_at = comment.find("(lsn "), xid_at = comment.find(", xid "), end = comment.find(')', xid_at);
+    if (lsn_at != std::string::npos && xid_at != std::string::npos && end != std::string::npos) {
+      m.lsn = parse_lsn(comment.substr(lsn_at + 5, xid_at - lsn_at - 5));
+      m.xid = static_cast<uint32_t>(std::stoul(comment.substr(xid_at + 6, end - xid_at - 6)));
       m.has_lsn = true;
     }
     out.push_back(std::move(m));

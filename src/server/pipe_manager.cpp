@@ -1,0 +1,181 @@
+#include "server/pipe_manager.h"
+
+#include <fmt/format.h>
+
+#include "connectors/destination.h"
+#include "connectors/source.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "pipe/config.h"
+#include "pipe/runner.h"
+#include "pipe/spec_json.h"
+
+namespace ferry {
+
+PipeManager::PipeManager(Catalog& catalog, std::map<std::string, PeerSpec> peers)
+    : catalog_(catalog), peers_(std::move(peers)) {}
+
+PipeManager::~PipeManager() { stop_all(); }
+
+std::optional<PipeSpec> PipeManager::spec_of(const std::string& pipe) {
+  auto rec = catalog_.get_pipe(pipe);
+  if (!rec) return std::nullopt;
+  return pipe_spec_from_json(rec->spec_json);
+}
+
+std::unique_ptr<PipeRunner> PipeManager::make_runner(const PipeSpec& spec, std::atomic<bool>* stop) {
+  auto src = peers_.find(spec.source);
+  auto dst = peers_.find(spec.destination);
+  if (src == peers_.end() || dst == peers_.end())
+    throw Error(ErrorKind::Config, fmt::format("pipe '{}' refers to peer '{}' or '{}' that this server does not know",
+                                               spec.name, spec.source, spec.destination));
+  RunnerOptions opts;
+  opts.stop = stop;
+  return std::make_unique<PipeRunner>(catalog_, spec, src->second, dst->second, opts);
+}
+
+bool PipeManager::running(const std::string& pipe) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = workers_.find(pipe);
+  return it != workers_.end() && !it->second->done;
+}
+
+void PipeManager::start_locked(const std::string& pipe, bool resume) {
+  auto it = workers_.find(pipe);
+  if (it != workers_.end()) {
+    if (!it->second->done) return;  // already running
+    if (it->second->thread.joinable()) it->second->thread.join();
+    workers_.erase(it);
+  }
+  std::optional<PipeSpec> spec = spec_of(pipe);
+  if (!spec) return;
+  auto worker = std::make_unique<Worker>();
+  worker->runner = make_runner(*spec, &worker->stop);
+  if (resume) {
+    ActionOutcome out = worker->runner->resume();
+    if (auto* r = std::get_if<Refusal>(&out)) throw Error(ErrorKind::Config, r->message);
+  }
+  Worker* w = worker.get();
+  w->thread = std::thread([w, pipe] {
+    try {
+      w->runner->run();
+    } catch (const std::exception& e) {
+      spdlog::error("pipe {}: runner stopped: {}", pipe, e.what());
+    }
+    w->done = true;
+  });
+  workers_[pipe] = std::move(worker);
+}
+
+void PipeManager::stop_locked(const std::string& pipe) {
+  auto it = workers_.find(pipe);
+  if (it == workers_.end()) return;
+  it->second->stop = true;
+  if (it->second->thread.joinable()) it->second->thread.join();
+  workers_.erase(it);
+}
+
+void PipeManager::start_all() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& rec : catalog_.list_pipes()) {
+    if (rec.state == PipeState::Paused || rec.state == PipeState::Failed || rec.state == PipeState::Completed) continue;
+    try {
+      start_locked(rec.name, false);
+    } catch (const std::exception& e) {
+      spdlog::error("pipe {}: cannot start: {}", rec.name, e.what());
+    }
+  }
+}
+
+void PipeManager::stop_all() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [name, w] : workers_) w->stop = true;
+  for (auto& [name, w] : workers_)
+    if (w->thread.joinable()) w->thread.join();
+  workers_.clear();
+}
+
+ApplyResult PipeManager::apply(const Config& config, bool remove_missing) {
+  ApplyResult result;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, peer] : config.peers) {
+      peers_[name] = peer;
+      catalog_.upsert_peer(name, to_string(peer.type), peer_spec_to_json(peer));
+    }
+  }
+  for (const auto& name : config.pipe_order) {
+    const PipeSpec& spec = config.pipes.at(name);
+    std::string json = pipe_spec_to_json(spec);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto rec = catalog_.get_pipe(name);
+    if (!rec) {
+      catalog_.create_pipe(name, json, "pipe created by apply");
+      result.created.push_back(name);
+      start_locked(name, false);
+    } else if (rec->spec_json != json) {
+      catalog_.update_pipe_spec(name, json);
+      result.updated.push_back(name);
+    } else {
+      result.unchanged.push_back(name);
+    }
+  }
+  if (remove_missing) {
+    for (const auto& rec : catalog_.list_pipes()) {
+      if (config.pipes.count(rec.name)) continue;
+      ActionRequest del;
+      del.action = PipeAction::Delete;
+      act(rec.name, del);
+      result.removed.push_back(rec.name);
+    }
+  }
+  return result;
+}
+
+ActionResult PipeManager::act(const std::string& pipe, const ActionRequest& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto rec = catalog_.get_pipe(pipe);
+  if (!rec) return {404, fmt::format("no pipe named '{}'", pipe), std::nullopt};
+  PipeSpec spec = pipe_spec_from_json(rec->spec_json);
+  if (!action_allowed(request.action, rec->state)) {
+    auto out = apply_action(request.action, rec->state, spec.mode);
+    return {409, std::get<Refusal>(out).message, rec->state};
+  }
+  switch (request.action) {
+    case PipeAction::Pause: {
+      auto it = workers_.find(pipe);
+      if (it == workers_.end() || it->second->done)
+        return {409, fmt::format("pipe '{}' is {} but no runner is working on it", pipe, to_string(rec->state)), rec->state};
+      ActionOutcome out = it->second->runner->request_pause();
+      if (auto* r = std::get_if<Refusal>(&out)) return {409, r->message, rec->state};
+      return {202, "pausing: the in-flight work is finished and checkpointed, then the pipe is Paused", PipeState::Pausing};
+    }
+    case PipeAction::Resume: {
+      stop_locked(pipe);  // a finished runner may still be registered
+      start_locked(pipe, true);
+      auto now = catalog_.get_pipe(pipe);
+      return {202, "resumed from the checkpoint", now ? std::optional(now->state) : std::nullopt};
+    }
+    case PipeAction::Delete: {
+      stop_locked(pipe);
+      std::string note;
+      try {
+        if (mode_streams(spec.mode)) make_source(peers_.at(spec.source))->drop_stream(pipe);
+        if (request.drop_destination) {
+          auto dest = make_destination(peers_.at(spec.destination));
+          for (const auto& t : spec.tables) dest->drop_table(destination_table_name(t));
+          note = "; destination tables dropped";
+        }
+      } catch (const std::exception& e) {
+        return {502, fmt::format("pipe '{}' was stopped but not deleted: cleaning up failed: {}", pipe, e.what()),
+                rec->state};
+      }
+      catalog_.delete_pipe(pipe);
+      return {200, fmt::format("pipe '{}' deleted{}", pipe, note), std::nullopt};
+    }
+    default:
+      return {501, fmt::format("{} is not built yet in this version of ferry", to_string(request.action)), rec->state};
+  }
+}
+
+}  // namespace ferry

@@ -1,0 +1,81 @@
+// Runs the pipes of one process (`ferry server`) and carries out user
+// actions on them. Every state change still happens inside a PipeRunner; the
+// manager only starts, signals and stops runners, so one pipe's failure
+// never touches another.
+#pragma once
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "pipe/lifecycle.h"
+#include "pipe/spec.h"
+
+namespace ferry {
+
+class PipeRunner;
+
+struct ActionRequest {
+  PipeAction action = PipeAction::Pause;
+  std::string table;               // resync --table
+  bool clear_destination = false;  // reset
+  bool confirm = false;            // reset: accept pre-check warnings
+  bool drop_destination = false;   // delete
+};
+
+struct ActionResult {
+  int status = 200;      // HTTP-like: 200 done, 202 accepted, 404 unknown pipe, 409 refused, 501 not built
+  std::string message;   // what happened, or why it was refused
+  std::optional<PipeState> state;
+};
+
+struct ApplyResult {
+  std::vector<std::string> created, updated, removed, unchanged;
+};
+
+class PipeManager {
+ public:
+  PipeManager(Catalog& catalog, std::map<std::string, PeerSpec> peers);
+  ~PipeManager();
+
+  // Registers the config's peers and pipes: new pipes are created and
+  // started; pipes whose spec changed get the new spec (used on their next
+  // start); with `remove_missing`, pipes absent from the config are deleted.
+  ApplyResult apply(const Config& config, bool remove_missing);
+
+  // Starts a runner for every pipe of the catalog that has work to do, each
+  // continuing from its recorded state and checkpoint.
+  void start_all();
+  // Stops every runner after its in-flight work is checkpointed (SIGTERM).
+  void stop_all();
+
+  ActionResult act(const std::string& pipe, const ActionRequest& request);
+
+  Catalog& catalog() { return catalog_; }
+  bool running(const std::string& pipe);
+
+ private:
+  struct Worker {
+    std::unique_ptr<PipeRunner> runner;
+    std::atomic<bool> stop{false};
+    std::atomic<bool> done{false};
+    std::thread thread;
+  };
+  // Callers hold mu_.
+  void start_locked(const std::string& pipe, bool resume);
+  void stop_locked(const std::string& pipe);
+  std::optional<PipeSpec> spec_of(const std::string& pipe);
+  std::unique_ptr<PipeRunner> make_runner(const PipeSpec& spec, std::atomic<bool>* stop);
+
+  Catalog& catalog_;
+  std::map<std::string, PeerSpec> peers_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace ferry
