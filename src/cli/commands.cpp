@@ -1,12 +1,17 @@
 #include "cli/commands.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -17,7 +22,13 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "pipe/config.h"
+#include "pipe/incremental.h"
 #include "pipe/runner.h"
+#include "pipe/spec_json.h"
+#include "cli/api_client.h"
+#include "server/api_json.h"
+#include "server/http_server.h"
+#include "server/pipe_manager.h"
 
 namespace ferry::cli {
 
@@ -87,7 +98,9 @@ int run_pipes(const RunArgs& args) {
       const PipeSpec& spec = config.pipes.at(names[i]);
       RunnerOptions opts;
       opts.stop = &g_stop;
+      opts.once = args.once;
       opts.on_progress = [&, name = names[i]](const LoadProgress& p) { progress.update(name, p); };
+      opts.once = args.once;  // incremental pipes: one run, then exit
       PipeRunner runner(*catalog, spec, config.peers.at(spec.source), config.peers.at(spec.destination), opts);
       results[i] = runner.run();
     });
@@ -106,119 +119,282 @@ int run_pipes(const RunArgs& args) {
 
 namespace {
 
-nlohmann::json status_json(Catalog& catalog, const PipeRecord& rec) {
-  nlohmann::json spec = nlohmann::json::parse(rec.spec_json, nullptr, false);
-  nlohmann::json j;
-  j["name"] = rec.name;
-  j["state"] = to_string(rec.state);
-  j["mode"] = spec.is_object() && spec.contains("mode") ? spec["mode"] : nlohmann::json();
-  j["error"] = rec.last_error.empty() ? nlohmann::json() : nlohmann::json(rec.last_error);
-  j["retry_count"] = rec.retry_count;
-  auto cp = catalog.checkpoint(rec.name, "");
-  j["checkpoint"] = cp ? nlohmann::json(*cp) : nlohmann::json();
-  // Streaming lag, as last recorded by the runner.
-  auto lag_bytes = catalog.get_meta(rec.name, "lag_bytes");
-  auto last_commit = catalog.get_meta(rec.name, "last_commit_time_ms");
-  j["lag_bytes"] = lag_bytes ? nlohmann::json(std::stoll(*lag_bytes)) : nlohmann::json();
-  j["last_commit_at"] = last_commit ? nlohmann::json(format_time_utc(std::stoll(*last_commit))) : nlohmann::json();
-  j["lag_seconds"] = last_commit ? nlohmann::json((to_epoch_ms(Clock::system().now()) - std::stoll(*last_commit)) / 1000.0)
-                                 : nlohmann::json();
-  j["tables"] = nlohmann::json::array();
-  for (const auto& t : catalog.tables(rec.name)) {
-    nlohmann::json tj;
-    tj["source"] = t.source;
-    tj["destination"] = t.destination;
-    tj["state"] = t.state;
-    tj["rows_loaded"] = t.rows_loaded;
-    tj["partitions_total"] = t.partitions_total;
-    tj["partitions_done"] = t.partitions_done;
-    tj["avg_partition_ms"] = t.partitions_done ? t.partition_ms_total / t.partitions_done : 0;
-    tj["load_started_at"] = t.load_started_at_ms ? nlohmann::json(format_time_utc(t.load_started_at_ms)) : nlohmann::json();
-    tj["load_finished_at"] = t.load_finished_at_ms ? nlohmann::json(format_time_utc(t.load_finished_at_ms)) : nlohmann::json();
-    j["tables"].push_back(tj);
-  }
-  return j;
+std::string str_or(const nlohmann::json& v, const std::string& fallback = "") {
+  return v.is_string() ? v.get<std::string>() : fallback;
 }
 
-PipeRecord require_pipe(Catalog& catalog, const std::string& name) {
-  auto rec = catalog.get_pipe(name);
-  if (!rec) throw config_error(fmt::format("no pipe named '{}' in the catalog", name));
-  return *rec;
+void print_pipe_list(const nlohmann::json& pipes) {
+  std::cout << fmt::format("{:<24} {:<14} {:<13} {}\n", "NAME", "MODE", "STATE", "ERROR");
+  for (const auto& p : pipes)
+    std::cout << fmt::format("{:<24} {:<14} {:<13} {}\n", str_or(p["name"]), str_or(p["mode"]), str_or(p["state"]),
+                             str_or(p["error"]));
+}
+
+// The "incremental" part of a status document (incremental_status_json).
+void print_incremental_status(nlohmann::json inc) {  // a copy: missing keys read as null
+  if (!inc.is_object()) return;
+  nlohmann::json last = inc["last_run"];
+  if (last.is_object())
+    std::cout << fmt::format("last run:   #{} started {}, finished {}: {} rows, {}\n", last.value("run", int64_t(0)),
+                             str_or(last["started_at"], "-"), str_or(last["finished_at"], "-"),
+                             last.value("rows", int64_t(0)), str_or(last["result"]));
+  std::string phase = str_or(inc["phase"], "idle");
+  if (phase == "waiting")
+    std::cout << "now:        run #" << inc.value("run", int64_t(0)) << " waits increment_delay until "
+              << str_or(inc["copy_at"], "-") << "\n";
+  else if (phase != "idle")
+    std::cout << "now:        run #" << inc.value("run", int64_t(0)) << " " << phase << "\n";
+  std::cout << "next run:   " << str_or(inc["next_run_at"], "-") << "\n";
+  if (!inc["tables"].is_array()) return;
+  std::cout << "cursors:\n";
+  for (nlohmann::json t : inc["tables"]) {
+    std::cout << fmt::format("  {:<28} {} = {}  ({} rows last run, {} in total)\n", str_or(t["source"]),
+                             str_or(t["cursor_column"]), str_or(t["cursor"], "(none yet)"),
+                             t.value("rows_last_run", int64_t(0)), t.value("rows_total", int64_t(0)));
+    if (t["warnings"].is_array())
+      for (const auto& w : t["warnings"]) std::cout << "    warning: " << str_or(w) << "\n";
+  }
+}
+
+void print_status(const nlohmann::json& j) {
+  std::cout << "pipe:       " << str_or(j["name"]) << "\nmode:       " << str_or(j["mode"])
+            << "\nstate:      " << str_or(j["state"]) << "\n";
+  if (j["error"].is_string()) std::cout << "error:      " << j["error"].get<std::string>() << "\n";
+  if (j["retry_count"].is_number() && j["retry_count"].get<int64_t>() != 0)
+    std::cout << "retries:    " << j["retry_count"].get<int64_t>() << "\n";
+  std::cout << "checkpoint: " << str_or(j["checkpoint"], "-") << "\n";
+  if (j["lag_bytes"].is_number() || j["lag_seconds"].is_number()) {
+    std::cout << "lag:        ";
+    if (j["lag_bytes"].is_number()) std::cout << j["lag_bytes"].get<int64_t>() << " bytes behind the source";
+    if (j["lag_seconds"].is_number())
+      std::cout << (j["lag_bytes"].is_number() ? "; " : "") << "last applied commit " << str_or(j["last_commit_at"])
+                << fmt::format(" ({:.1f} s ago)", j["lag_seconds"].get<double>());
+    std::cout << "\n";
+  }
+  if (j.contains("incremental")) print_incremental_status(j["incremental"]);
+}
+
+void print_tables(const nlohmann::json& tables) {
+  std::cout << fmt::format("{:<28} {:<24} {:<10} {:>11} {:>12} {:>10}  {}\n", "SOURCE", "DESTINATION", "STATE",
+                           "PARTITIONS", "ROWS", "AVG/PART", "STARTED");
+  for (const auto& t : tables)
+    std::cout << fmt::format("{:<28} {:<24} {:<10} {:>11} {:>12} {:>8}ms  {}\n", str_or(t["source"]),
+                             str_or(t["destination"]), str_or(t["state"]),
+                             fmt::format("{}/{}", t.value("partitions_done", int64_t(0)), t.value("partitions_total", int64_t(0))),
+                             t.value("rows_loaded", int64_t(0)), t.value("avg_partition_ms", int64_t(0)),
+                             str_or(t["load_started_at"], "-"));
+}
+
+void print_history(const nlohmann::json& history) {
+  for (const auto& h : history)
+    std::cout << fmt::format("{}  {:<13} -> {:<13} {}\n", str_or(h["at"]), str_or(h["from"], "-"), str_or(h["to"]),
+                             str_or(h["reason"]));
+}
+
+// Answers of the server: the JSON on success, the error on stderr otherwise.
+int report_failure(const ApiResponse& r) {
+  std::cerr << "ferry: " << r.message() << "\n";
+  return exit_code_for_status(r.status);
+}
+
+// The document a query verb prints, read from the catalog file.
+std::optional<nlohmann::json> query_catalog(const PipeQueryArgs& args) {
+  std::unique_ptr<Catalog> catalog = open_catalog(args.catalog);
+  if (args.verb == "list") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& rec : catalog->list_pipes()) out.push_back(pipe_status_json(*catalog, rec));
+    return out;
+  }
+  auto rec = catalog->get_pipe(args.name);
+  if (!rec) return std::nullopt;
+  if (args.verb == "status") {
+    nlohmann::json j = pipe_status_json(*catalog, *rec);
+    // Incremental pipes: cursors, last and next run (see pipe/incremental.h).
+    if (!j.contains("incremental"))
+      if (auto inc = incremental_status_json(*catalog, rec->name); !inc.is_null()) j["incremental"] = std::move(inc);
+    return j;
+  }
+  if (args.verb == "tables") return pipe_tables_json(*catalog, rec->name);
+  return pipe_history_json(*catalog, rec->name);
 }
 
 }  // namespace
 
+int exit_code_for_status(long status) {
+  if (status >= 200 && status < 300) return kExitOk;
+  if (status == 404 || status == 409) return kExitRefused;
+  if (status == 501) return kExitNotBuilt;
+  return kExitError;
+}
+
 int query_pipes(const PipeQueryArgs& args) {
-  if (args.catalog.empty()) return not_built("talking to a ferry server (use --catalog PATH to read a catalog directly)");
+  if (args.verb != "list" && args.verb != "status" && args.verb != "tables" && args.verb != "history")
+    throw config_error("unknown pipe command '" + args.verb + "'");
+  nlohmann::json doc;
+  if (!args.catalog.empty()) {
+    auto found = query_catalog(args);
+    if (!found) {
+      std::cerr << "ferry: no pipe named '" << args.name << "' in the catalog " << args.catalog << "\n";
+      return kExitRefused;
+    }
+    doc = std::move(*found);
+  } else {
+    ApiClient client(args.server, token_from_env());
+    std::string path = "/api/v1/pipes";
+    if (args.verb != "list") path += "/" + ApiClient::escape(args.name);
+    if (args.verb == "tables" || args.verb == "history") path += "/" + args.verb;
+    ApiResponse r = client.get(path);
+    if (r.status != 200) return report_failure(r);
+    doc = r.json();
+  }
+  if (args.output == "json") {
+    std::cout << doc.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (args.verb == "list") print_pipe_list(doc);
+  else if (args.verb == "status") print_status(doc);
+  else if (args.verb == "tables") print_tables(doc);
+  else print_history(doc);
+  return kExitOk;
+}
+
+int act_on_pipe(const PipeActionArgs& args) {
+  nlohmann::json body = nlohmann::json::object();
+  if (!args.table.empty()) body["table"] = args.table;
+  if (args.clear_destination) body["clear_destination"] = true;
+  if (args.confirm) body["confirm"] = true;
+  if (args.drop_destination) body["drop_destination"] = true;
+  ApiClient client(args.server, token_from_env());
+  ApiResponse r = client.post("/api/v1/pipes/" + ApiClient::escape(args.name) + "/" + ApiClient::escape(args.verb),
+                              body.dump(), "application/json");
+  int rc = exit_code_for_status(r.status);
+  if (args.output == "json") {
+    (rc == kExitOk ? std::cout : std::cerr) << r.json().dump(2) << "\n";
+    return rc;
+  }
+  if (rc != kExitOk) return report_failure(r);
+  nlohmann::json j = r.json();
+  std::cout << args.name << ": " << r.message();
+  if (j.is_object() && j["state"].is_string()) std::cout << " (state: " << j["state"].get<std::string>() << ")";
+  std::cout << "\n";
+  return rc;
+}
+
+int apply_config(const ApplyArgs& args) {
+  std::ifstream in(args.config_file, std::ios::binary);
+  if (!in) throw config_error(fmt::format("{}: cannot read the config file", args.config_file));
+  std::stringstream yaml;
+  yaml << in.rdbuf();
+  // Checked here first (form only: the server resolves the secrets from its own environment).
+  ConfigCheck check = check_config(yaml.str(), args.config_file, EnvLookup());
+  if (!check.ok()) {
+    std::cerr << "ferry: " << args.config_file << " has problems:\n" << format_problems(check.problems) << "\n";
+    return kExitError;
+  }
+  ApiClient client(args.server, token_from_env());
+  std::string path = "/api/v1/apply?file=" + ApiClient::escape(args.config_file) + (args.prune ? "&prune=true" : "");
+  ApiResponse r = client.post(path, yaml.str(), "application/yaml");
+  int rc = exit_code_for_status(r.status);
+  if (args.output == "json") {
+    (rc == kExitOk ? std::cout : std::cerr) << r.json().dump(2) << "\n";
+    return rc;
+  }
+  if (rc != kExitOk) return report_failure(r);
+  nlohmann::json j = r.json();
+  for (const char* what : {"created", "updated", "removed", "unchanged"}) {
+    if (!j.contains(what)) continue;
+    for (const auto& name : j[what]) std::cout << fmt::format("{:<10} {}\n", what, str_or(name));
+  }
+  return rc;
+}
+
+int run_server(const ServerArgs& args) {
+  // Signals are taken by one thread with sigtimedwait: block them before any thread starts.
+  // A handler (never run: the signals stay blocked) also undoes an inherited
+  // SIG_IGN, e.g. SIGINT of a background job, which would discard them.
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  ListenAddress listen = parse_listen(args.listen);
+  ApiServerOptions options;
+  options.listen = listen;
+  if (!is_loopback(listen.host)) {
+    const char* token = std::getenv(args.token_env.c_str());
+    if (!token || !*token)
+      throw config_error(fmt::format("refusing to listen on {} without an API token: it is not a loopback address, "
+                                     "so changes need a bearer token; set the environment variable {} (see "
+                                     "--token-env) or listen on 127.0.0.1",
+                                     listen.to_string(), args.token_env));
+    options.token = token;
+  }
+
+  std::optional<Config> config;
+  if (!args.config_file.empty()) config = load_config_file(args.config_file);
   std::unique_ptr<Catalog> catalog = open_catalog(args.catalog);
-  bool json = args.output == "json";
-  if (args.verb == "list") {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& rec : catalog->list_pipes()) out.push_back(status_json(*catalog, rec));
-    if (json) {
-      std::cout << out.dump(2) << "\n";
-    } else {
-      std::cout << fmt::format("{:<24} {:<14} {:<13} {}\n", "NAME", "MODE", "STATE", "ERROR");
-      for (const auto& p : out)
-        std::cout << fmt::format("{:<24} {:<14} {:<13} {}\n", p["name"].get<std::string>(),
-                                 p["mode"].is_string() ? p["mode"].get<std::string>() : "",
-                                 p["state"].get<std::string>(), p["error"].is_string() ? p["error"].get<std::string>() : "");
+
+  // Peers the catalog knows (from earlier applies), then the config's.
+  std::map<std::string, PeerSpec> peers;
+  for (const auto& [name, spec_json] : catalog->list_peers()) {
+    try {
+      PeerSpec p = peer_spec_from_json(spec_json);
+      p.name = name;
+      resolve_password(p);
+      peers[name] = std::move(p);
+    } catch (const std::exception& e) {
+      spdlog::warn("peer {} of the catalog is not usable: {}", name, e.what());
     }
-    return 0;
   }
-  PipeRecord rec = require_pipe(*catalog, args.name);
-  if (args.verb == "status") {
-    nlohmann::json j = status_json(*catalog, rec);
-    if (json) {
-      std::cout << j.dump(2) << "\n";
-    } else {
-      std::cout << "pipe:       " << rec.name << "\nmode:       " << (j["mode"].is_string() ? j["mode"].get<std::string>() : "")
-                << "\nstate:      " << to_string(rec.state) << "\n";
-      if (!rec.last_error.empty()) std::cout << "error:      " << rec.last_error << "\n";
-      if (rec.retry_count) std::cout << "retries:    " << rec.retry_count << "\n";
-      std::cout << "checkpoint: " << (j["checkpoint"].is_string() ? j["checkpoint"].get<std::string>() : "-") << "\n";
-      if (j["lag_bytes"].is_number())
-        std::cout << "lag:        " << j["lag_bytes"].get<int64_t>() << " bytes behind the source; last applied commit "
-                  << j["last_commit_at"].get<std::string>() << fmt::format(" ({:.1f} s ago)", j["lag_seconds"].get<double>())
-                  << "\n";
-    }
-    return 0;
+  if (config)
+    for (const auto& [name, peer] : config->peers) peers[name] = peer;
+
+  PipeManager manager(*catalog, std::move(peers));
+  ApiServer api(manager, options);
+  int port = api.bind();  // fail before any pipe starts when the address is taken
+  if (config) {
+    ApplyResult r = manager.apply(*config, false);
+    spdlog::info("{}: {} pipes created, {} updated, {} unchanged", config->file, r.created.size(), r.updated.size(),
+                 r.unchanged.size());
   }
-  if (args.verb == "tables") {
-    nlohmann::json tables = status_json(*catalog, rec)["tables"];
-    if (json) {
-      std::cout << tables.dump(2) << "\n";
-      return 0;
+  manager.start_all();
+  ListenAddress bound = listen;
+  bound.port = port;
+  spdlog::info("ferry server listening on http://{} ({}; catalog {})", bound.to_string(),
+               options.token ? "changes need the bearer token of $" + args.token_env : "loopback only, no token needed",
+               args.catalog);
+
+  std::atomic<bool> served{false};
+  std::atomic<int> got_signal{0};
+  std::thread signal_thread([&] {
+    timespec tick{0, 100 * 1000 * 1000};
+    bool stopped = false;
+    while (!served) {
+      int sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig > 0 && !got_signal) {
+        got_signal = sig;
+        spdlog::info("{}: stopping; pipes checkpoint their in-flight work", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      }
+      if (got_signal && !stopped && api.running()) {
+        api.stop();
+        stopped = true;
+      }
     }
-    std::cout << fmt::format("{:<28} {:<24} {:<10} {:>11} {:>12} {:>10}  {}\n", "SOURCE", "DESTINATION", "STATE",
-                             "PARTITIONS", "ROWS", "AVG/PART", "STARTED");
-    for (const auto& t : tables)
-      std::cout << fmt::format("{:<28} {:<24} {:<10} {:>11} {:>12} {:>8}ms  {}\n", t["source"].get<std::string>(),
-                               t["destination"].get<std::string>(), t["state"].get<std::string>(),
-                               fmt::format("{}/{}", t["partitions_done"].get<int64_t>(), t["partitions_total"].get<int64_t>()),
-                               t["rows_loaded"].get<int64_t>(), t["avg_partition_ms"].get<int64_t>(),
-                               t["load_started_at"].is_string() ? t["load_started_at"].get<std::string>() : "-");
-    return 0;
+  });
+  bool ok = api.serve();
+  served = true;
+  signal_thread.join();
+  manager.stop_all();
+  if (!ok && !got_signal) {
+    std::cerr << "ferry: the API server stopped on a socket error\n";
+    return kExitError;
   }
-  if (args.verb == "history") {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& h : catalog->history(rec.name)) {
-      out.push_back({{"at", format_time_utc(h.at_ms)},
-                     {"from", h.from ? nlohmann::json(to_string(*h.from)) : nlohmann::json()},
-                     {"to", to_string(h.to)},
-                     {"reason", h.reason}});
-    }
-    if (json) {
-      std::cout << out.dump(2) << "\n";
-    } else {
-      for (const auto& h : out)
-        std::cout << fmt::format("{}  {:<13} -> {:<13} {}\n", h["at"].get<std::string>(),
-                                 h["from"].is_string() ? h["from"].get<std::string>() : "-", h["to"].get<std::string>(),
-                                 h["reason"].get<std::string>());
-    }
-    return 0;
-  }
-  throw config_error("unknown pipe command '" + args.verb + "'");
+  spdlog::info("ferry server stopped; a restart continues every pipe from its checkpoint");
+  return kExitOk;
 }
 
 }  // namespace ferry::cli

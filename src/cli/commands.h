@@ -21,7 +21,46 @@ struct PipeQueryArgs {
   std::string server;
   std::string output = "table";  // table | json
 };
+// Against the server (args.server) unless args.catalog names a catalog file.
 int query_pipes(const PipeQueryArgs& args);
+
+// Exit codes of the commands that talk to a server.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRefused = 1;   // 409 refused in this state, 404 not found
+inline constexpr int kExitError = 2;     // bad input, server unreachable, other errors
+inline constexpr int kExitNotBuilt = 3;  // 501
+int exit_code_for_status(long http_status);
+
+struct PipeActionArgs {
+  std::string verb;  // pause | resume | resync | reset | delete
+  std::string name;
+  std::string table;
+  bool clear_destination = false;
+  bool confirm = false;
+  bool drop_destination = false;
+  std::string server;
+  std::string output = "table";
+};
+// POST /api/v1/pipes/{name}/{verb}.
+int act_on_pipe(const PipeActionArgs& args);
+
+struct ApplyArgs {
+  std::string config_file;
+  bool prune = false;
+  std::string server;
+  std::string output = "table";
+};
+// POST /api/v1/apply with the file's YAML.
+int apply_config(const ApplyArgs& args);
+
+struct ServerArgs {
+  std::string config_file;  // optional: without it, the catalog's pipes and peers
+  std::string catalog = "sqlite:ferry.db";
+  std::string listen = "127.0.0.1:7420";
+  std::string token_env = "FERRY_API_TOKEN";
+};
+// `ferry server`: runs the pipes and serves the REST API until SIGTERM/SIGINT.
+int run_server(const ServerArgs& args);
 
 // A subcommand whose work is not built yet: says so and fails.
 int not_built(const std::string& what);

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   using namespace ferry::cli;
   CLI::App app{"ferry: copies tables between databases and keeps them in sync"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--server, -v) also after the subcommand
   bool verbose = false;
   std::string server = default_server();
   app.add_flag("-v,--verbose", verbose, "Debug logging (or set FERRY_LOG=debug)");
@@ -37,18 +38,25 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--once", run.once, "Incremental pipes: do a single run and exit");
   run_cmd->add_flag("!--no-progress", run.progress, "Do not draw a progress bar");
 
-  std::string file, catalog, listen = "127.0.0.1:7420", pipe_name;
+  ServerArgs serve;
   auto* server_cmd = app.add_subcommand("server", "Run every pipe of the catalog and serve the REST API");
-  server_cmd->add_option("-f,--file", file, "Config file (YAML)");
-  server_cmd->add_option("--catalog", catalog, "Catalog: sqlite:PATH or postgres://...");
-  server_cmd->add_option("--listen", listen, "Address to listen on (default 127.0.0.1:7420)");
+  server_cmd->add_option("-f,--file", serve.config_file, "Config file (YAML): its peers and pipes are applied at start");
+  server_cmd->add_option("--catalog", serve.catalog, "Catalog location: sqlite:PATH (default sqlite:ferry.db)");
+  server_cmd->add_option("--listen", serve.listen, "Address to listen on (default 127.0.0.1:7420)");
+  server_cmd->add_option("--token-env", serve.token_env,
+                         "Environment variable holding the API token that changes need when listening beyond "
+                         "loopback (default FERRY_API_TOKEN)");
 
+  std::string file, pipe_name;
   auto* check_cmd = app.add_subcommand("check", "Pre-check a pipe against the real servers (no server needed)");
   check_cmd->add_option("-f,--file", file, "Config file (YAML)")->required();
   check_cmd->add_option("--pipe", pipe_name, "Pipe to check")->required();
 
+  ApplyArgs apply;
   auto* apply_cmd = app.add_subcommand("apply", "Create, update or remove pipes on a running server from a config file");
-  apply_cmd->add_option("-f,--file", file, "Config file (YAML)")->required();
+  apply_cmd->add_option("-f,--file", apply.config_file, "Config file (YAML)")->required();
+  apply_cmd->add_flag("--prune", apply.prune, "Delete the server's pipes that the file does not name");
+  apply_cmd->add_option("--output,-o", apply.output, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
 
   auto* pipe_cmd = app.add_subcommand("pipe", "Inspect and control pipes");
   pipe_cmd->require_subcommand(1);
@@ -63,17 +71,18 @@ int main(int argc, char** argv) {
     sub->add_option("--output,-o", query.output, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
     sub->add_option("--catalog", query.catalog, "Read this catalog directly instead of asking the server");
   }
-  std::string table;
-  bool clear_destination = false, confirm = false, drop_destination = false;
+  PipeActionArgs action;
   for (const char* verb : {"pause", "resume", "resync", "reset", "delete"}) {
     auto* sub = pipe_cmd->add_subcommand(verb, std::string("Ask the server to ") + verb + " a pipe");
-    sub->add_option("name", pipe_name, "Pipe name")->required();
-    if (std::string(verb) == "resync") sub->add_option("--table", table, "Resync only this table");
+    sub->add_option("name", action.name, "Pipe name")->required();
+    sub->add_option("--output,-o", action.output, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
+    if (std::string(verb) == "resync") sub->add_option("--table", action.table, "Resync only this table");
     if (std::string(verb) == "reset") {
-      sub->add_flag("--clear-destination", clear_destination, "Empty the destination tables first");
-      sub->add_flag("--confirm", confirm, "Accept pre-check warnings");
+      sub->add_flag("--clear-destination", action.clear_destination, "Empty the destination tables first");
+      sub->add_flag("--confirm", action.confirm, "Accept pre-check warnings");
     }
-    if (std::string(verb) == "delete") sub->add_flag("--drop-destination", drop_destination, "Also drop destination tables");
+    if (std::string(verb) == "delete")
+      sub->add_flag("--drop-destination", action.drop_destination, "Also drop the destination tables");
   }
 
   try {
@@ -89,9 +98,12 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (run_cmd->parsed()) return run_pipes(run);
-    if (server_cmd->parsed()) return not_built("ferry server");
+    if (server_cmd->parsed()) return run_server(serve);
     if (check_cmd->parsed()) return not_built("ferry check");
-    if (apply_cmd->parsed()) return not_built("ferry apply");
+    if (apply_cmd->parsed()) {
+      apply.server = server;
+      return apply_config(apply);
+    }
     for (auto* sub : pipe_cmd->get_subcommands()) {
       std::string verb = sub->get_name();
       if (verb == "list" || verb == "status" || verb == "tables" || verb == "history") {
@@ -99,7 +111,9 @@ int main(int argc, char** argv) {
         query.server = server;
         return query_pipes(query);
       }
-      return not_built("ferry pipe " + verb);
+      action.verb = verb;
+      action.server = server;
+      return act_on_pipe(action);
     }
   } catch (const ferry::Error& e) {
     std::cerr << "ferry: " << e.what() << "\n";

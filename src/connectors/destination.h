@@ -9,6 +9,7 @@
 
 #include "connectors/change.h"
 #include "connectors/copy_stream.h"
+#include "core/error.h"
 #include "core/schema.h"
 
 namespace ferry {
@@ -48,6 +49,17 @@ class Destination {
 
   // Adds columns of `source` the destination table lacks (source schema change).
   virtual void add_missing_columns(const TableSchema& source, const DestinationTable& table);
+
+  // --- periodic incremental copy ---
+  // Streams rows like load_snapshot, but as upserts by key that carry `version`:
+  // a key's row with a higher version replaces its earlier rows, so copying a
+  // range again with a higher version never regresses a row. Returns rows written.
+  virtual int64_t load_rows(const TableSchema& source, const DestinationTable& table, CopyStream& rows,
+                            uint64_t version) {
+    throw Error(ErrorKind::Permanent, "this destination cannot take incremental copies yet");
+  }
+  // The highest version among the table's rows (0 when empty or missing).
+  virtual uint64_t max_version(const DestinationTable& table) { return 0; }
 
   virtual int64_t count_rows(const DestinationTable& table) = 0;
   virtual void drop_table(const std::string& table) = 0;

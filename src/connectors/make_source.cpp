@@ -1,4 +1,6 @@
+#include "connectors/clickhouse/clickhouse_source.h"
 #include "connectors/postgres/pg_source.h"
+#include "connectors/sqlite/sqlite_source.h"
 #include "core/error.h"
 
 namespace ferry {
@@ -6,6 +8,8 @@ namespace ferry {
 std::unique_ptr<Source> make_source(const PeerSpec& peer) {
   switch (peer.type) {
     case PeerType::Postgres: return std::make_unique<PgSource>(peer);
+    case PeerType::ClickHouse: return std::make_unique<clickhouse::ClickHouseSource>(peer);
+    case PeerType::SQLite: return std::make_unique<sqlite::SqliteSource>(peer);
     default:
       throw Error(ErrorKind::Config, std::string("peer '") + peer.name + "' of type " + to_string(peer.type) +
                                          " cannot be a source yet");

@@ -17,4 +17,16 @@ int64_t Source::stream_lag_bytes(const std::string&) { return 0; }
 std::string Source::format_position(uint64_t position) const { return std::to_string(position); }
 uint64_t Source::parse_position(const std::string& text) const { return std::stoull(text); }
 
+namespace {
+[[noreturn]] void no_incremental() { throw Error(ErrorKind::Permanent, "this source cannot copy incrementally"); }
+}  // namespace
+
+CursorProbe Source::probe_cursor(const TableSchema&, const std::string&, const std::optional<std::string>&) {
+  no_incremental();
+}
+std::unique_ptr<CopyStream> Source::read_range(const TableSchema&, const std::string&,
+                                               const std::optional<std::string>&, const std::string&) {
+  no_incremental();
+}
+
 }  // namespace ferry

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,14 @@ class SnapshotPoint {
   virtual ~SnapshotPoint() = default;
   // Identifier other sessions import (PostgreSQL exported snapshot name).
   virtual const std::string& id() const = 0;
+};
+
+// --- periodic incremental copy (DESIGN.md section 5) ---
+// What a source reports about a table's cursor column at the start of a run.
+struct CursorProbe {
+  std::optional<std::string> max;  // max(cursor) in the source's canonical text; nullopt: no non-null value
+  int64_t null_rows = 0;           // rows whose cursor is NULL (never copied)
+  bool below_last = false;         // max < the `last` passed in: the cursor went backwards
 };
 
 class Source {
@@ -69,6 +78,20 @@ class Source {
   // Renders a position for people and the catalog (PostgreSQL: "16/B374D848").
   virtual std::string format_position(uint64_t position) const;
   virtual uint64_t parse_position(const std::string& text) const;
+
+  // --- periodic incremental copy (sources that support it; others throw Permanent) ---
+
+  // The cursor column's current maximum (the run's upper bound), the number of
+  // rows with a NULL cursor, and whether the maximum is below `last` (the
+  // stored cursor). Values are the source's canonical text and are accepted
+  // back by read_range as bounds.
+  virtual CursorProbe probe_cursor(const TableSchema& table, const std::string& cursor_column,
+                                   const std::optional<std::string>& last);
+  // Streams the rows with lower < cursor <= upper (no lower bound when
+  // nullopt), only the columns of `projected`, in COPY text framing. Opens its
+  // own connection.
+  virtual std::unique_ptr<CopyStream> read_range(const TableSchema& projected, const std::string& cursor_column,
+                                                 const std::optional<std::string>& lower, const std::string& upper);
 };
 
 std::unique_ptr<Source> make_source(const PeerSpec& peer);

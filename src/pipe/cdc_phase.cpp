@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "pipe/change_batcher.h"
 #include "pipe/runner.h"
+#include "server/metrics.h"
 
 namespace ferry {
 
@@ -50,6 +51,7 @@ void PipeRunner::stream_changes() {
   auto flush = [&] {
     if (batcher.rows() > 0) {
       destination_->apply_changes(batcher.batch());
+      record_cdc_batch(pipe_.name, batcher.batch());
       applied_rows += static_cast<int64_t>(batcher.rows());
       batcher.clear();
     }

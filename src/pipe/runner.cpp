@@ -16,7 +16,9 @@
 #include "core/ident.h"
 #include "core/log.h"
 #include "core/schema.h"
+#include "pipe/incremental.h"
 #include "pipe/spec_json.h"
+#include "server/metrics.h"
 
 namespace ferry {
 
@@ -111,7 +113,14 @@ PipeState PipeRunner::run() {
         case PipeState::Setup: setup(); break;
         case PipeState::Snapshot: snapshot(); break;
         case PipeState::Running:
-          if (!mode_streams(pipe_.mode)) throw Error(ErrorKind::Permanent, "incremental mode is not built yet");
+          if (pipe_.mode == PipeMode::Incremental) {
+            // One scheduled run per call; a finished run clears the retry count.
+            if (incremental()) {
+              if (retries > 0) catalog_.record_retry(pipe_.name, retries = 0, "");
+              if (options_.once && state() == PipeState::Running) return PipeState::Running;
+            }
+            break;
+          }
           stream_changes();
           break;
         default:
@@ -187,6 +196,7 @@ void PipeRunner::setup() {
   for (const auto& mapping : pipe_.tables) {
     TableSchema projected = project_table(source_->describe(mapping.source), mapping);
     source_->check_readable(projected);
+    if (pipe_.mode == PipeMode::Incremental) check_cursor_column(projected, mapping);  // incremental_phase.cpp
     DestinationTable dest{destination_table_name(mapping), mapping.order_by};
     destination_->ensure_table(projected, dest);
     bool known = false;
@@ -266,10 +276,12 @@ void PipeRunner::snapshot() {
         if (!dest) dest = make_destination(destination_peer_);
         auto t0 = std::chrono::steady_clock::now();
         auto stream = source_->read_partition(*w.schema, w.part.range, *point);
-        int64_t rows = dest->load_snapshot(*w.schema, w.dest, *stream);
+        CountingCopyStream counted(*stream);
+        int64_t rows = dest->load_snapshot(*w.schema, w.dest, counted);
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
         // Recorded only after the destination acknowledged the partition.
         catalog_.finish_partition(pipe_.name, w.table, w.part.index, rows, ms);
+        Metrics::global().add_rows(pipe_.name, w.table, MetricPhase::Snapshot, rows, counted.bytes());
         if (options_.on_progress) {
           for (const auto& t : catalog_.tables(pipe_.name)) {
             if (t.source != w.table) continue;

@@ -31,6 +31,9 @@ struct RunnerOptions {
   // Called from worker threads after each finished partition.
   std::function<void(const LoadProgress&)> on_progress;
   Clock* clock = &Clock::system();
+  // Incremental pipes: run() returns after one finished run (state stays Running);
+  // the schedule is not waited for. `ferry run --once`.
+  bool once = false;
 };
 
 class PipeRunner {
@@ -60,6 +63,10 @@ class PipeRunner {
   void setup();
   void snapshot();
   void stream_changes();
+  // Incremental mode (incremental_phase.cpp): waits for the next scheduled run (unless
+  // `once`), then does one run; returns true when the run finished, false when stopped.
+  bool incremental();
+  bool incremental_run();
   // Streaming modes: the stream start (slot) and its checkpoint; returns the
   // consistent point for the initial load when one was just created.
   std::unique_ptr<class SnapshotPoint> start_stream_if_needed(bool with_snapshot);

@@ -1,9 +1,8 @@
 // libFuzzer target for the pgoutput decoder and the streaming replication message parser.
-// Not part of the CMake build (it needs clang's -fsanitize=fuzzer). Build and run:
+// Needs clang's -fsanitize=fuzzer, so it is built only on request:
 //
-//   clang++-14 -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-//     -I src tests/fuzz/pgoutput_fuzz.cpp src/connectors/postgres/pgoutput.cpp
-//     src/connectors/postgres/replication_protocol.cpp src/core/error.cpp -lfmt -o build-fuzz/pgoutput_fuzz
+//   CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DFERRY_LIBFUZZER=ON -DBUILD_TESTING=OFF
+//   cmake --build build-fuzz --target pgoutput_fuzz
 //   mkdir -p build-fuzz/corpus && tests/fuzz/pgoutput_seed_corpus.sh build-fuzz/corpus
 //   build-fuzz/pgoutput_fuzz -dict=tests/fuzz/pgoutput.dict -max_len=4096 -max_total_time=300
 //     build-fuzz/corpus

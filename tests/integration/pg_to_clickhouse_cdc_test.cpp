@@ -82,7 +82,13 @@ std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const st
                                  const std::string& key) {
   std::string pg_cols, ch_cols;
   for (const auto& c : cols) {
-    pg_cols += (pg_cols.empty() ? "" : ", ") + fmt::format("CASE WHEN {0} IS NOT NULL THEN format('%s', {0}) END", quote_pg_ident(c));
+    // boolean is UInt8 in ClickHouse: compare as 1/0.
+    bool is_bool = sb.pg_value(fmt::format("SELECT count(*) FROM pg_attribute WHERE attrelid = {}::regclass AND "
+                                           "attname = {} AND atttypid = 'boolean'::regtype",
+                                           quote_pg_literal(table), quote_pg_literal(c))) == "1";
+    std::string pg_expr = is_bool ? fmt::format("CASE WHEN {0} THEN '1' ELSE '0' END", quote_pg_ident(c))
+                                  : fmt::format("format('%s', {})", quote_pg_ident(c));
+    pg_cols += (pg_cols.empty() ? "" : ", ") + fmt::format("CASE WHEN {0} IS NOT NULL THEN {1} END", quote_pg_ident(c), pg_expr);
     ch_cols += (ch_cols.empty() ? "" : ", ") + fmt::format("toString({})", quote_backtick_ident(c));
   }
   Rows pg = sb.pg_rows(fmt::format("SELECT {} FROM {} ORDER BY {}", pg_cols, table, key));
@@ -96,11 +102,18 @@ std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const st
                                      const std::string& key = "id", std::chrono::seconds timeout = 60s) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::pair<Rows, Rows> last;
+  std::string error;  // e.g. a column the pipe has not added yet
   while (std::chrono::steady_clock::now() < deadline) {
-    last = both_sides(sb, table, cols, key);
-    if (last.first == last.second) return ::testing::AssertionSuccess();
+    try {
+      last = both_sides(sb, table, cols, key);
+      error.clear();
+      if (last.first == last.second) return ::testing::AssertionSuccess();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
     std::this_thread::sleep_for(200ms);
   }
+  if (!error.empty()) return ::testing::AssertionFailure() << table << ": " << error;
   auto r = ::testing::AssertionFailure() << table << ": postgres has " << last.first.size() << " rows, clickhouse "
                                          << last.second.size();
   for (size_t i = 0; i < std::min(last.first.size(), last.second.size()); ++i) {

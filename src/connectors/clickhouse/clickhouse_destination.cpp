@@ -1,5 +1,6 @@
 #include "connectors/clickhouse/clickhouse_destination.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "connectors/clickhouse/tsv_encoder.h"
@@ -68,6 +69,10 @@ void ClickHouseDestination::ensure_table(const TableSchema& source, const Destin
     throw permanent_error("ClickHouse table " + database_ + "." + p.table + " (for " + p.source +
                           ") already exists without column(s) " + missing + "; drop it or resync the table");
   spdlog::debug("clickhouse: table {}.{} ready for {}", database_, p.table, p.source);
+  remember_plan(p, source);
+  ApplyTable& at = apply_tables_[p.table];
+  at.existing = std::move(existing);
+  at.columns_loaded = true;
 }
 
 int64_t ClickHouseDestination::load_snapshot(const TableSchema& source, const DestinationTable& table,
@@ -90,6 +95,44 @@ int64_t ClickHouseDestination::load_snapshot(const TableSchema& source, const De
       },
       "\\");
   return written;
+}
+
+// --- incremental copy (load_rows, max_version) ---
+int64_t ClickHouseDestination::load_rows(const TableSchema& source, const DestinationTable& table, CopyStream& rows,
+                                         uint64_t version) {
+  TablePlan p = plan(source, table);
+  TsvEncoder encoder(p);
+  std::vector<std::string> names;
+  for (const auto& c : p.columns) names.push_back(c.name);
+  const std::string suffix = "\t" + std::to_string(version) + "\t0\n";
+  std::string chunk, encoded;
+  int64_t written = 0;
+  client_.insert_stream(
+      apply_insert_sql(database_, p.table, names),  // source columns, _ferry_version, _ferry_is_deleted
+      [&](std::string& out) {
+        for (;;) {
+          chunk.clear();
+          if (!rows.next_chunk(chunk)) return false;
+          encoded.clear();
+          written += static_cast<int64_t>(encoder.encode(chunk, encoded));
+          // TSV escapes newlines inside values: every raw '\n' ends a row.
+          size_t start = 0;
+          for (size_t nl; (nl = encoded.find('\n', start)) != std::string::npos; start = nl + 1) {
+            out.append(encoded, start, nl - start);
+            out += suffix;
+          }
+          if (!out.empty()) return true;
+        }
+      },
+      "\\");
+  return written;
+}
+
+uint64_t ClickHouseDestination::max_version(const DestinationTable& table) {
+  if (table_engine(table.name).empty()) return 0;
+  std::string answer = trim_line(client_.query("SELECT max(" + quote_backtick_ident(kVersionColumn) + ") FROM " +
+                                               qualified_name(database_, table.name) + " FORMAT TabSeparated"));
+  return answer.empty() ? 0 : std::strtoull(answer.c_str(), nullptr, 10);
 }
 
 std::string ClickHouseDestination::table_engine(const std::string& table) {
@@ -139,6 +182,216 @@ std::vector<ExistingColumn> ClickHouseDestination::table_columns(const std::stri
 std::string ClickHouseDestination::database_engine() {
   return trim_line(client_.query("SELECT engine FROM system.databases WHERE name = " + quote_ch_literal(database_) +
                                  " FORMAT TabSeparated"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Change data capture
+
+namespace {
+
+constexpr size_t kLookupKeysPerQuery = 2000;
+constexpr size_t kInsertPieceBytes = size_t(1) << 20;
+
+bool is_ferry_column(std::string_view name) { return name.rfind("_ferry_", 0) == 0; }
+
+}  // namespace
+
+void ClickHouseDestination::remember_plan(const TablePlan& plan, const TableSchema& source) {
+  ApplyTable& at = apply_tables_[plan.table];
+  at.plan = plan;
+  at.key_names = source.key_columns();
+  at.ready = false;
+}
+
+void ClickHouseDestination::add_missing_columns(const TableSchema& source, const DestinationTable& table) {
+  TablePlan p = plan(source, table);
+  std::vector<ExistingColumn> existing = table_columns(p.table);
+  if (existing.empty()) {  // not created yet: create it whole
+    ensure_table(source, table);
+    return;
+  }
+  // Source columns that were dropped are kept here: old rows keep their values, rows
+  // written from now on get NULL (or the type's default) in them.
+  std::string after;  // new columns go after the last source column, before _ferry_*
+  for (const auto& e : existing)
+    if (!is_ferry_column(e.name)) after = e.name;
+  bool added = false;
+  for (const auto& c : p.columns) {
+    bool found = std::any_of(existing.begin(), existing.end(), [&](const ExistingColumn& e) { return e.name == c.name; });
+    if (found) continue;
+    std::string sql = add_column_sql(database_, p.table, c, after);
+    try {
+      client_.query(sql);
+    } catch (const Error& e) {
+      if (e.transient()) throw;
+      // Added meanwhile by someone else (18.16 has no ADD COLUMN IF NOT EXISTS)?
+      std::vector<ExistingColumn> now = table_columns(p.table);
+      if (!std::any_of(now.begin(), now.end(), [&](const ExistingColumn& x) { return x.name == c.name; })) throw;
+    }
+    spdlog::info("clickhouse: added column {} to {}.{} (source {} gained it)", c.name, database_, p.table, p.source);
+    after = c.name;
+    added = true;
+  }
+  remember_plan(p, source);
+  ApplyTable& at = apply_tables_[p.table];
+  if (added) existing = table_columns(p.table);
+  at.existing = std::move(existing);
+  at.columns_loaded = true;
+}
+
+ClickHouseDestination::ApplyTable& ClickHouseDestination::prepare_apply(const ChangeTable& ct) {
+  ApplyTable& at = apply_tables_[ct.destination];
+  if (at.ready && at.layout == ct.columns) return at;
+  at.ready = false;
+  auto find = [&](const std::string& name) -> const ExistingColumn* {
+    for (const auto& e : at.existing)
+      if (e.name == name) return &e;
+    return nullptr;
+  };
+  auto planned = [&](const std::string& name) -> const ClickHouseColumn* {
+    if (!at.plan) return nullptr;
+    for (const auto& c : at.plan->columns)
+      if (c.name == name) return &c;
+    return nullptr;
+  };
+  if (!at.columns_loaded) {
+    at.existing = table_columns(ct.destination);
+    at.columns_loaded = true;
+  }
+  if (at.existing.empty())
+    throw permanent_error("ClickHouse table " + database_ + "." + ct.destination + " (for " + ct.source +
+                          ") does not exist");
+  // A column the batch carries but the table lacks: add it when the source schema is known.
+  for (const auto& name : ct.columns) {
+    if (find(name)) continue;
+    const ClickHouseColumn* c = planned(name);
+    if (!c)
+      throw permanent_error("ClickHouse table " + database_ + "." + ct.destination + " has no column " + name +
+                            " that changes of " + ct.source + " carry");
+    std::string after;
+    for (const auto& e : at.existing)
+      if (!is_ferry_column(e.name)) after = e.name;
+    client_.query(add_column_sql(database_, ct.destination, *c, after));
+    at.existing = table_columns(ct.destination);
+  }
+
+  TablePlan layout;
+  layout.source = ct.source;
+  layout.database = database_;
+  layout.table = ct.destination;
+  at.types.clear();
+  bool fallback = false;
+  for (const auto& name : ct.columns) {
+    const ExistingColumn* e = find(name);
+    if (const ClickHouseColumn* c = planned(name)) {
+      ClickHouseColumn col = *c;
+      col.type = e->type;  // the table as it is (e.g. a column added as Nullable)
+      col.nullable = is_nullable_type(e->type);
+      layout.columns.push_back(std::move(col));
+    } else {
+      layout.columns.push_back(column_from_clickhouse_type(name, e->type, capabilities()));
+      fallback = true;
+    }
+    at.types.push_back(e->type);
+  }
+  if (fallback)
+    spdlog::warn("clickhouse: source schema of {} not known; converting its values by the ClickHouse column types",
+                 ct.source);
+
+  at.key.clear();
+  if (at.plan) {
+    // The destination deduplicates by the source's primary key (ORDER BY), which may
+    // differ from the replica identity the stream flags (REPLICA IDENTITY FULL / INDEX).
+    for (const auto& k : at.key_names) {
+      auto it = std::find(ct.columns.begin(), ct.columns.end(), k);
+      if (it == ct.columns.end())
+        throw permanent_error("changes of " + ct.source + " lack key column " + k);
+      at.key.push_back(static_cast<uint32_t>(it - ct.columns.begin()));
+    }
+  } else {
+    at.key = ct.key;
+  }
+  if (at.key.empty())
+    spdlog::warn("clickhouse: {} has no key: its changes are appended to {}.{} and cannot replace earlier rows",
+                 ct.source, database_, ct.destination);
+  at.encoder = std::make_unique<TsvEncoder>(layout);
+  at.insert_sql = apply_insert_sql(database_, ct.destination, ct.columns);
+  at.lookup_sql = at.key.empty() ? std::string() : lookup_sql(database_, ct.destination, ct.columns, at.types, at.key);
+  at.layout = ct.columns;
+  at.ready = true;
+  return at;
+}
+
+void ClickHouseDestination::lookup_rows(ApplyTable& at) {
+  const std::vector<uint32_t>& wanted = merger_.lookups();
+  lookup_.reset(merger_.states(), merger_.columns());
+  const std::string structure = lookup_structure(at.key.size());
+  for (size_t i = 0; i < wanted.size(); i += kLookupKeysPerQuery) {
+    keys_.clear();
+    size_t end = std::min(wanted.size(), i + kLookupKeysPerQuery);
+    for (size_t k = i; k < end; ++k) append_lookup_key(merger_, wanted[k], at.key, *at.encoder, scratch_, keys_);
+    lookup_.add_answer(client_.query_with_table(at.lookup_sql, kLookupTable, structure, keys_));
+  }
+  stats_.keys_looked_up += wanted.size();
+  for (uint32_t s : wanted) stats_.keys_found += lookup_.found(s) ? 1 : 0;
+}
+
+void ClickHouseDestination::apply_table(const ChangeBatch& batch, uint32_t t) {
+  const ChangeTable& ct = batch.tables[t];
+  ApplyTable& at = prepare_apply(ct);
+  merger_.merge(batch, t, at.key);
+  const bool lookup = !merger_.lookups().empty();
+  if (lookup) lookup_rows(at);  // before anything of the batch is written
+
+  size_t unknown = 0;
+  for (const auto& step : merger_.steps()) {
+    if (step.last > step.first) {
+      size_t next = step.first;
+      client_.insert_stream(
+          at.insert_sql,
+          [&](std::string& out) {
+            if (next >= step.last) return false;
+            while (next < step.last && out.size() < kInsertPieceBytes)
+              unknown += encode_output(batch, merger_, merger_.outputs()[next++], lookup ? &lookup_ : nullptr,
+                                       *at.encoder, out);
+            return true;
+          },
+          "\\");
+      stats_.rows_written += step.last - step.first;
+    }
+    if (step.truncate) {
+      if (at.key.empty()) {
+        spdlog::warn("clickhouse: truncate of {} not applied to {}.{}: the table has no key to soft-delete by",
+                     ct.source, database_, ct.destination);
+        continue;
+      }
+      // Every column of the table as it is now (also ones the source dropped), so the
+      // soft-deleted rows keep all their values. Truncates are rare: read them afresh.
+      at.existing = table_columns(ct.destination);
+      std::vector<std::string> cols;
+      for (const auto& e : at.existing)
+        if (!is_ferry_column(e.name)) cols.push_back(e.name);
+      client_.query(truncate_sql(database_, ct.destination, cols, step.version));
+      ++stats_.truncates;
+    }
+  }
+  stats_.unknown_cells += unknown;
+  stats_.skipped_rows += merger_.skipped_rows();
+  if (unknown)
+    spdlog::warn("clickhouse: {} value(s) of {} were unknown (unchanged or absent in the change, and the row is not in "
+                 "{}.{}): written as NULL or the type's default",
+                 unknown, ct.source, database_, ct.destination);
+  if (merger_.skipped_rows())
+    spdlog::warn("clickhouse: {} change(s) of {} skipped: their key was not sent by the source", merger_.skipped_rows(),
+                 ct.source);
+}
+
+void ClickHouseDestination::apply_changes(const ChangeBatch& batch) {
+  stats_ = {};
+  std::vector<uint8_t> has_rows(batch.tables.size(), 0);
+  for (const auto& r : batch.rows) has_rows[r.table] = 1;
+  for (uint32_t t = 0; t < batch.tables.size(); ++t)
+    if (has_rows[t]) apply_table(batch, t);
 }
 
 }  // namespace ferry::clickhouse

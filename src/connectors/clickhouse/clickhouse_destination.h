@@ -6,12 +6,14 @@
 // inserted with version 0, so a partition loaded twice collapses under FINAL.
 // Not thread-safe: the runner uses one destination per worker thread.
 #pragma once
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "connectors/clickhouse/capabilities.h"
+#include "connectors/clickhouse/clickhouse_apply.h"
 #include "connectors/clickhouse/http_client.h"
 #include "connectors/clickhouse/type_map.h"
 #include "connectors/destination.h"
@@ -29,6 +31,16 @@ struct ExistingColumn {
   std::string type;  // as ClickHouse reports it, e.g. "Nullable(Decimal(10, 2))"
 };
 
+// What the last apply_changes() did (summed over its tables), for tests and logs.
+struct ApplyStats {
+  size_t rows_written = 0;    // rows inserted (after collapsing changes per key)
+  size_t keys_looked_up = 0;  // keys whose last row was read from ClickHouse
+  size_t keys_found = 0;      // ... and found there
+  size_t unknown_cells = 0;   // cells known neither from the batch nor from ClickHouse
+  size_t skipped_rows = 0;    // changes without a usable key value
+  size_t truncates = 0;
+};
+
 class ClickHouseDestination final : public Destination {
  public:
   explicit ClickHouseDestination(const PeerSpec& peer, DestinationOptions options = {});
@@ -41,9 +53,29 @@ class ClickHouseDestination final : public Destination {
   void ensure_table(const TableSchema& source, const DestinationTable& table) override;
   // One streaming INSERT ... FORMAT TabSeparated of the partition; returns rows sent.
   int64_t load_snapshot(const TableSchema& source, const DestinationTable& table, CopyStream& rows) override;
+  // Incremental copy: like load_snapshot, but every row is written with _ferry_version =
+  // `version` (and _ferry_is_deleted = 0), so a later copy of a key replaces it under FINAL.
+  int64_t load_rows(const TableSchema& source, const DestinationTable& table, CopyStream& rows,
+                    uint64_t version) override;
+  // SELECT max(_ferry_version); 0 when the table does not exist.
+  uint64_t max_version(const DestinationTable& table) override;
   // SELECT count() FROM t FINAL WHERE _ferry_is_deleted = 0 (no FINAL for keyless MergeTree).
   int64_t count_rows(const DestinationTable& table) override;
   void drop_table(const std::string& table) override;
+
+  // Applies the batch table by table (see clickhouse_apply.h): per table, the keys whose
+  // last row is needed are looked up first (one query per 2000 keys, keys sent as an
+  // external table), then the rows are written with one streaming INSERT (one per
+  // segment between truncates). The destination table is found by name; its columns
+  // (system.columns) and, when ensure_table/add_missing_columns told it, the source
+  // schema decide how values are converted. Columns of the table the batch does not
+  // carry get their defaults.
+  void apply_changes(const ChangeBatch& batch) override;
+  // ALTER TABLE ADD COLUMN (Nullable) for source columns the table lacks. Columns
+  // dropped at the source stay in ClickHouse (old rows keep their values; new rows get
+  // NULL / the default there).
+  void add_missing_columns(const TableSchema& source, const DestinationTable& table) override;
+  const ApplyStats& last_apply_stats() const { return stats_; }
 
   // For CDC and resync work.
   const Capabilities& capabilities();  // SELECT version() once, then cached
@@ -58,13 +90,39 @@ class ClickHouseDestination final : public Destination {
   HttpClient& client() { return client_; }
 
  private:
+  // What apply_changes knows about one destination table.
+  struct ApplyTable {
+    std::optional<TablePlan> plan;       // from ensure_table / add_missing_columns
+    std::vector<std::string> key_names;  // the source's key columns (with plan)
+    bool columns_loaded = false;
+    std::vector<ExistingColumn> existing;
+    // Layout for the batch column list `layout` (rebuilt when it or the above change).
+    bool ready = false;
+    std::vector<std::string> layout;
+    std::vector<std::string> types;  // ClickHouse type per batch column
+    std::vector<uint32_t> key;       // batch column indexes of the key; empty: append
+    std::unique_ptr<TsvEncoder> encoder;
+    std::string insert_sql;
+    std::string lookup_sql;
+  };
+
   std::string table_engine(const std::string& table);
+  void remember_plan(const TablePlan& plan, const TableSchema& source);
+  ApplyTable& prepare_apply(const ChangeTable& table);
+  void lookup_rows(ApplyTable& at);
+  void apply_table(const ChangeBatch& batch, uint32_t table);
 
   HttpClient client_;
   std::string database_;
   DestinationOptions options_;
   std::optional<Capabilities> caps_;
   bool database_ready_ = false;
+
+  std::map<std::string, ApplyTable> apply_tables_;
+  ChangeMerger merger_;
+  LookupRows lookup_;
+  std::string keys_, scratch_;
+  ApplyStats stats_;
 };
 
 }  // namespace ferry::clickhouse

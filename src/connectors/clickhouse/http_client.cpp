@@ -140,7 +140,8 @@ HttpClient::~HttpClient() {
   if (curl_) curl_easy_cleanup(curl_);
 }
 
-std::string HttpClient::make_url(std::string_view insert_sql) const {
+std::string HttpClient::make_url(std::string_view insert_sql,
+                                 const std::vector<std::pair<std::string_view, std::string_view>>& extra) const {
   std::string url = options_.url;
   size_t scheme = url.find("://");
   size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
@@ -154,6 +155,7 @@ std::string HttpClient::make_url(std::string_view insert_sql) const {
     sep = '&';
   };
   if (!options_.database.empty()) param("database", options_.database);
+  for (const auto& [name, value] : extra) param(name, value);
   if (insert_sql.empty()) {
     param("wait_end_of_query", "1");
   } else {
@@ -213,6 +215,36 @@ std::string HttpClient::query(std::string_view sql) {
   curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(sql.size()));
   curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, options_.query_timeout_ms);
   perform(x, what);
+  return std::move(x.body);
+}
+
+std::string HttpClient::query_with_table(std::string_view sql, std::string_view table, std::string_view structure,
+                                         std::string_view tsv) {
+  Exchange x;
+  std::string what = "query '" + shorten(sql) + "'";
+  spdlog::debug("clickhouse {}: {} with {} bytes of {}", endpoint_, what, tsv.size(), table);
+  std::string structure_param = std::string(table) + "_structure";
+  std::string format_param = std::string(table) + "_format";
+  prepare(x, make_url({}, {{structure_param, structure}, {format_param, "TabSeparated"}}));
+  // The query goes in the form, not the URL: it can be longer than a URL may be.
+  curl_mime* mime = curl_mime_init(curl_);
+  if (!mime) throw std::bad_alloc();
+  struct MimeGuard {
+    curl_mime* m;
+    ~MimeGuard() { curl_mime_free(m); }
+  } guard{mime};
+  curl_mimepart* part = curl_mime_addpart(mime);
+  curl_mime_name(part, "query");
+  curl_mime_data(part, sql.data(), sql.size());
+  part = curl_mime_addpart(mime);
+  std::string name(table);
+  curl_mime_name(part, name.c_str());
+  curl_mime_filename(part, (name + ".tsv").c_str());  // a file part: ClickHouse takes it as a table
+  curl_mime_data(part, tsv.data(), tsv.size());
+  curl_easy_setopt(curl_, CURLOPT_MIMEPOST, mime);
+  curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, options_.query_timeout_ms);
+  perform(x, what);
+  curl_easy_setopt(curl_, CURLOPT_MIMEPOST, nullptr);
   return std::move(x.body);
 }
 

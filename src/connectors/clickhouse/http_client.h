@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 typedef void CURL;
 
@@ -36,6 +38,15 @@ class HttpClient {
   // otherwise classified by the ClickHouse error code (see server_error.h).
   std::string query(std::string_view sql);
 
+  // Runs one query that reads a temporary table sent along with it (ClickHouse "external
+  // data": a multipart/form-data body with the query and the table's rows), e.g. keys to
+  // look up: "SELECT ... WHERE k IN _keys". `structure` is "name Type, name Type" (names and
+  // types without commas or spaces: 18.16 splits it on them); `tsv` the rows in
+  // TabSeparated. No limit on the number of rows (unlike a literal list in the query text,
+  // which max_query_size bounds). Errors as query().
+  std::string query_with_table(std::string_view sql, std::string_view table, std::string_view structure,
+                               std::string_view tsv);
+
   // Appends the next piece of the body to `out` (empty on entry); returns false at the
   // end. Pieces must end at row boundaries. May throw: see insert_stream().
   using Producer = std::function<bool(std::string& out)>;
@@ -58,7 +69,8 @@ class HttpClient {
   struct Exchange;
   void prepare(Exchange& x, const std::string& url);
   void perform(Exchange& x, std::string_view what);
-  std::string make_url(std::string_view insert_sql) const;
+  std::string make_url(std::string_view insert_sql,
+                       const std::vector<std::pair<std::string_view, std::string_view>>& extra = {}) const;
 
   HttpOptions options_;
   std::string endpoint_;

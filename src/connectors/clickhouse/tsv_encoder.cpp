@@ -402,35 +402,10 @@ void TsvEncoder::encode_field(const ClickHouseColumn& c, std::string_view raw, b
       out.push_back(v ? '1' : '0');
       return;
     }
-    case Codec::Bytes: {
+    case Codec::Bytes:
       unescape_copy_field(raw, scratch_);
-      std::string_view s = scratch_;
-      if (s.size() >= 2 && s[0] == '\\' && s[1] == 'x') {
-        if (s.size() % 2) fail(c, raw, "odd number of hex digits");
-        for (size_t i = 2; i < s.size(); i += 2) {
-          int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
-          if (hi < 0 || lo < 0) fail(c, raw, "not a hex digit");
-          append_escaped_byte(out, static_cast<char>(hi * 16 + lo));
-        }
-      } else {
-        // bytea_output = escape: \\ is a backslash, \NNN an octal byte.
-        for (size_t i = 0; i < s.size();) {
-          if (s[i] != '\\') {
-            append_escaped_byte(out, s[i++]);
-          } else if (i + 1 < s.size() && s[i + 1] == '\\') {
-            append_escaped_byte(out, '\\');
-            i += 2;
-          } else if (i + 3 < s.size() && is_octal(s[i + 1]) && is_octal(s[i + 2]) && is_octal(s[i + 3])) {
-            append_escaped_byte(
-                out, static_cast<char>(((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')) & 0xFF));
-            i += 4;
-          } else {
-            fail(c, raw, "malformed bytea escape");
-          }
-        }
-      }
+      encode_bytes(c, scratch_, raw, out);
       return;
-    }
     case Codec::Date: {
       size_t i = 0;
       int32_t day = 0;
@@ -449,14 +424,89 @@ void TsvEncoder::encode_field(const ClickHouseColumn& c, std::string_view raw, b
       return;
     }
     case Codec::Array:
-      encode_array(c, raw, out);
+      unescape_copy_field(raw, scratch_);
+      encode_array(c, scratch_, raw, out);
       return;
   }
 }
 
-void TsvEncoder::encode_array(const ClickHouseColumn& c, std::string_view raw, std::string& out) {
-  unescape_copy_field(raw, scratch_);
-  std::string_view s = scratch_;
+void TsvEncoder::encode_value(size_t i, std::string_view value, std::string& out) {
+  const ClickHouseColumn& c = columns_[i];
+  switch (c.codec) {
+    case Codec::Text:
+      append_tsv_escaped(out, value);
+      return;
+    case Codec::Bytes:
+      encode_bytes(c, value, value, out);
+      return;
+    case Codec::Array:
+      encode_array(c, value, value, out);
+      return;
+    default:
+      // Numbers, booleans, UUIDs, dates and timestamps are never rendered with a
+      // backslash, tab or newline; one that has them is malformed.
+      for (char ch : value)
+        if (ch == '\\' || ch == '\t' || ch == '\n' || ch == '\r') fail(c, value, "unexpected control character");
+      encode_field(c, value, false, out);
+      return;
+  }
+}
+
+void TsvEncoder::append_default(const ClickHouseColumn& c, std::string& out) {
+  switch (c.codec) {
+    case Codec::Verbatim:
+    case Codec::Float:
+    case Codec::Decimal:
+    case Codec::Bool:
+      out.push_back('0');
+      return;
+    case Codec::Text:
+    case Codec::Bytes:
+      return;  // ''
+    case Codec::Uuid:
+      out.append("00000000-0000-0000-0000-000000000000");
+      return;
+    case Codec::Date:
+      out.append("1970-01-01");
+      return;
+    case Codec::DateTime64:
+    case Codec::DateTime64Utc:
+      out.append("1970-01-01 00:00:00.000000");
+      return;
+    case Codec::Array:
+      out.append("[]");
+      return;
+  }
+}
+
+void TsvEncoder::encode_bytes(const ClickHouseColumn& c, std::string_view s, std::string_view raw, std::string& out) {
+  if (s.size() >= 2 && s[0] == '\\' && s[1] == 'x') {
+    if (s.size() % 2) fail(c, raw, "odd number of hex digits");
+    for (size_t i = 2; i < s.size(); i += 2) {
+      int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+      if (hi < 0 || lo < 0) fail(c, raw, "not a hex digit");
+      append_escaped_byte(out, static_cast<char>(hi * 16 + lo));
+    }
+  } else {
+    // bytea_output = escape: \\ is a backslash, \NNN an octal byte.
+    for (size_t i = 0; i < s.size();) {
+      if (s[i] != '\\') {
+        append_escaped_byte(out, s[i++]);
+      } else if (i + 1 < s.size() && s[i + 1] == '\\') {
+        append_escaped_byte(out, '\\');
+        i += 2;
+      } else if (i + 3 < s.size() && is_octal(s[i + 1]) && is_octal(s[i + 2]) && is_octal(s[i + 3])) {
+        append_escaped_byte(
+            out, static_cast<char>(((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')) & 0xFF));
+        i += 4;
+      } else {
+        fail(c, raw, "malformed bytea escape");
+      }
+    }
+  }
+}
+
+void TsvEncoder::encode_array(const ClickHouseColumn& c, std::string_view s, std::string_view raw, std::string& out) {
   size_t i = 0;
   if (!s.empty() && s[0] == '[') fail(c, raw, "arrays with explicit bounds are not supported");
   if (s.empty() || s[0] != '{') fail(c, raw, "not an array literal");

@@ -37,10 +37,22 @@ class TsvEncoder {
   size_t encode(std::string_view chunk, std::string& out);
 
   size_t columns() const { return columns_.size(); }
+  const ClickHouseColumn& column(size_t i) const { return columns_[i]; }
+
+  // Converts ONE value of column `i` given as the source's canonical text rendering
+  // UNESCAPED (not COPY-escaped: it may hold raw tabs, newlines and backslashes; not
+  // NULL) and appends its ClickHouse TSV field. Same conversions and errors as encode().
+  void encode_value(size_t i, std::string_view value, std::string& out);
+
+  // Appends the TSV field of the value a column of this type holds by default
+  // (0, '', 1970-01-01, [], the zero UUID...): for values that are unknown.
+  static void append_default(const ClickHouseColumn& c, std::string& out);
 
  private:
   void encode_field(const ClickHouseColumn& c, std::string_view raw, bool has_backslash, std::string& out);
-  void encode_array(const ClickHouseColumn& c, std::string_view raw, std::string& out);
+  // bytea / array values already unescaped; `raw` is only for messages.
+  void encode_bytes(const ClickHouseColumn& c, std::string_view value, std::string_view raw, std::string& out);
+  void encode_array(const ClickHouseColumn& c, std::string_view value, std::string_view raw, std::string& out);
   void encode_element(const ClickHouseColumn& c, std::string_view raw_field, std::string_view v, std::string& out);
   [[noreturn]] void fail(const ClickHouseColumn& c, std::string_view raw, std::string_view reason) const;
   [[noreturn]] void fail_row(size_t row, std::string_view reason) const;

@@ -222,4 +222,79 @@ std::string insert_sql(const TablePlan& plan) {
   return sql;
 }
 
+bool is_nullable_type(std::string_view type) {
+  return type.size() > 10 && type.substr(0, 9) == "Nullable(" && type.back() == ')';
+}
+
+std::string_view strip_nullable(std::string_view type) {
+  return is_nullable_type(type) ? type.substr(9, type.size() - 10) : type;
+}
+
+namespace {
+
+bool scalar_from_clickhouse_type(std::string_view t, const Capabilities& caps, Codec& codec, int32_t& min_day,
+                                 int32_t& max_day) {
+  if (t == "Int8" || t == "Int16" || t == "Int32" || t == "Int64" || t == "UInt16" || t == "UInt32" ||
+      t == "UInt64") {
+    codec = Codec::Verbatim;
+  } else if (t == "UInt8" || t == "Bool") {
+    codec = Codec::Bool;
+  } else if (t == "Float32" || t == "Float64") {
+    codec = Codec::Float;
+  } else if (t.substr(0, 8) == "Decimal(") {
+    codec = Codec::Decimal;
+  } else if (t == "String") {
+    codec = Codec::Text;
+  } else if (t == "UUID") {
+    codec = Codec::Uuid;
+  } else if (t == "Date") {
+    codec = Codec::Date;
+    min_day = kDateMinDay;
+    max_day = kDateMaxDay;
+  } else if (t == "Date32") {
+    codec = Codec::Date;
+    min_day = caps.ext_min_day;
+    max_day = caps.ext_max_day;
+  } else if (t.substr(0, 11) == "DateTime64(") {
+    codec = Codec::DateTime64Utc;
+    min_day = caps.ext_min_day;
+    max_day = caps.ext_max_day;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ClickHouseColumn column_from_clickhouse_type(std::string_view name, std::string_view type, const Capabilities& caps) {
+  ClickHouseColumn c;
+  c.name = std::string(name);
+  c.type = std::string(type);
+  c.source_type = c.type;
+  c.nullable = is_nullable_type(type);
+  std::string_view t = strip_nullable(type);
+  bool ok = false;
+  if (!c.nullable && t.substr(0, 6) == "Array(" && t.back() == ')') {
+    c.codec = Codec::Array;
+    ok = scalar_from_clickhouse_type(strip_nullable(t.substr(6, t.size() - 7)), caps, c.element, c.min_day, c.max_day);
+  } else {
+    ok = scalar_from_clickhouse_type(t, caps, c.codec, c.min_day, c.max_day);
+  }
+  if (!ok)
+    throw permanent_error("ClickHouse column " + c.name + " has type " + c.type +
+                          " that ferry does not write (the table was not created by ferry?)");
+  return c;
+}
+
+std::string add_column_sql(std::string_view database, std::string_view table, const ClickHouseColumn& column,
+                           std::string_view after) {
+  std::string type = column.type;
+  if (!is_nullable_type(type) && type.rfind("Array(", 0) != 0) type = "Nullable(" + type + ")";
+  std::string sql = "ALTER TABLE " + qualified_name(database, table) + " ADD COLUMN " +
+                    quote_backtick_ident(column.name) + " " + type;
+  if (!after.empty()) sql += " AFTER " + quote_backtick_ident(after);
+  return sql;
+}
+
 }  // namespace ferry::clickhouse

@@ -77,4 +77,21 @@ std::string create_table_sql(const TablePlan& plan, const Capabilities& caps, bo
 // _ferry_* defaults apply (snapshot rows get version 0).
 std::string insert_sql(const TablePlan& plan);
 
+// "Nullable(T)" -> true; the type inside Nullable(), or `type` itself.
+bool is_nullable_type(std::string_view type);
+std::string_view strip_nullable(std::string_view type);
+
+// The column ferry would write for an existing ClickHouse column of `type`, when the
+// source's type is not known (only the ClickHouse type): the codec is derived from the
+// ClickHouse type, so a String is taken as text (a bytea source column would need
+// Codec::Bytes) and DateTime64 as timestamptz (values with an offset). Throws Permanent
+// for types ferry never creates.
+ClickHouseColumn column_from_clickhouse_type(std::string_view name, std::string_view type, const Capabilities& caps);
+
+// ALTER TABLE `db`.`t` ADD COLUMN `c` Nullable(T) [AFTER `after`]: a column the source
+// gained. Always Nullable (rows already in the table have no value for it), except arrays,
+// which cannot be Nullable in ClickHouse and default to [].
+std::string add_column_sql(std::string_view database, std::string_view table, const ClickHouseColumn& column,
+                           std::string_view after = {});
+
 }  // namespace ferry::clickhouse

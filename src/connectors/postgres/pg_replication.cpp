@@ -257,6 +257,7 @@ bool PgChangeStream::translate(ChangeEvent& ev) {
     ev.relation = &rel;
     ev.version = tx_version_;
     ev.op = RowOp::Upsert;
+    check_tuple_columns(ins->new_tuple, rel.columns.size());
     fill_values(ins->new_tuple, ev.values, nullptr);
     return true;
   }
@@ -266,6 +267,8 @@ bool PgChangeStream::translate(ChangeEvent& ev) {
     ev.relation = &rel;
     ev.version = tx_version_;
     ev.op = RowOp::Upsert;
+    check_tuple_columns(up->new_tuple, rel.columns.size());
+    if (up->old_tuple) check_tuple_columns(*up->old_tuple, rel.columns.size());
     fill_values(up->new_tuple, ev.values, nullptr);
     if (up->old_tuple) {
       fill_values(*up->old_tuple, ev.old_key, up->old_kind == pgoutput::OldTupleKind::Key ? &rel.key : nullptr);
@@ -285,6 +288,7 @@ bool PgChangeStream::translate(ChangeEvent& ev) {
     ev.relation = &rel;
     ev.version = tx_version_;
     ev.op = RowOp::Delete;
+    check_tuple_columns(del->old_tuple, rel.columns.size());
     fill_values(del->old_tuple, ev.values, del->old_kind == pgoutput::OldTupleKind::Key ? &rel.key : nullptr);
     return true;
   }

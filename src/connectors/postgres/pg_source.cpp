@@ -264,4 +264,36 @@ int64_t PgSource::stream_lag_bytes(const std::string& pipe) {
 std::string PgSource::format_position(uint64_t position) const { return format_lsn(position); }
 uint64_t PgSource::parse_position(const std::string& text) const { return parse_lsn(text); }
 
+// --- periodic incremental copy ---
+
+CursorProbe PgSource::probe_cursor(const TableSchema& table, const std::string& cursor_column,
+                                   const std::optional<std::string>& last) {
+  PgConnection& c = meta();
+  std::string col = quote_pg_ident(cursor_column), rel = qualified(table);
+  CursorProbe out;
+  // max() alone (and IS NULL) can use an index on the cursor; the literal takes the column's type.
+  PgResult r = last ? c.exec_params(fmt::format("SELECT max({0})::text, max({0}) < $1 FROM {1}", col, rel), {*last})
+                    : c.exec(fmt::format("SELECT max({0})::text, false FROM {1}", col, rel));
+  if (!r.is_null(0, 0)) out.max = r.get(0, 0);
+  out.below_last = r.get(0, 1) == "t";
+  const Column* column = table.find(cursor_column);
+  if (!column || column->nullable)
+    out.null_rows = std::stoll(c.query_value(fmt::format("SELECT count(*) FROM {} WHERE {} IS NULL", rel, col)));
+  return out;
+}
+
+std::string PgSource::range_query(const TableSchema& projected, const std::string& cursor_column,
+                                  const std::optional<std::string>& lower, const std::string& upper) {
+  std::string col = quote_pg_ident(cursor_column);
+  std::string sql = partition_query(projected, "all") + " WHERE ";
+  if (lower) sql += col + " > " + quote_pg_literal(*lower) + " AND ";
+  return sql + col + " <= " + quote_pg_literal(upper);
+}
+
+std::unique_ptr<CopyStream> PgSource::read_range(const TableSchema& projected, const std::string& cursor_column,
+                                                 const std::optional<std::string>& lower, const std::string& upper) {
+  return std::make_unique<PgPartitionStream>(PgConnection::open(peer_), "",
+                                             range_query(projected, cursor_column, lower, upper));
+}
+
 }  // namespace ferry

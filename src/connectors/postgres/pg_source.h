@@ -33,6 +33,16 @@ class PgSource final : public Source {
   std::string format_position(uint64_t position) const override;
   uint64_t parse_position(const std::string& text) const override;
 
+  // Periodic incremental copy.
+  CursorProbe probe_cursor(const TableSchema& table, const std::string& cursor_column,
+                           const std::optional<std::string>& last) override;
+  std::unique_ptr<CopyStream> read_range(const TableSchema& projected, const std::string& cursor_column,
+                                         const std::optional<std::string>& lower, const std::string& upper) override;
+  // SELECT <columns> FROM <table> WHERE cursor > 'lower' AND cursor <= 'upper' (literals
+  // take the cursor column's type).
+  static std::string range_query(const TableSchema& projected, const std::string& cursor_column,
+                                 const std::optional<std::string>& lower, const std::string& upper);
+
   // The SELECT list / FROM / WHERE that reads `range` of `projected`.
   static std::string partition_query(const TableSchema& projected, const std::string& range);
 

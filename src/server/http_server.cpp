@@ -1,0 +1,249 @@
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "pipe/config.h"
+#include "server/api_json.h"
+#include "server/metrics.h"
+#include "server/pipe_manager.h"
+
+namespace ferry {
+
+using nlohmann::json;
+
+std::string ListenAddress::to_string() const {
+  return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+}
+
+ListenAddress parse_listen(const std::string& text) {
+  auto bad = [&](const std::string& why) {
+    return config_error(fmt::format("--listen \"{}\": {}; expected HOST:PORT like 127.0.0.1:7420, [::1]:7420 or "
+                                    "0.0.0.0:7420",
+                                    text, why));
+  };
+  ListenAddress a;
+  std::string port;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') throw bad("bad IPv6 form");
+    a.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string::npos) throw bad("no port");
+    a.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (a.host.find(':') != std::string::npos) throw bad("IPv6 addresses go in brackets");
+  }
+  if (a.host.empty()) a.host = "0.0.0.0";
+  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit)) throw bad("bad port");
+  a.port = std::stoi(port);
+  if (a.port > 65535) throw bad("port out of range");
+  return a;
+}
+
+bool is_loopback(const std::string& host) {
+  std::string h = host;
+  std::transform(h.begin(), h.end(), h.begin(), ::tolower);
+  if (h == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) return v6.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+namespace {
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(2) + "\n", "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message) {
+  send_json(res, status, error_json(message));
+}
+
+// Constant-time comparison: the answer time does not reveal how much of a guess was right.
+bool same_secret(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (b.empty() ? 0 : b[i % b.size()]));
+  return diff == 0;
+}
+
+bool yaml_content_type(const std::string& content_type) {
+  std::string t = content_type.substr(0, content_type.find(';'));
+  t.erase(std::remove_if(t.begin(), t.end(), ::isspace), t.end());
+  std::transform(t.begin(), t.end(), t.begin(), ::tolower);
+  return t.empty() || t == "application/yaml" || t == "application/x-yaml" || t == "text/yaml" ||
+         t == "text/x-yaml" || t == "text/plain" || t == "application/json";
+}
+
+}  // namespace
+
+ApiServer::ApiServer(PipeManager& manager, ApiServerOptions options)
+    : manager_(manager), options_(std::move(options)), http_(std::make_unique<httplib::Server>()) {
+  routes();
+}
+
+ApiServer::~ApiServer() = default;
+
+int ApiServer::bind() {
+  int port = options_.listen.port;
+  bool ok;
+  if (port == 0) {
+    port = http_->bind_to_any_port(options_.listen.host);
+    ok = port > 0;
+  } else {
+    ok = http_->bind_to_port(options_.listen.host, port);
+  }
+  if (!ok)
+    throw config_error(fmt::format("cannot listen on {}: the address is in use or not available on this host",
+                                   options_.listen.to_string()));
+  return port;
+}
+
+bool ApiServer::serve() { return http_->listen_after_bind(); }
+
+void ApiServer::stop() { http_->stop(); }
+
+bool ApiServer::running() const { return http_->is_running(); }
+
+void ApiServer::routes() {
+  httplib::Server& s = *http_;
+  s.set_payload_max_length(8 << 20);
+
+  // Every handler answers JSON; a cause we did not foresee still gets one.
+  auto guarded = [](auto handler) {
+    return [handler](const httplib::Request& req, httplib::Response& res) {
+      try {
+        handler(req, res);
+      } catch (const Error& e) {
+        send_error(res, e.kind() == ErrorKind::Config ? 400 : 500, e.what());
+      } catch (const std::exception& e) {
+        spdlog::error("api: {} {}: {}", req.method, req.path, e.what());
+        send_error(res, 500, std::string("internal error: ") + e.what());
+      }
+    };
+  };
+
+  s.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        if (res.status == 404) send_error(res, 404, fmt::format("no such endpoint: {} {}", req.method, req.path));
+        else if (res.status == 400)
+          send_error(res, 400, "the request could not be read (a POST needs a body with a Content-Length, e.g. '{}')");
+        else if (res.status == 413)
+          send_error(res, 413, "the request body is larger than the server accepts (8 MiB)");
+        else send_error(res, res.status, fmt::format("HTTP {}", res.status));
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    // Method, path and status only: headers (the token) are never logged.
+    spdlog::debug("api: {} {} -> {}", req.method, req.path, res.status);
+  });
+
+  // Mutations need the bearer token when one is configured.
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!options_.token || req.method == "GET" || req.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+    std::string auth = req.get_header_value("Authorization");
+    const std::string prefix = "Bearer ";
+    bool ok = auth.size() > prefix.size() && std::equal(prefix.begin(), prefix.end(), auth.begin(),
+                                                        [](char a, char b) { return ::tolower(a) == ::tolower(b); }) &&
+              same_secret(auth.substr(prefix.size()), *options_.token);
+    if (ok) return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("WWW-Authenticate", "Bearer");
+    send_error(res, 401,
+               auth.empty() ? "this server requires a bearer token for changes: send Authorization: Bearer <token> "
+                              "(the ferry CLI sends $FERRY_API_TOKEN)"
+                            : "the bearer token is not valid for this server");
+    spdlog::warn("api: {} {} refused: {}", req.method, req.path, auth.empty() ? "no token" : "wrong token");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  s.Get("/api/v1/pipes", guarded([this](const httplib::Request&, httplib::Response& res) {
+          Catalog& c = manager_.catalog();
+          json out = json::array();
+          for (const auto& rec : c.list_pipes()) out.push_back(pipe_status_json(c, rec));
+          send_json(res, 200, out);
+        }));
+
+  s.Get(R"(/api/v1/pipes/([^/]+))", guarded([this](const httplib::Request& req, httplib::Response& res) {
+          Catalog& c = manager_.catalog();
+          auto rec = c.get_pipe(req.matches[1]);
+          if (!rec) return send_error(res, 404, fmt::format("no pipe named '{}'", req.matches[1].str()));
+          send_json(res, 200, pipe_status_json(c, *rec));
+        }));
+
+  s.Get(R"(/api/v1/pipes/([^/]+)/(tables|history))", guarded([this](const httplib::Request& req, httplib::Response& res) {
+          Catalog& c = manager_.catalog();
+          std::string name = req.matches[1];
+          if (!c.get_pipe(name)) return send_error(res, 404, fmt::format("no pipe named '{}'", name));
+          send_json(res, 200, req.matches[2] == "tables" ? pipe_tables_json(c, name) : pipe_history_json(c, name));
+        }));
+
+  s.Get("/api/v1/peers", guarded([this](const httplib::Request&, httplib::Response& res) {
+          send_json(res, 200, peers_json(manager_.catalog()));
+        }));
+
+  s.Post(R"(/api/v1/pipes/([^/]+)/([^/]+))", guarded([this](const httplib::Request& req, httplib::Response& res) {
+           std::string name = req.matches[1], action = req.matches[2];
+           auto parsed = parse_action_request(action, req.body);
+           if (auto* err = std::get_if<ApiError>(&parsed)) return send_error(res, err->status, err->message);
+           ActionResult r = manager_.act(name, std::get<ActionRequest>(parsed));
+           spdlog::info("api: {} {} -> {}: {}", action, name, r.status, r.message);
+           if (r.status >= 400) {
+             json body = error_json(r.message);
+             body["state"] = r.state ? json(to_string(*r.state)) : json();
+             return send_json(res, r.status, body);
+           }
+           send_json(res, r.status, action_result_json(r));
+         }));
+
+  s.Post("/api/v1/apply", guarded([this](const httplib::Request& req, httplib::Response& res) {
+           std::string content_type = req.get_header_value("Content-Type");
+           if (!yaml_content_type(content_type))
+             return send_error(res, 415, fmt::format("Content-Type {} is not accepted; send the YAML config as "
+                                                     "application/yaml or text/plain",
+                                                     content_type));
+           bool prune = false;
+           if (req.has_param("prune")) {
+             std::string p = req.get_param_value("prune");
+             if (p == "true" || p == "1" || p.empty()) prune = true;
+             else if (p == "false" || p == "0") prune = false;
+             else return send_error(res, 400, fmt::format("query parameter prune=\"{}\": expected true or false", p));
+           }
+           if (req.body.find_first_not_of(" \t\r\n") == std::string::npos)
+             return send_error(res, 400, "the request body is empty; expected a ferry config (YAML) with peers and pipes");
+           std::string file = req.has_param("file") ? req.get_param_value("file") : "request body";
+           ConfigCheck check = check_config(req.body, file, process_env());
+           if (!check.ok()) {
+             json body = error_json("the config has problems:\n" + format_problems(check.problems));
+             body["problems"] = json::array();
+             for (const auto& p : check.problems) body["problems"].push_back(p.to_string());
+             return send_json(res, 400, body);
+           }
+           ApplyResult r = manager_.apply(check.config, prune);
+           spdlog::info("api: apply{}: {} created, {} updated, {} removed, {} unchanged", prune ? " (prune)" : "",
+                        r.created.size(), r.updated.size(), r.removed.size(), r.unchanged.size());
+           send_json(res, 200, apply_result_json(r));
+         }));
+
+  s.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {
+          res.status = 200;
+          res.set_content(render_prometheus(manager_.catalog(), Metrics::global()), "text/plain; version=0.0.4; charset=utf-8");
+        }));
+}
+
+}  // namespace ferry

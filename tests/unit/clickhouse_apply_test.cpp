@@ -1,0 +1,455 @@
+// The pure parts of applying change batches to ClickHouse (clickhouse_apply.h):
+// merging rows per key, filling unknown cells, lookup answers, TSV rows and SQL text.
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include "connectors/clickhouse/clickhouse_apply.h"
+#include "core/error.h"
+
+using namespace ferry;
+using namespace ferry::clickhouse;
+
+namespace {
+
+// A cell as a test writes it: a value, or one of the special states.
+struct C {
+  CellState state = CellState::Value;
+  std::string text;
+  C(const char* t) : text(t) {}  // NOLINT: implicit on purpose
+  C(std::string t) : text(std::move(t)) {}
+  C(CellState s) : state(s) {}
+};
+const C kNull(CellState::Null);
+const C kUnchanged(CellState::Unchanged);
+const C kAbsent(CellState::Absent);
+
+struct BatchBuilder {
+  ChangeBatch batch;
+
+  uint32_t table(std::vector<std::string> columns, std::vector<uint32_t> key, std::string name = "t") {
+    ChangeTable t;
+    t.source = "public." + name;
+    t.destination = name;
+    t.columns = std::move(columns);
+    t.key = std::move(key);
+    batch.tables.push_back(std::move(t));
+    return static_cast<uint32_t>(batch.tables.size() - 1);
+  }
+  void cells(const std::vector<C>& cs) {
+    for (const auto& c : cs) batch.add_cell(c.state, c.text);
+  }
+  void row(uint32_t t, RowOp op, uint64_t version, const std::vector<C>& cs, std::optional<std::vector<C>> old = {}) {
+    RowChange r;
+    r.table = t;
+    r.op = op;
+    r.version = version;
+    if (old) {
+      r.old_key_cell = static_cast<uint32_t>(batch.cells.size());
+      cells(*old);
+    }
+    r.first_cell = static_cast<uint32_t>(batch.cells.size());
+    cells(cs);
+    batch.rows.push_back(r);
+  }
+  void upsert(uint32_t t, uint64_t v, const std::vector<C>& cs) { row(t, RowOp::Upsert, v, cs); }
+  void del(uint32_t t, uint64_t v, const std::vector<C>& cs) { row(t, RowOp::Delete, v, cs); }
+  void truncate(uint32_t t, uint64_t v) {
+    RowChange r;
+    r.table = t;
+    r.op = RowOp::Truncate;
+    r.version = v;
+    r.first_cell = static_cast<uint32_t>(batch.cells.size());
+    batch.rows.push_back(r);
+  }
+};
+
+ClickHouseColumn column(std::string name, std::string type, Codec codec, bool nullable, Codec element = Codec::Text) {
+  ClickHouseColumn c;
+  c.name = std::move(name);
+  c.type = std::move(type);
+  c.codec = codec;
+  c.element = element;
+  c.nullable = nullable;
+  c.source_type = "test";
+  return c;
+}
+
+// id Int32 (key), title Nullable(String), body Nullable(String)
+TablePlan doc_plan() {
+  TablePlan p;
+  p.source = "public.doc";
+  p.database = "db";
+  p.table = "doc";
+  p.columns = {column("id", "Int32", Codec::Verbatim, false), column("title", "Nullable(String)", Codec::Text, true),
+               column("body", "Nullable(String)", Codec::Text, true)};
+  return p;
+}
+
+// Every output row as TSV, in output order.
+std::vector<std::string> encode_all(const ChangeBatch& batch, const ChangeMerger& m, TsvEncoder& enc,
+                                    const LookupRows* lookup = nullptr, size_t* unknown = nullptr) {
+  std::vector<std::string> rows;
+  size_t u = 0;
+  for (const auto& o : m.outputs()) {
+    std::string out;
+    u += encode_output(batch, m, o, lookup, enc, out);
+    rows.push_back(out);
+  }
+  if (unknown) *unknown = u;
+  return rows;
+}
+
+}  // namespace
+
+TEST(ClickHouseApplyMerge, UpsertsCollapsePerKeyLastWins) {
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "title", "body"}, {0});
+  b.upsert(t, 10, {"1", "a", "x"});
+  b.upsert(t, 10, {"2", "b", "y"});
+  b.upsert(t, 11, {"1", "a2", "x2"});
+  b.upsert(t, 12, {"1", "a3", kNull});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0});
+  TsvEncoder enc(doc_plan());
+  ASSERT_EQ(m.steps().size(), 1u);
+  EXPECT_FALSE(m.steps()[0].truncate);
+  EXPECT_TRUE(m.lookups().empty());
+  EXPECT_EQ(encode_all(b.batch, m, enc), (std::vector<std::string>{"1\ta3\t\\N\t12\t0\n", "2\tb\ty\t10\t0\n"}));
+}
+
+TEST(ClickHouseApplyMerge, UnchangedAndAbsentFilledFromEarlierRowsOfTheBatch) {
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "title", "body"}, {0});
+  b.upsert(t, 10, {"1", "t1", "long body"});
+  b.upsert(t, 11, {"1", "retitled", kUnchanged});
+  b.upsert(t, 12, {"2", "t2", "body2"});
+  b.del(t, 13, {"2", kAbsent, kAbsent});  // REPLICA IDENTITY DEFAULT: key only
+  ChangeMerger m;
+  m.merge(b.batch, t, {0});
+  TsvEncoder enc(doc_plan());
+  EXPECT_TRUE(m.lookups().empty());
+  size_t unknown = 99;
+  EXPECT_EQ(encode_all(b.batch, m, enc, nullptr, &unknown),
+            (std::vector<std::string>{"1\tretitled\tlong body\t11\t0\n", "2\tt2\tbody2\t13\t1\n"}));
+  EXPECT_EQ(unknown, 0u);
+}
+
+TEST(ClickHouseApplyMerge, UnknownCellsAreLookedUpThenFilled) {
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "title", "body"}, {0});
+  b.upsert(t, 20, {"5", "new title", kUnchanged});  // body only in ClickHouse
+  b.del(t, 21, {"6", kAbsent, kAbsent});            // whole row only in ClickHouse
+  b.del(t, 22, {"7", kAbsent, kAbsent});            // nowhere
+  b.upsert(t, 23, {"8", "full", "row"});            // needs nothing
+  ChangeMerger m;
+  m.merge(b.batch, t, {0});
+  ASSERT_EQ(m.lookups().size(), 3u);
+  EXPECT_EQ(m.key_text(m.lookups()[0], 0), "5");
+  EXPECT_EQ(m.key_text(m.lookups()[1], 0), "6");
+  EXPECT_EQ(m.key_text(m.lookups()[2], 0), "7");
+
+  TsvEncoder enc(doc_plan());
+  std::string keys, scratch;
+  for (uint32_t s : m.lookups()) append_lookup_key(m, s, {0}, enc, scratch, keys);
+  EXPECT_EQ(keys, "0\t5\n1\t6\n2\t7\n");
+
+  LookupRows lookup;
+  lookup.reset(m.states(), m.columns());
+  // ClickHouse renderings pass through unchanged (escapes included).
+  lookup.add_answer("0\t5\told title\tbody\\twith tab\t3\t0\n1\t6\tsix\t\\N\t4\t0\n");
+  size_t unknown = 0;
+  auto rows = encode_all(b.batch, m, enc, &lookup, &unknown);
+  EXPECT_EQ(rows, (std::vector<std::string>{"5\tnew title\tbody\\twith tab\t20\t0\n", "6\tsix\t\\N\t21\t1\n",
+                                            "7\t\\N\t\\N\t22\t1\n", "8\tfull\trow\t23\t0\n"}));
+  EXPECT_EQ(unknown, 2u);  // row 7: title and body
+}
+
+TEST(ClickHouseApplyMerge, KeyChangeDeletesTheOldKeyWithItsLastValues) {
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "title", "body"}, {0});
+  b.upsert(t, 30, {"1", "one", "b1"});
+  // UPDATE doc SET id = 100 WHERE id = 1 (body unchanged TOAST: known from the old key)
+  b.row(t, RowOp::Upsert, 31, {"100", "one", kUnchanged}, std::vector<C>{"1", kAbsent, kAbsent});
+  // One whose old row is only in ClickHouse, fully sent.
+  b.row(t, RowOp::Upsert, 32, {"200", "two", "b2"}, std::vector<C>{"2", kAbsent, kAbsent});
+  // One whose old row is only in ClickHouse, body unchanged: from the OLD key's row.
+  b.row(t, RowOp::Upsert, 33, {"300", "three", kUnchanged}, std::vector<C>{"3", kAbsent, kAbsent});
+  // And moved again within the batch.
+  b.row(t, RowOp::Upsert, 34, {"301", "three", kUnchanged}, std::vector<C>{"300", kAbsent, kAbsent});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0});
+  TsvEncoder enc(doc_plan());
+  std::string keys, scratch;
+  for (uint32_t s : m.lookups()) append_lookup_key(m, s, {0}, enc, scratch, keys);
+  EXPECT_EQ(keys, "2\t2\n4\t3\n");  // states 2 (key 2) and 4 (key 3)
+  LookupRows lookup;
+  lookup.reset(m.states(), m.columns());
+  lookup.add_answer("2\t2\told two\told b2\t5\t0\n4\t3\told three\told b3\t6\t0\n");
+  size_t unknown = 0;
+  auto rows = encode_all(b.batch, m, enc, &lookup, &unknown);
+  EXPECT_EQ(rows, (std::vector<std::string>{"1\tone\tb1\t31\t1\n", "100\tone\tb1\t31\t0\n",
+                                            "2\told two\told b2\t32\t1\n", "200\ttwo\tb2\t32\t0\n",
+                                            "3\told three\told b3\t33\t1\n", "300\tthree\told b3\t34\t1\n",
+                                            "301\tthree\told b3\t34\t0\n"}));
+  EXPECT_EQ(unknown, 0u);
+}
+
+TEST(ClickHouseApplyMerge, OldKeyEqualToNewKeyLeavesOneLiveRow) {
+  // Replica identity FULL on a table keyed by id: the old tuple is the full old row
+  // under the same destination key.
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "title", "body"}, {0, 1, 2});
+  b.row(t, RowOp::Upsert, 40, {"1", "new", "b"}, std::vector<C>{"1", "old", "b"});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0});
+  TsvEncoder enc(doc_plan());
+  EXPECT_EQ(encode_all(b.batch, m, enc), (std::vector<std::string>{"1\tnew\tb\t40\t0\n"}));
+}
+
+TEST(ClickHouseApplyMerge, TruncateSplitsTheBatchIntoSegments) {
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "title", "body"}, {0});
+  uint32_t other = b.table({"id", "title", "body"}, {0}, "other");
+  b.upsert(t, 50, {"1", "a", "b"});
+  b.upsert(other, 50, {"9", "o", "o"});
+  b.upsert(t, 50, {"2", "a", "b"});
+  b.truncate(t, 51);
+  b.upsert(t, 51, {"1", "after", "truncate"});
+  b.upsert(t, 52, {"3", "c", "d"});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0});
+  ASSERT_EQ(m.steps().size(), 2u);
+  EXPECT_TRUE(m.steps()[0].truncate);
+  EXPECT_EQ(m.steps()[0].version, 51u);
+  EXPECT_EQ(m.steps()[0].last - m.steps()[0].first, 2u);
+  EXPECT_FALSE(m.steps()[1].truncate);
+  EXPECT_EQ(m.steps()[1].last - m.steps()[1].first, 2u);
+  TsvEncoder enc(doc_plan());
+  EXPECT_EQ(encode_all(b.batch, m, enc), (std::vector<std::string>{"1\ta\tb\t50\t0\n", "2\ta\tb\t50\t0\n",
+                                                                    "1\tafter\ttruncate\t51\t0\n", "3\tc\td\t52\t0\n"}));
+  // Only the other table's row for the other table.
+  m.merge(b.batch, other, {0});
+  ASSERT_EQ(m.outputs().size(), 1u);
+  EXPECT_EQ(encode_all(b.batch, m, enc), (std::vector<std::string>{"9\to\to\t50\t0\n"}));
+}
+
+TEST(ClickHouseApplyMerge, TruncateFirstAndLast) {
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "title", "body"}, {0});
+  b.truncate(t, 60);
+  b.upsert(t, 61, {"1", "a", "b"});
+  b.truncate(t, 62);
+  ChangeMerger m;
+  m.merge(b.batch, t, {0});
+  ASSERT_EQ(m.steps().size(), 3u);
+  EXPECT_TRUE(m.steps()[0].truncate);
+  EXPECT_EQ(m.steps()[0].first, m.steps()[0].last);
+  EXPECT_TRUE(m.steps()[1].truncate);
+  EXPECT_EQ(m.steps()[1].last - m.steps()[1].first, 1u);
+  EXPECT_FALSE(m.steps()[2].truncate);
+  EXPECT_EQ(m.steps()[2].first, m.steps()[2].last);
+}
+
+TEST(ClickHouseApplyMerge, CompositeKeysAndManyStates) {
+  BatchBuilder b;
+  uint32_t t = b.table({"k1", "k2", "v"}, {0, 1});
+  for (int i = 0; i < 5000; ++i) b.upsert(t, 1, {std::to_string(i % 100), "k" + std::to_string(i), "v"});
+  for (int i = 0; i < 5000; ++i) b.upsert(t, 2, {std::to_string(i % 100), "k" + std::to_string(i), std::to_string(i)});
+  // Same texts in different columns are different keys.
+  b.upsert(t, 3, {"1", "2", "x"});
+  b.upsert(t, 3, {"12", "", "y"});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0, 1});
+  EXPECT_EQ(m.outputs().size(), 5002u);
+  EXPECT_EQ(m.states(), 5002u);
+  TablePlan p;
+  p.source = "public.t";
+  p.columns = {column("k1", "Int32", Codec::Verbatim, false), column("k2", "String", Codec::Text, false),
+               column("v", "String", Codec::Text, false)};
+  TsvEncoder enc(p);
+  auto rows = encode_all(b.batch, m, enc);
+  EXPECT_EQ(rows[4999], "99\tk4999\t4999\t2\t0\n");
+  EXPECT_EQ(rows[5000], "1\t2\tx\t3\t0\n");
+  EXPECT_EQ(rows[5001], "12\t\ty\t3\t0\n");
+}
+
+TEST(ClickHouseApplyMerge, KeylessTablesAppendEveryChange) {
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "title", "body"}, {});
+  b.upsert(t, 1, {"1", "a", "b"});
+  b.upsert(t, 2, {"1", "a", "b"});
+  b.del(t, 3, {"1", "a", kAbsent});
+  ChangeMerger m;
+  m.merge(b.batch, t, {});
+  EXPECT_TRUE(m.lookups().empty());
+  TsvEncoder enc(doc_plan());
+  size_t unknown = 0;
+  EXPECT_EQ(encode_all(b.batch, m, enc, nullptr, &unknown),
+            (std::vector<std::string>{"1\ta\tb\t1\t0\n", "1\ta\tb\t2\t0\n", "1\ta\t\\N\t3\t1\n"}));
+  EXPECT_EQ(unknown, 1u);
+}
+
+TEST(ClickHouseApplyMerge, RowsWithoutKeyValueAreSkipped) {
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "title", "body"}, {0});
+  b.del(t, 1, {kAbsent, "x", "y"});
+  b.upsert(t, 2, {"1", "a", "b"});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0});
+  EXPECT_EQ(m.skipped_rows(), 1u);
+  EXPECT_EQ(m.outputs().size(), 1u);
+}
+
+TEST(ClickHouseApplyMerge, ReusedMergerStartsClean) {
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "title", "body"}, {0});
+  b.del(t, 1, {"1", kAbsent, kAbsent});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0});
+  EXPECT_EQ(m.lookups().size(), 1u);
+  BatchBuilder b2;
+  uint32_t t2 = b2.table({"id", "title", "body"}, {0});
+  b2.upsert(t2, 2, {"1", "x", "y"});
+  m.merge(b2.batch, t2, {0});
+  EXPECT_TRUE(m.lookups().empty());
+  TsvEncoder enc(doc_plan());
+  EXPECT_EQ(encode_all(b2.batch, m, enc), (std::vector<std::string>{"1\tx\ty\t2\t0\n"}));
+}
+
+TEST(ClickHouseApplyEncode, BatchValuesAreUnescapedSourceText) {
+  TablePlan p;
+  p.source = "public.t";
+  p.columns = {column("id", "Int64", Codec::Verbatim, false),
+               column("s", "Nullable(String)", Codec::Text, true),
+               column("flag", "UInt8", Codec::Bool, false),
+               column("bin", "Nullable(String)", Codec::Bytes, true),
+               column("arr", "Array(Nullable(String))", Codec::Array, false, Codec::Text),
+               column("f", "Float64", Codec::Float, false),
+               column("d", "Decimal(10, 2)", Codec::Decimal, false)};
+  TsvEncoder enc(p);
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "s", "flag", "bin", "arr", "f", "d"}, {0});
+  b.upsert(t, 7, {"1", "tab\there\nnew line \\ back 'q' \"dq\"", "t", "\\x00ff5c", "{\"a b\",NULL,\"it's\",\"x\\\\y\"}",
+                  "-Infinity", "12.50"});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0});
+  auto rows = encode_all(b.batch, m, enc);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0],
+            "1\ttab\\there\\nnew line \\\\ back 'q' \"dq\"\t1\t\\0\xff\\\\\t['a b',NULL,'it\\'s','x\\\\y']\t-inf\t12.50\t7\t0\n");
+}
+
+TEST(ClickHouseApplyEncode, NullAndUnknownInNotNullableColumns) {
+  TablePlan p;
+  p.source = "public.t";
+  p.columns = {column("id", "Int64", Codec::Verbatim, false), column("n", "Int32", Codec::Verbatim, false),
+               column("u", "UUID", Codec::Uuid, false), column("a", "Array(Nullable(Int32))", Codec::Array, false,
+                                                                 Codec::Verbatim)};
+  TsvEncoder enc(p);
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "n", "u", "a"}, {0});
+  b.del(t, 1, {"1", kAbsent, kAbsent, kAbsent});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0});
+  size_t unknown = 0;
+  EXPECT_EQ(encode_all(b.batch, m, enc, nullptr, &unknown),
+            (std::vector<std::string>{"1\t0\t00000000-0000-0000-0000-000000000000\t[]\t1\t1\n"}));
+  EXPECT_EQ(unknown, 3u);
+
+  BatchBuilder b2;
+  uint32_t t2 = b2.table({"id", "n", "u", "a"}, {0});
+  b2.upsert(t2, 1, {"1", kNull, "00000000-0000-0000-0000-000000000001", "{}"});
+  m.merge(b2.batch, t2, {0});
+  std::string out;
+  EXPECT_THROW(encode_output(b2.batch, m, m.outputs()[0], nullptr, enc, out), Error);
+}
+
+TEST(ClickHouseApplyEncode, LookupKeysAreStringsForCast) {
+  TablePlan p;
+  p.source = "public.t";
+  p.columns = {column("s", "String", Codec::Text, false),
+               column("b", "UInt8", Codec::Bool, false),
+               column("a", "Array(Nullable(String))", Codec::Array, false, Codec::Text)};
+  TsvEncoder enc(p);
+  BatchBuilder b;
+  uint32_t t = b.table({"s", "b", "a"}, {0, 1, 2});
+  b.del(t, 1, {"x\ty\\z", "f", "{\"it's\"}"});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0, 1, 2});
+  std::string keys, scratch;
+  append_lookup_key(m, 0, {0, 1, 2}, enc, scratch, keys);
+  // The array's quoted literal ['it\'s'] escaped once more as a TSV String.
+  EXPECT_EQ(keys, "0\tx\\ty\\\\z\t0\t['it\\\\'s']\n");
+}
+
+TEST(ClickHouseApplyLookup, HighestVersionWinsThenLiveRow) {
+  LookupRows l;
+  l.reset(3, 2);
+  l.add_answer("0\ta\tb\t5\t0\n0\tc\td\t7\t1\n1\te\tf\t3\t1\n1\tg\th\t3\t0\n");
+  l.add_answer("");
+  l.add_answer("1\ti\tj\t2\t0\n");
+  EXPECT_TRUE(l.found(0));
+  EXPECT_TRUE(l.found(1));
+  EXPECT_FALSE(l.found(2));
+  EXPECT_EQ(l.field(0, 0), "c");
+  EXPECT_EQ(l.field(0, 1), "d");
+  EXPECT_EQ(l.field(1, 0), "g");
+  EXPECT_EQ(l.rows(), 5u);
+}
+
+TEST(ClickHouseApplyLookup, MalformedAnswersAreErrors) {
+  LookupRows l;
+  l.reset(2, 2);
+  EXPECT_THROW(l.add_answer("0\ta\tb\t5\t0"), Error);    // no newline
+  EXPECT_THROW(l.add_answer("0\ta\t5\t0\n"), Error);     // too few fields
+  EXPECT_THROW(l.add_answer("9\ta\tb\t5\t0\n"), Error);  // unknown state
+  EXPECT_THROW(l.add_answer("0\ta\tb\tx\t0\n"), Error);  // bad version
+  EXPECT_THROW(l.add_answer("0\ta\tb\t5\t0\tz\n"), Error);
+}
+
+TEST(ClickHouseApplyEncode, NanArrayElementsAreWrittenSoThat1816ReadsThem) {
+  ClickHouseColumn floats = column("f", "Array(Nullable(Float64))", Codec::Array, false, Codec::Float);
+  std::string out;
+  append_clickhouse_field(floats, "[nan,inf,-nan,NULL,1.5,nan]", out);
+  EXPECT_EQ(out, "[-nan,inf,-nan,NULL,1.5,-nan]");
+  ClickHouseColumn strings = column("s", "Array(Nullable(String))", Codec::Array, false, Codec::Text);
+  out.clear();
+  append_clickhouse_field(strings, "['nan',NULL]", out);
+  EXPECT_EQ(out, "['nan',NULL]");
+}
+
+TEST(ClickHouseApplySql, Statements) {
+  EXPECT_EQ(lookup_structure(2), "_ferry_i UInt32, _ferry_k0 String, _ferry_k1 String");
+  EXPECT_EQ(lookup_sql("db", "t", {"id", "my col", "v"}, {"Int32", "String", "Nullable(String)"}, {0, 1}),
+            "SELECT _ferry_i, `id`, `my col`, `v`, `_ferry_version`, `_ferry_is_deleted` FROM (SELECT _ferry_i, "
+            "CAST(_ferry_k0 AS Int32) AS `id`, CAST(_ferry_k1 AS String) AS `my col` FROM _ferry_keys) ALL INNER JOIN "
+            "(SELECT `id`, `my col`, `v`, `_ferry_version`, `_ferry_is_deleted` FROM `db`.`t` FINAL WHERE (`id`, "
+            "`my col`) IN (SELECT CAST(_ferry_k0 AS Int32), CAST(_ferry_k1 AS String) FROM _ferry_keys)) USING (`id`, "
+            "`my col`) FORMAT TabSeparated");
+  EXPECT_EQ(apply_insert_sql("db", "t", {"id", "v"}),
+            "INSERT INTO `db`.`t` (`id`, `v`, `_ferry_version`, `_ferry_is_deleted`) FORMAT TabSeparated");
+  EXPECT_EQ(truncate_sql("db", "t", {"id", "v"}, 42),
+            "INSERT INTO `db`.`t` (`id`, `v`, `_ferry_version`, `_ferry_is_deleted`) SELECT `id`, `v`, toUInt64(42), "
+            "toUInt8(1) FROM `db`.`t` FINAL WHERE `_ferry_is_deleted` = 0 AND `_ferry_version` <= 42");
+}
+
+TEST(ClickHouseApplyTypes, ColumnFromClickHouseType) {
+  Capabilities caps = Capabilities::from_version("18.16.1");
+  auto c = column_from_clickhouse_type("x", "Nullable(Decimal(10, 2))", caps);
+  EXPECT_EQ(c.codec, Codec::Decimal);
+  EXPECT_TRUE(c.nullable);
+  c = column_from_clickhouse_type("x", "Array(Nullable(Float32))", caps);
+  EXPECT_EQ(c.codec, Codec::Array);
+  EXPECT_EQ(c.element, Codec::Float);
+  EXPECT_FALSE(c.nullable);
+  EXPECT_EQ(column_from_clickhouse_type("x", "UInt8", caps).codec, Codec::Bool);
+  EXPECT_EQ(column_from_clickhouse_type("x", "Date", caps).max_day, kDateMaxDay);
+  EXPECT_THROW(column_from_clickhouse_type("x", "Map(String, String)", caps), Error);
+  EXPECT_EQ(add_column_sql("db", "t", column("r", "Int32", Codec::Verbatim, false), "body"),
+            "ALTER TABLE `db`.`t` ADD COLUMN `r` Nullable(Int32) AFTER `body`");
+  EXPECT_EQ(add_column_sql("db", "t", column("a", "Array(Nullable(Int32))", Codec::Array, false)),
+            "ALTER TABLE `db`.`t` ADD COLUMN `a` Array(Nullable(Int32))");
+  EXPECT_EQ(add_column_sql("db", "t", column("s", "Nullable(String)", Codec::Text, true)),
+            "ALTER TABLE `db`.`t` ADD COLUMN `s` Nullable(String)");
+}
