@@ -107,7 +107,7 @@ rows=$(ch "SELECT count() FROM $db.events FINAL")
 echo "== lag at a steady 5000 changes/s for ${LAG_SECONDS}s" >&2
 cat > "$work/load.sql" <<'SQL'
 \set base random(1, 1000000000)
-INSERT INTO events (id, kind, amount, payload) SELECT 2000000000 + :base * 100 + g, 'load', g, 'x' FROM generate_series(0, 99) g ON CONFLICT DO NOTHING;
+INSERT INTO events (id, kind, amount, payload) SELECT 2000000000::bigint + :base::bigint * 100 + g, 'load', g, 'x' FROM generate_series(0, 99) g ON CONFLICT DO NOTHING;
 SQL
 "$PGBIN/pgbench" -n -f "$work/load.sql" --rate=50 -T "$LAG_SECONDS" -c 2 -j 1 "$dsn" >"$work/pgbench.log" 2>&1 &
 load_pid=$!

@@ -329,3 +329,28 @@ TEST(PgToClickHouseCdc, DroppedSlotFailsAndSaysResync) {
   EXPECT_NE(rec->last_error.find("ferry_cdc"), std::string::npos) << rec->last_error;
   EXPECT_NE(rec->last_error.find("resync"), std::string::npos) << rec->last_error;
 }
+
+// An idle stream (no changes to the pipe's tables) still moves the slot's
+// confirmed position forward, so the source does not keep WAL for ferry forever.
+TEST(PgToClickHouseCdc, IdleStreamAdvancesConfirmedPosition) {
+  Sandbox sb("idle");
+  sb.pg_exec("CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE unrelated (id int, v text);");
+  auto catalog = open_catalog(sb.catalog_path());
+  BackgroundPipe pipe(sb, *catalog, cdc_pipe({"public.t"}, PipeMode::Cdc));
+  pipe.wait_for(PipeState::Running);
+  sb.pg_exec("INSERT INTO unrelated SELECT g, md5(g::text) FROM generate_series(1, 20000) g");
+  std::string target = sb.pg_value("SELECT pg_current_wal_lsn()");
+  // Keepalives come every wal_sender_timeout / 2 (10 s / 2 on the test servers).
+  auto deadline = std::chrono::steady_clock::now() + 75s;
+  bool advanced = false;
+  while (!advanced && std::chrono::steady_clock::now() < deadline) {
+    advanced = sb.pg_value(fmt::format("SELECT confirmed_flush_lsn >= '{}'::pg_lsn FROM pg_replication_slots "
+                                       "WHERE slot_name = 'ferry_cdc'", target)) == "t";
+    if (!advanced) std::this_thread::sleep_for(500ms);
+  }
+  EXPECT_TRUE(advanced) << "slot still behind " << target;
+  auto cp = catalog->checkpoint("cdc", "");
+  ASSERT_TRUE(cp.has_value());
+  EXPECT_EQ(sb.pg_value(fmt::format("SELECT '{}'::pg_lsn >= '{}'::pg_lsn", *cp, target)), "t")
+      << "catalog checkpoint " << *cp << " behind " << target;
+}
