@@ -280,3 +280,23 @@ TEST(PgToClickHouseSnapshot, UnmappableTypeFailsAtSetup) {
   EXPECT_EQ(history[history.size() - 2].to, PipeState::Setup);
   EXPECT_EQ(history.back().to, PipeState::Failed);
 }
+
+// A partitioned table has no ctid ranges of its own: it is split by key ranges.
+TEST(PgToClickHouseSnapshot, PartitionedTableSplitsByKeyRanges) {
+  Sandbox sb("keyranges");
+  sb.pg_exec(R"SQL(
+    CREATE TABLE events (id bigint PRIMARY KEY, v text) PARTITION BY RANGE (id);
+    CREATE TABLE events_a PARTITION OF events FOR VALUES FROM (MINVALUE) TO (15000);
+    CREATE TABLE events_b PARTITION OF events FOR VALUES FROM (15000) TO (MAXVALUE);
+    INSERT INTO events SELECT g, 'v' || g FROM generate_series(-100, 29899) g;
+    ANALYZE events_a; ANALYZE events_b;
+  )SQL");
+  std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
+  ASSERT_EQ(run_pipe(sb, *catalog, snapshot_pipe({table("public.events")}, 2, 5000)), PipeState::Completed)
+      << catalog->get_pipe("snap")->last_error;
+  auto parts = catalog->partitions("snap", "public.events");
+  EXPECT_GE(parts.size(), 5u);
+  EXPECT_EQ(parts.front().range.rfind("key::", 0), 0u) << parts.front().range;
+  EXPECT_EQ(sb.ch_value("SELECT count() FROM " + ch_table(sb, "events") + " FINAL"), "30000");
+  EXPECT_EQ(sb.ch_value("SELECT sum(id) FROM " + ch_table(sb, "events") + " FINAL"), sb.pg_value("SELECT sum(id) FROM events"));
+}

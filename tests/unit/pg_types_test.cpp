@@ -2,6 +2,7 @@
 
 #include "connectors/postgres/pg_source.h"
 #include "connectors/postgres/pg_types.h"
+#include "core/error.h"
 
 using namespace ferry;
 
@@ -79,4 +80,11 @@ TEST(PgSource, PartitionQueriesQuoteAndBoundRanges) {
   EXPECT_EQ(PgSource::partition_query(t, "ctid:20:"),
             "SELECT \"Id\", \"na me\" FROM \"My Schema\".\"Tab\"\"le\" WHERE ctid >= '(20,0)'::tid");
   EXPECT_EQ(PgSource::partition_query(t, "all"), "SELECT \"Id\", \"na me\" FROM \"My Schema\".\"Tab\"\"le\"");
+  t.columns[0].key_position = 1;
+  EXPECT_EQ(PgSource::partition_query(t, "key::100"),
+            "SELECT \"Id\", \"na me\" FROM \"My Schema\".\"Tab\"\"le\" WHERE \"Id\" < 100");
+  EXPECT_EQ(PgSource::partition_query(t, "key:100:200"),
+            "SELECT \"Id\", \"na me\" FROM \"My Schema\".\"Tab\"\"le\" WHERE \"Id\" >= 100 AND \"Id\" < 200");
+  EXPECT_EQ(PgSource::partition_query(t, "key:-5:"), "SELECT \"Id\", \"na me\" FROM \"My Schema\".\"Tab\"\"le\" WHERE \"Id\" >= -5");
+  EXPECT_THROW(PgSource::partition_query(t, "bogus:1:2"), ferry::Error);
 }

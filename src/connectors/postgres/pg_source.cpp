@@ -1,9 +1,12 @@
 #include "connectors/postgres/pg_source.h"
 
 #include <algorithm>
+#include <optional>
+#include <functional>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <libpq-fe.h>
 
 #include "connectors/postgres/pg_connection.h"
 #include "connectors/postgres/pg_replication.h"
@@ -11,6 +14,7 @@
 #include "connectors/postgres/pg_types.h"
 #include "core/error.h"
 #include "core/ident.h"
+#include "pipe/precheck.h"
 
 namespace ferry {
 
@@ -63,22 +67,33 @@ class PgPartitionStream final : public CopyStream {
   bool done_ = false;
 };
 
-// "ctid:START:END" (END empty = to the end of the table) or "all".
-struct CtidRange {
-  bool all = true;
-  long long start = 0;
-  long long end = -1;
+// Partition ranges: "all", "ctid:START:END" (block numbers) or "key:START:END"
+// (values of a single integer key column); an empty bound is open.
+struct Range {
+  enum Kind { All, Ctid, Key } kind = All;
+  std::optional<long long> start, end;
 };
-CtidRange parse_range(const std::string& range) {
-  CtidRange r;
+Range parse_range(const std::string& range) {
+  Range r;
   if (range == "all") return r;
-  if (range.rfind("ctid:", 0) != 0) throw Error(ErrorKind::Permanent, "unknown partition range '" + range + "'");
-  r.all = false;
-  auto colon = range.find(':', 5);
-  r.start = std::stoll(range.substr(5, colon - 5));
-  std::string end = colon == std::string::npos ? "" : range.substr(colon + 1);
-  r.end = end.empty() ? -1 : std::stoll(end);
+  auto bad = [&] { return Error(ErrorKind::Permanent, "unknown partition range '" + range + "'"); };
+  if (range.rfind("ctid:", 0) == 0) r.kind = Range::Ctid;
+  else if (range.rfind("key:", 0) == 0) r.kind = Range::Key;
+  else throw bad();
+  size_t first = range.find(':') + 1, second = range.find(':', first);
+  if (second == std::string::npos) throw bad();
+  std::string a = range.substr(first, second - first), b = range.substr(second + 1);
+  try {
+    if (!a.empty()) r.start = std::stoll(a);
+    if (!b.empty()) r.end = std::stoll(b);
+  } catch (const std::exception&) {
+    throw bad();
+  }
   return r;
+}
+
+bool integer_type(LogicalType t) {
+  return t == LogicalType::Int16 || t == LogicalType::Int32 || t == LogicalType::Int64;
 }
 
 }  // namespace
@@ -182,9 +197,9 @@ std::unique_ptr<SnapshotPoint> PgSource::open_snapshot() {
 }
 
 std::vector<std::string> PgSource::plan_partitions(const TableSchema& table, int64_t rows_per_partition) {
-  if (table.pages < 0) return {"all"};
   PgConnection& c = meta();
   std::string rel = qualified(table);
+  if (table.pages < 0) return plan_key_ranges(table, rows_per_partition);
   long long blocks = std::stoll(c.exec_params(
       "SELECT pg_relation_size($1::regclass) / current_setting('block_size')::bigint", {rel}).get(0, 0));
   if (blocks <= 1) return {"ctid:0:"};
@@ -206,6 +221,36 @@ std::vector<std::string> PgSource::plan_partitions(const TableSchema& table, int
   return ranges;
 }
 
+// Relations without ctid ranges (partitioned tables, views, foreign tables):
+// ranges of a single integer key, the first and last open-ended; else one range.
+std::vector<std::string> PgSource::plan_key_ranges(const TableSchema& table, int64_t rows_per_partition) {
+  std::vector<std::string> key = table.key_columns();
+  if (key.size() != 1 || !integer_type(table.find(key[0])->type)) return {"all"};
+  PgConnection& c = meta();
+  std::string rel = qualified(table);
+  // Row estimate: the relation's own, else the sum over a partitioned table's leaves.
+  long long rows = std::stoll(c.exec_params(
+      "SELECT greatest(coalesce((SELECT sum(greatest(reltuples, 0)) FROM pg_class WHERE oid IN "
+      "(SELECT relid FROM pg_partition_tree($1::regclass) WHERE isleaf)), 0), "
+      "(SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = $1::regclass))::bigint", {rel}).get(0, 0));
+  long long parts = rows_per_partition > 0 ? (rows + rows_per_partition - 1) / rows_per_partition : 1;
+  if (parts <= 1) return {"all"};
+  std::string k = quote_pg_ident(key[0]);
+  PgResult mm = c.exec(fmt::format("SELECT min({0}), max({0}) FROM {1}", k, rel));
+  if (mm.is_null(0, 0)) return {"all"};
+  long long lo = std::stoll(mm.get(0, 0)), hi = std::stoll(mm.get(0, 1));
+  // 128-bit arithmetic: the key may span the whole bigint range.
+  __int128 width = ((__int128)hi - lo) / parts + 1;
+  std::vector<std::string> ranges;
+  for (__int128 start = lo; start <= hi; start += width) {
+    bool first = start == lo, last = hi - start < width;
+    ranges.push_back(fmt::format("key:{}:{}", first ? "" : std::to_string((long long)start),
+                                 last ? "" : std::to_string((long long)(start + width))));
+    if (last) break;
+  }
+  return ranges;
+}
+
 std::string PgSource::partition_query(const TableSchema& projected, const std::string& range) {
   std::string cols;
   for (const auto& col : projected.columns) {
@@ -213,11 +258,17 @@ std::string PgSource::partition_query(const TableSchema& projected, const std::s
     cols += quote_pg_ident(col.name);
   }
   std::string sql = "SELECT " + cols + " FROM " + qualified(projected);
-  CtidRange r = parse_range(range);
-  if (!r.all) {
-    sql += fmt::format(" WHERE ctid >= '({},0)'::tid", r.start);
-    if (r.end >= 0) sql += fmt::format(" AND ctid < '({},0)'::tid", r.end);
+  Range r = parse_range(range);
+  std::vector<std::string> conds;
+  if (r.kind == Range::Ctid) {
+    if (r.start) conds.push_back(fmt::format("ctid >= '({},0)'::tid", *r.start));
+    if (r.end) conds.push_back(fmt::format("ctid < '({},0)'::tid", *r.end));
+  } else if (r.kind == Range::Key) {
+    std::string key = quote_pg_ident(projected.key_columns().at(0));
+    if (r.start) conds.push_back(fmt::format("{} >= {}", key, *r.start));
+    if (r.end) conds.push_back(fmt::format("{} < {}", key, *r.end));
   }
+  for (size_t i = 0; i < conds.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + conds[i];
   return sql;
 }
 
@@ -294,6 +345,152 @@ std::unique_ptr<CopyStream> PgSource::read_range(const TableSchema& projected, c
                                                  const std::optional<std::string>& lower, const std::string& upper) {
   return std::make_unique<PgPartitionStream>(PgConnection::open(peer_), "",
                                              range_query(projected, cursor_column, lower, upper));
+}
+
+// --- pre-check ---
+
+namespace {
+
+// "host:port" of a conninfo (libpq defaults when absent); never the password.
+std::string pg_address(const std::string& dsn) {
+  std::string host, port;
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err);
+  if (err) PQfreemem(err);
+  if (opts) {
+    for (PQconninfoOption* o = opts; o->keyword; ++o) {
+      if (!o->val) continue;
+      if (std::string(o->keyword) == "host" || (std::string(o->keyword) == "hostaddr" && host.empty())) host = o->val;
+      if (std::string(o->keyword) == "port") port = o->val;
+    }
+    PQconninfoFree(opts);
+  }
+  return (host.empty() ? "localhost" : host) + ":" + (port.empty() ? "5432" : port);
+}
+
+}  // namespace
+
+CheckResult PgSource::wal_level_check(const std::string& wal_level) {
+  if (wal_level == "logical") return check_pass("source wal_level", "wal_level = logical");
+  return check_fail("source wal_level",
+                    fmt::format("wal_level = {}; change data capture needs logical", wal_level.empty() ? "?" : wal_level),
+                    "set wal_level = logical in postgresql.conf (ALTER SYSTEM SET wal_level = logical) and restart "
+                    "PostgreSQL");
+}
+
+void PgSource::precheck(const PipeSpec& pipe, std::vector<CheckResult>& out) {
+  const bool streams = mode_streams(pipe.mode);
+  const std::string address = pg_address(peer_.dsn);
+  std::vector<std::string> dependent;
+  if (streams)
+    dependent = {"source replication privilege", "source wal_level", "source replication slots", "source wal senders",
+                 "source publication"};
+  int version_num = 0;
+  try {
+    PgConnection& c = meta();
+    version_num = c.server_version_num();
+    std::string user = c.query_value("SELECT current_user");
+    out.push_back(check_pass("source connectivity", fmt::format("connected to {} as \"{}\"", address, user)));
+  } catch (const std::exception& e) {
+    meta_.reset();
+    out.push_back(check_fail("source connectivity", fmt::format("cannot connect to PostgreSQL at {}: {}", address, e.what()),
+                             "check that PostgreSQL runs there, that pg_hba.conf admits this host and user, and the "
+                             "peer's dsn and password_env"));
+    out.push_back(check_fail("source version", "not connected", ""));
+    for (const auto& d : dependent) out.push_back(check_fail(d, "not connected", ""));
+    for (const auto& t : pipe.tables) out.push_back(check_fail("table " + t.source + " exists", "not connected", ""));
+    return;
+  }
+  PgConnection& c = meta();
+  // Every check after connecting: a query error becomes that check's failure.
+  auto guarded = [&](const std::string& name, const std::function<CheckResult()>& fn) {
+    try {
+      out.push_back(fn());
+    } catch (const std::exception& e) {
+      out.push_back(check_fail(name, e.what(), "see the reason; the pre-check query failed"));
+    }
+  };
+
+  guarded("source version", [&] {
+    std::string v = "PostgreSQL " + c.query_value("SHOW server_version");
+    if (streams && version_num < 100000)
+      return check_fail("source version", v + ": logical replication (pgoutput) needs PostgreSQL 10 or newer",
+                        "upgrade PostgreSQL or use mode snapshot / incremental");
+    return check_pass("source version", v);
+  });
+  if (!streams) {
+    precheck_tables(pipe, out);
+    return;
+  }
+
+  guarded("source replication privilege", [&] {
+    PgResult r = c.exec("SELECT current_user, rolreplication, rolsuper FROM pg_roles WHERE rolname = current_user");
+    std::string user = r.rows() ? r.get(0, 0) : "?";
+    if (r.rows() && (r.get(0, 1) == "t" || r.get(0, 2) == "t"))
+      return check_pass("source replication privilege",
+                        fmt::format("user \"{}\" has {}", user, r.get(0, 2) == "t" ? "superuser" : "REPLICATION"));
+    return check_fail("source replication privilege",
+                      fmt::format("user \"{}\" has neither the REPLICATION attribute nor superuser", user),
+                      fmt::format("ALTER ROLE {} WITH REPLICATION", quote_pg_ident(user)));
+  });
+  guarded("source wal_level", [&] { return wal_level_check(c.query_value("SHOW wal_level")); });
+
+  guarded("source replication slots", [&] {
+    PgResult r = c.exec_params(
+        "SELECT current_setting('max_replication_slots')::int, (SELECT count(*) FROM pg_replication_slots), "
+        "EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)",
+        {pg_slot_name(pipe.name)});
+    int max = std::stoi(r.get(0, 0));
+    int used = std::stoi(r.get(0, 1));
+    if (r.get(0, 2) == "t")
+      return check_pass("source replication slots", fmt::format("the pipe's slot {} exists", pg_slot_name(pipe.name)));
+    if (max - used > 0)
+      return check_pass("source replication slots", fmt::format("{} of {} free", max - used, max));
+    return check_fail("source replication slots", fmt::format("no free replication slot: {} of {} in use", used, max),
+                      "drop unused slots (SELECT pg_drop_replication_slot(name) FROM pg_replication_slots WHERE NOT "
+                      "active) or raise max_replication_slots and restart PostgreSQL");
+  });
+  guarded("source wal senders", [&] {
+    PgResult r = c.exec(
+        "SELECT current_setting('max_wal_senders')::int, "
+        "(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender')");
+    int max = std::stoi(r.get(0, 0));
+    int used = std::stoi(r.get(0, 1));
+    if (max - used > 0) return check_pass("source wal senders", fmt::format("{} of {} free", max - used, max));
+    return check_fail("source wal senders", fmt::format("no free wal sender: {} of {} in use", used, max),
+                      "raise max_wal_senders and restart PostgreSQL, or stop other replication connections");
+  });
+  guarded("source publication", [&] {
+    std::string pub = pg_publication_name(pipe.name);
+    PgResult r = c.exec_params(
+        "SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user), "
+        "has_database_privilege(current_database(), 'CREATE'), "
+        "EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)",
+        {pub});
+    if (r.get(0, 2) == "t") return check_pass("source publication", "publication " + pub + " exists");
+    if (r.get(0, 0) == "t") return check_pass("source publication", "superuser can create publication " + pub);
+    if (r.get(0, 1) != "t")
+      return check_fail("source publication", "no CREATE privilege on the database: publication " + pub +
+                                                  " cannot be created",
+                        "GRANT CREATE ON DATABASE <db> TO <user>, or create the publication as its owner");
+    // CREATE PUBLICATION ... FOR TABLE needs ownership of each table.
+    std::string not_owned;
+    for (const auto& t : pipe.tables) {
+      QualifiedName qn = split_qualified(t.source);
+      PgResult o = c.exec_params(
+          "SELECT pg_has_role(c.relowner, 'USAGE') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+          "WHERE n.nspname = $1 AND c.relname = $2",
+          {qn.schema, qn.name});
+      if (o.rows() && o.get(0, 0) != "t") not_owned += (not_owned.empty() ? "" : ", ") + t.source;
+    }
+    if (!not_owned.empty())
+      return check_fail("source publication",
+                        "publication " + pub + " cannot be created: the user does not own " + not_owned,
+                        "create the publication as the tables' owner (CREATE PUBLICATION " + pub +
+                            " FOR TABLE ...), or make the pipe's user the owner");
+    return check_pass("source publication", "publication " + pub + " can be created");
+  });
+  precheck_tables(pipe, out);
 }
 
 }  // namespace ferry

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "connectors/source.h"
+#include "pipe/precheck.h"
 #include "pipe/spec.h"
 
 namespace ferry {
@@ -43,11 +44,20 @@ class PgSource final : public Source {
   static std::string range_query(const TableSchema& projected, const std::string& cursor_column,
                                  const std::optional<std::string>& lower, const std::string& upper);
 
+  // Pre-check: connectivity and version, then for streaming modes wal_level,
+  // replication privilege, free replication slots and wal senders, publication
+  // creatable; then the tables (Source::precheck_tables, replica identity FULL
+  // counts as a key for streaming modes).
+  void precheck(const PipeSpec& pipe, std::vector<CheckResult>& out) override;
+  // The wal_level check from the value of SHOW wal_level (seam for tests).
+  static CheckResult wal_level_check(const std::string& wal_level);
+
   // The SELECT list / FROM / WHERE that reads `range` of `projected`.
   static std::string partition_query(const TableSchema& projected, const std::string& range);
 
  private:
   PgConnection& meta();
+  std::vector<std::string> plan_key_ranges(const TableSchema& table, int64_t rows_per_partition);
   PeerSpec peer_;
   std::unique_ptr<PgConnection> meta_;  // discovery connection, opened lazily
 };
