@@ -102,8 +102,9 @@ ApiResponse ApiClient::request(const std::string& method, const std::string& pat
   if (rc != CURLE_OK) {
     std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
     throw Error(ErrorKind::Transient,
-                fmt::format("cannot reach the ferry server at {} ({}); start it with `ferry server -f ferry.yaml`, "
-                            "or point --server / $FERRY_SERVER at it, or read a catalog file with --catalog PATH",
+                fmt::format("cannot reach the ferry server at {} ({}); is `ferry server` running there? Point "
+                            "--server or $FERRY_SERVER at it (pipe list/status/tables/history can also read a "
+                            "catalog file with --catalog PATH)",
                             base_, why));
   }
   return resp;

@@ -22,7 +22,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "pipe/config.h"
-#include "pipe/incremental.h"
+#include "pipe/precheck.h"
 #include "pipe/runner.h"
 #include "pipe/spec_json.h"
 #include "cli/api_client.h"
@@ -79,6 +79,27 @@ int not_built(const std::string& what) {
   return 3;
 }
 
+int check_pipe(const CheckArgs& args) {
+  Config config = load_config_file(args.config_file);
+  auto it = config.pipes.find(args.pipe);
+  if (it == config.pipes.end()) throw config_error(fmt::format("{}: no pipe named '{}'", args.config_file, args.pipe));
+  const PipeSpec& spec = it->second;
+  bool new_pipe = true;
+  if (!args.catalog.empty()) new_pipe = !open_catalog(args.catalog)->get_pipe(spec.name);
+  PrecheckReport report = run_precheck(spec, config.peers.at(spec.source), config.peers.at(spec.destination), new_pipe);
+  bool ok = report.ok(args.confirm);
+  if (args.output == "json") {
+    nlohmann::json j = report.to_json();
+    j["pipe"] = spec.name;
+    j["ok"] = ok;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << report.to_text();
+    if (!ok && report.failed() == 0) std::cout << "warnings need --confirm\n";
+  }
+  return ok ? 0 : 1;
+}
+
 int run_pipes(const RunArgs& args) {
   Config config = load_config_file(args.config_file);
   std::vector<std::string> names = args.pipes.empty() ? config.pipe_order : args.pipes;
@@ -87,6 +108,18 @@ int run_pipes(const RunArgs& args) {
   if (names.empty()) throw config_error(args.config_file + ": no pipes to run");
 
   std::unique_ptr<Catalog> catalog = open_catalog(args.catalog);
+  // New pipes start only after a passing pre-check (DESIGN.md section 6).
+  for (const auto& n : names) {
+    if (catalog->get_pipe(n)) continue;
+    const PipeSpec& spec = config.pipes.at(n);
+    PrecheckReport report = run_precheck(spec, config.peers.at(spec.source), config.peers.at(spec.destination), true);
+    if (report.ok(args.confirm)) continue;
+    std::cout << "pre-check of new pipe " << n << ":\n" << report.to_text();
+    std::cerr << "ferry: not starting pipe " << n << ": "
+              << (report.failed() ? "the pre-check failed" : "the pre-check has warnings; run again with --confirm to accept them")
+              << "\n";
+    return 1;
+  }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   ProgressPrinter progress(args.progress && isatty(STDERR_FILENO));
@@ -207,13 +240,7 @@ std::optional<nlohmann::json> query_catalog(const PipeQueryArgs& args) {
   }
   auto rec = catalog->get_pipe(args.name);
   if (!rec) return std::nullopt;
-  if (args.verb == "status") {
-    nlohmann::json j = pipe_status_json(*catalog, *rec);
-    // Incremental pipes: cursors, last and next run (see pipe/incremental.h).
-    if (!j.contains("incremental"))
-      if (auto inc = incremental_status_json(*catalog, rec->name); !inc.is_null()) j["incremental"] = std::move(inc);
-    return j;
-  }
+  if (args.verb == "status") return pipe_status_json(*catalog, *rec);  // with "incremental" for incremental pipes
   if (args.verb == "tables") return pipe_tables_json(*catalog, rec->name);
   return pipe_history_json(*catalog, rec->name);
 }

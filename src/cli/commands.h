@@ -11,8 +11,21 @@ struct RunArgs {
   std::string catalog = "sqlite:ferry.db";
   bool once = false;
   bool progress = true;
+  bool confirm = false;  // accept pre-check warnings of new pipes
 };
+// Pipes not yet in the catalog are pre-checked first (pipe/precheck.h): below
+// 100% or with warnings and no `confirm`, the report is printed and nothing runs (exit 1).
 int run_pipes(const RunArgs& args);
+
+struct CheckArgs {
+  std::string config_file;
+  std::string pipe;
+  bool confirm = false;
+  std::string catalog;           // optional: a pipe found there is not new
+  std::string output = "table";  // table | json
+};
+// `ferry check`: prints the pre-check report; 0 when it passes (warnings need confirm), 1 otherwise.
+int check_pipe(const CheckArgs& args);
 
 struct PipeQueryArgs {
   std::string verb;      // list | status | tables | history

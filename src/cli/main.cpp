@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--catalog", run.catalog, "Catalog location: sqlite:PATH (default sqlite:ferry.db)");
   run_cmd->add_flag("--once", run.once, "Incremental pipes: do a single run and exit");
   run_cmd->add_flag("!--no-progress", run.progress, "Do not draw a progress bar");
+  run_cmd->add_flag("--confirm", run.confirm, "New pipes: accept pre-check warnings");
 
   ServerArgs serve;
   auto* server_cmd = app.add_subcommand("server", "Run every pipe of the catalog and serve the REST API");
@@ -47,10 +48,13 @@ int main(int argc, char** argv) {
                          "Environment variable holding the API token that changes need when listening beyond "
                          "loopback (default FERRY_API_TOKEN)");
 
-  std::string file, pipe_name;
+  CheckArgs check;
   auto* check_cmd = app.add_subcommand("check", "Pre-check a pipe against the real servers (no server needed)");
-  check_cmd->add_option("-f,--file", file, "Config file (YAML)")->required();
-  check_cmd->add_option("--pipe", pipe_name, "Pipe to check")->required();
+  check_cmd->add_option("-f,--file", check.config_file, "Config file (YAML)")->required();
+  check_cmd->add_option("--pipe", check.pipe, "Pipe to check")->required();
+  check_cmd->add_flag("--confirm", check.confirm, "Accept pre-check warnings (exit 0 with warnings)");
+  check_cmd->add_option("--catalog", check.catalog, "Catalog (sqlite:PATH): a pipe found there is not new");
+  check_cmd->add_option("--output,-o", check.output, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
 
   ApplyArgs apply;
   auto* apply_cmd = app.add_subcommand("apply", "Create, update or remove pipes on a running server from a config file");
@@ -99,7 +103,7 @@ int main(int argc, char** argv) {
     }
     if (run_cmd->parsed()) return run_pipes(run);
     if (server_cmd->parsed()) return run_server(serve);
-    if (check_cmd->parsed()) return not_built("ferry check");
+    if (check_cmd->parsed()) return check_pipe(check);
     if (apply_cmd->parsed()) {
       apply.server = server;
       return apply_config(apply);

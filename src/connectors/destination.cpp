@@ -1,6 +1,8 @@
 #include "connectors/destination.h"
 
 #include "core/error.h"
+#include "pipe/precheck.h"
+#include "pipe/spec.h"
 
 namespace ferry {
 
@@ -10,6 +12,15 @@ void Destination::apply_changes(const ChangeBatch&) {
 
 void Destination::add_missing_columns(const TableSchema&, const DestinationTable&) {
   throw Error(ErrorKind::Permanent, "this destination cannot add columns yet");
+}
+
+void Destination::precheck(const PipeSpec&, bool, std::vector<CheckResult>& out) {
+  try {
+    out.push_back(check_pass("destination connectivity", "connected: " + server_version()));
+  } catch (const std::exception& e) {
+    out.push_back(check_fail("destination connectivity", e.what(),
+                             "check that the destination server runs and that the peer's address and user are right"));
+  }
 }
 
 }  // namespace ferry

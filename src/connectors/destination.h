@@ -15,6 +15,8 @@
 namespace ferry {
 
 struct PeerSpec;
+struct PipeSpec;
+struct CheckResult;
 
 // Where and how one source table lands.
 struct DestinationTable {
@@ -63,6 +65,12 @@ class Destination {
 
   virtual int64_t count_rows(const DestinationTable& table) = 0;
   virtual void drop_table(const std::string& table) = 0;
+
+  // --- pre-check (pipe/precheck.h) ---
+  // Appends this destination's checks for `pipe`; `new_pipe`: not yet in the
+  // catalog (non-empty destination tables are then a warning). Never throws for
+  // a server problem (see Source::precheck). Default: connectivity only.
+  virtual void precheck(const PipeSpec& pipe, bool new_pipe, std::vector<CheckResult>& out);
 };
 
 std::unique_ptr<Destination> make_destination(const PeerSpec& peer);

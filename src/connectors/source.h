@@ -14,6 +14,8 @@
 namespace ferry {
 
 struct PeerSpec;
+struct PipeSpec;
+struct CheckResult;
 
 // Holds one consistent point open for the whole initial load: every partition
 // of every table of the pipe is read at this point, from any connection.
@@ -92,6 +94,19 @@ class Source {
   // own connection.
   virtual std::unique_ptr<CopyStream> read_range(const TableSchema& projected, const std::string& cursor_column,
                                                  const std::optional<std::string>& lower, const std::string& upper);
+
+  // --- pre-check (pipe/precheck.h) ---
+  // Appends this source's checks for `pipe`. Never throws for a server problem:
+  // a connection failure is a failing "source connectivity" check and the
+  // checks that need the connection fail with reason "not connected". The
+  // default checks connectivity (server_version) and then precheck_tables.
+  virtual void precheck(const PipeSpec& pipe, std::vector<CheckResult>& out);
+
+ protected:
+  // Per table of the pipe: exists (describe), SELECT privilege (check_readable),
+  // primary key or replica identity FULL (warn otherwise), and for incremental
+  // pipes the cursor column (exists, type allowed by cursor_type_problem, NOT NULL: warn).
+  void precheck_tables(const PipeSpec& pipe, std::vector<CheckResult>& out);
 };
 
 std::unique_ptr<Source> make_source(const PeerSpec& peer);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.h"
+#include "pipe/incremental.h"
 
 namespace ferry {
 
@@ -83,6 +84,8 @@ json pipe_status_json(Catalog& catalog, const PipeRecord& rec) {
   j["lag_seconds"] = or_null(lag.seconds);
   j["updated_at"] = time_or_null(rec.updated_at_ms);
   j["tables"] = pipe_tables_json(catalog, rec.name);
+  // Incremental pipes: cursors, last and next run (pipe/incremental.h).
+  if (json inc = incremental_status_json(catalog, rec.name); !inc.is_null()) j["incremental"] = std::move(inc);
   return j;
 }
 

@@ -26,8 +26,9 @@ struct PipeLag {
 };
 PipeLag pipe_lag(Catalog& catalog, const std::string& pipe);
 
-// {"name","state","mode","error","retry_count","checkpoint","lag_bytes",
-//  "last_commit_at","lag_seconds","tables":[...]}
+// {"name","state","mode","source","destination","error","retry_count","checkpoint",
+//  "lag_bytes","last_commit_at","lag_seconds","updated_at","tables":[...]}
+// plus "incremental" (incremental_status_json) for pipes that ran incrementally.
 nlohmann::json pipe_status_json(Catalog& catalog, const PipeRecord& rec);
 // [{"source","destination","state","rows_loaded","partitions_total",
 //   "partitions_done","avg_partition_ms","load_started_at","load_finished_at"}]

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -109,6 +110,12 @@ const std::vector<std::string> kDocColumns = {"id", "title", "body", "n", "flag"
 std::vector<C> doc(const std::string& id, const std::string& title, C body = "body", C n = "1.50", C flag = "t",
                    C tags = "{1,2}", C bin = "\\x00ff", C fl = "{1.5}") {
   return {id.c_str(), title.c_str(), body, n, flag, tags, bin, fl};
+}
+// Key only (a delete under REPLICA IDENTITY DEFAULT, an old key), of a table of `columns` columns.
+std::vector<C> key_only_of(size_t columns, const std::string& id) {
+  std::vector<C> v(columns, kAbsent);
+  v[0] = C(id);
+  return v;
 }
 // Key only (a delete under REPLICA IDENTITY DEFAULT, an old key).
 std::vector<C> key_only(const std::string& id) {
@@ -470,6 +477,131 @@ TEST_F(ClickHouseApplyTest, LargeBatchWithManyLookups) {
   EXPECT_EQ(ch("SELECT count(), countIf(body = '" + payload + "'), countIf(_ferry_is_deleted = 1) FROM " +
                table("doc") + " FINAL"),
             "20000\t20000\t10000\n");
+}
+
+// orders (id int PK, customer_id int NOT NULL, note text) with order_by [customer_id]:
+// ORDER BY (customer_id, id), so a row whose customer_id changes moves to another tuple.
+TableSchema orders_schema() {
+  TableSchema t;
+  t.schema = "public";
+  t.name = "orders";
+  t.columns = {col("id", LogicalType::Int32, false, 1), col("customer_id", LogicalType::Int32, false),
+               col("note", LogicalType::String)};
+  return t;
+}
+const std::vector<std::string> kOrderColumns = {"id", "customer_id", "note"};
+
+TEST_F(ClickHouseApplyTest, RowsMovingBetweenOrderByTuplesStayUnique) {
+  const DestinationTable orders{"orders", {"customer_id"}};
+  dest_->ensure_table(orders_schema(), orders);
+  ASSERT_EQ(ch("SELECT sorting_key FROM system.tables WHERE database = " + quote_ch_literal(database_) +
+               " AND name = 'orders'"),
+            "customer_id, id\n");
+  auto live = [&] { return final_rows("orders", "id, customer_id, note, _ferry_version", "id", "_ferry_is_deleted = 0"); };
+  auto everything = [&] {
+    return final_rows("orders", "id, customer_id, note, _ferry_version, _ferry_is_deleted", "id, customer_id");
+  };
+  auto one_live_row_per_key = [&] {
+    return ch("SELECT count() FROM (SELECT id FROM " + table("orders") +
+              " FINAL WHERE _ferry_is_deleted = 0 GROUP BY id HAVING count() > 1)") == "0\n";
+  };
+
+  BatchBuilder b1;
+  uint32_t t = b1.table("orders", kOrderColumns, {0});
+  for (int i = 1; i <= 6; ++i) b1.upsert(t, 10, {std::to_string(i), "5", "n" + std::to_string(i)});
+  b1.upsert(t, 10, {"7", "6", "n7"});
+  b1.upsert(t, 10, {"8", "5", "n8"});
+  dest_->apply_changes(b1.batch);
+  EXPECT_EQ(dest_->last_apply_stats().keys_looked_up, 8u);  // every key, none found
+  EXPECT_EQ(dest_->last_apply_stats().order_soft_deletes, 0u);
+
+  // A new destination: what it knows comes from ClickHouse (the table's ORDER BY too).
+  dest_ = std::make_unique<ClickHouseDestination>(peer_);
+  BatchBuilder b2;
+  t = b2.table("orders", kOrderColumns, {0});
+  b2.upsert(t, 20, {"1", "7", "n1"});                                 // 5 -> 7
+  b2.upsert(t, 20, {"2", "7", "n2"});                                 // 5 -> 7 -> 9 in one batch
+  b2.upsert(t, 21, {"2", "9", kUnchanged});
+  b2.upsert(t, 20, {"3", "7", "n3 moved"});                           // 5 -> 7, then deleted
+  b2.del(t, 21, key_only_of(3, "3"));
+  b2.move(t, 22, {"40", "8", kUnchanged}, key_only_of(3, "4"));        // id 4 -> 40 and 5 -> 8
+  b2.del(t, 22, key_only_of(3, "5"));                                 // deleted under its own tuple
+  b2.upsert(t, 22, {"6", "5", "n6 updated"});                         // same tuple
+  b2.upsert(t, 23, {"7", "5", kUnchanged});                           // 6 -> 5, note from ClickHouse
+  dest_->apply_changes(b2.batch);
+  const ApplyStats& st = dest_->last_apply_stats();
+  EXPECT_EQ(st.keys_looked_up, 8u);  // 1, 2, 3, 4, 40, 5, 6, 7
+  EXPECT_EQ(st.keys_found, 7u);
+  EXPECT_EQ(st.order_soft_deletes, 4u);  // 1, 2, 3, 7
+  EXPECT_EQ(st.unknown_cells, 0u);
+  const std::vector<std::string> expected = {"1\t7\tn1\t20", "6\t5\tn6 updated\t22", "7\t5\tn7\t23", "8\t5\tn8\t10",
+                                             "2\t9\tn2\t21", "40\t8\tn4\t22"};
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_EQ(sorted(live()), sorted(expected));
+  EXPECT_TRUE(one_live_row_per_key());
+  EXPECT_EQ(dest_->count_rows(orders), 6);
+  // Deleted rows keep their values; the old tuples hold soft deletes only.
+  EXPECT_EQ(final_rows("orders", "id, customer_id, note, _ferry_version", "customer_id, id",
+                       "_ferry_is_deleted = 1 AND id IN (3, 4, 5)"),
+            (std::vector<std::string>{"3\t5\tn3\t21", "4\t5\tn4\t22", "5\t5\tn5\t22", "3\t7\tn3 moved\t21"}));
+  const std::vector<std::string> after_b2 = everything();
+
+  // Replays: the same batch (equal versions, same data) changes nothing...
+  dest_ = std::make_unique<ClickHouseDestination>(peer_);
+  dest_->apply_changes(b2.batch);
+  EXPECT_EQ(dest_->last_apply_stats().order_soft_deletes, 0u);
+  EXPECT_EQ(everything(), after_b2);
+  // ... nor an older one (keys with a newer row are not written; id 8 is the same again)...
+  dest_->apply_changes(b1.batch);
+  EXPECT_EQ(dest_->last_apply_stats().stale_rows, 7u);
+  EXPECT_EQ(dest_->last_apply_stats().rows_written, 1u);
+  EXPECT_EQ(everything(), after_b2);
+  // ... nor the same changes cut into other batches (after a restart from an older
+  // checkpoint): id 2 under (7, 2) was never written, and must not come back live.
+  BatchBuilder b2a;
+  t = b2a.table("orders", kOrderColumns, {0});
+  b2a.upsert(t, 20, {"1", "7", "n1"});
+  b2a.upsert(t, 20, {"2", "7", "n2"});
+  b2a.upsert(t, 20, {"3", "7", "n3 moved"});
+  dest_->apply_changes(b2a.batch);
+  EXPECT_EQ(sorted(live()), sorted(expected));
+  EXPECT_TRUE(one_live_row_per_key());
+
+  // Back to an earlier tuple, and a truncate in the middle of a batch.
+  BatchBuilder b3;
+  t = b3.table("orders", kOrderColumns, {0});
+  b3.upsert(t, 30, {"1", "5", "n1 back"});  // 7 -> 5: its soft-deleted tuple comes back live
+  b3.upsert(t, 30, {"6", "1", kUnchanged});
+  b3.truncate(t, 31);
+  b3.upsert(t, 32, {"6", "2", "n6 after truncate"});
+  b3.upsert(t, 32, {"9", "3", "n9"});
+  b3.upsert(t, 33, {"9", "4", kUnchanged});
+  dest_->apply_changes(b3.batch);
+  EXPECT_EQ(dest_->last_apply_stats().truncates, 1u);
+  EXPECT_EQ(live(), (std::vector<std::string>{"6\t2\tn6 after truncate\t32", "9\t4\tn9\t33"}));
+  EXPECT_TRUE(one_live_row_per_key());
+  const std::vector<std::string> after_b3 = everything();
+  dest_->apply_changes(b3.batch);
+  EXPECT_EQ(everything(), after_b3);
+  dest_ = std::make_unique<ClickHouseDestination>(peer_);
+  dest_->ensure_table(orders_schema(), orders);
+  dest_->apply_changes(b2.batch);
+  dest_->apply_changes(b3.batch);
+  EXPECT_EQ(everything(), after_b3);
+}
+
+TEST_F(ClickHouseApplyTest, OrderByOfKeyColumnsOnlyLooksUpNothingExtra) {
+  dest_->ensure_table(orders_schema(), {"orders", {"id"}});  // ORDER BY (id)
+  BatchBuilder b;
+  uint32_t t = b.table("orders", kOrderColumns, {0});
+  b.upsert(t, 1, {"1", "5", "a"});
+  b.upsert(t, 2, {"1", "7", "b"});
+  dest_->apply_changes(b.batch);
+  EXPECT_EQ(dest_->last_apply_stats().keys_looked_up, 0u);
+  EXPECT_EQ(final_rows("orders", "id, customer_id, note"), (std::vector<std::string>{"1\t7\tb"}));
 }
 
 TEST_F(ClickHouseApplyTest, UnreachableServerIsTransient) {

@@ -1,11 +1,13 @@
 // Change data capture from PostgreSQL into ClickHouse, against the real servers.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -353,4 +355,121 @@ TEST(PgToClickHouseCdc, IdleStreamAdvancesConfirmedPosition) {
   ASSERT_TRUE(cp.has_value());
   EXPECT_EQ(sb.pg_value(fmt::format("SELECT '{}'::pg_lsn >= '{}'::pg_lsn", *cp, target)), "t")
       << "catalog checkpoint " << *cp << " behind " << target;
+}
+
+// order_by [customer_id]: ORDER BY (customer_id, id) in ClickHouse, and UPDATEs that
+// change customer_id move rows to another ORDER BY tuple. The old tuple must not keep a
+// live row: the destination converges to exactly the source's rows, one per id.
+TEST(PgToClickHouseCdc, OrderByColumnsChangingAtTheSourceConverge) {
+  Sandbox sb("cdcorder");
+  sb.pg_exec(R"SQL(
+    CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL, note text);
+    INSERT INTO orders SELECT g, g % 10, 'n' || g FROM generate_series(1, 2000) g;
+  )SQL");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec spec = cdc_pipe({"public.orders"});
+  spec.tables[0].order_by = {"customer_id"};
+  BackgroundPipe pipe(sb, *catalog, spec);
+  pipe.wait_for(PipeState::Running);
+  const std::string t = quote_backtick_ident(sb.name()) + ".orders";
+  EXPECT_EQ(sb.ch_value("SELECT sorting_key FROM system.tables WHERE database = " + quote_ch_literal(sb.name()) +
+                        " AND name = 'orders'"),
+            "customer_id, id");
+  sb.pg_exec(R"SQL(
+    UPDATE orders SET customer_id = customer_id + 100 WHERE id % 3 = 0;
+    BEGIN;
+    UPDATE orders SET customer_id = 500 WHERE id = 1;
+    UPDATE orders SET customer_id = 501, note = 'twice' WHERE id = 1;
+    UPDATE orders SET customer_id = 600 WHERE id = 2;
+    DELETE FROM orders WHERE id = 2;
+    UPDATE orders SET id = 5000, customer_id = 700 WHERE id = 4;
+    UPDATE orders SET note = 'note only' WHERE id = 5;
+    COMMIT;
+    DELETE FROM orders WHERE id % 3 = 0 AND id % 2 = 0;
+    UPDATE orders SET customer_id = customer_id - 100 WHERE id % 3 = 0;
+    UPDATE orders SET customer_id = 7 WHERE id BETWEEN 100 AND 150;
+  )SQL");
+  EXPECT_TRUE(converges(sb, "orders", {"id", "customer_id", "note"}));
+  EXPECT_EQ(sb.ch_value("SELECT count() FROM (SELECT id FROM " + t +
+                        " FINAL WHERE _ferry_is_deleted = 0 GROUP BY id HAVING count() > 1)"),
+            "0");
+  // Rows moved back and forth in later transactions.
+  sb.pg_exec("UPDATE orders SET customer_id = customer_id + 1 WHERE id <= 300");
+  sb.pg_exec("UPDATE orders SET customer_id = customer_id - 1 WHERE id <= 300");
+  EXPECT_TRUE(converges(sb, "orders", {"id", "customer_id", "note"}));
+  EXPECT_EQ(sb.ch_value("SELECT count() FROM " + t + " FINAL WHERE _ferry_is_deleted = 0"),
+            sb.pg_value("SELECT count(*) FROM orders"));
+}
+
+// ClickHouse stopped for 30 s while changes keep coming: the pipe retries with
+// backoff (visible in its status), recovers when ClickHouse is back, and loses nothing.
+TEST(PgToClickHouseCdc, ClickHouseDownThirtySecondsRetriesAndRecovers) {
+  Sandbox sb("chdown");
+  sb.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 1000) g;");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec spec = cdc_pipe({"public.t"});
+  spec.settings.max_retries = 30;
+  spec.settings.retry_backoff_max = Millis(4000);
+  BackgroundPipe pipe(sb, *catalog, spec);
+  pipe.wait_for(PipeState::Running);
+
+  // The ClickHouse of scripts/test-servers: stop it by its own pid, restart it the same way.
+  std::string dir = env_or_fail("FERRY_SERVERS_DIR");
+  auto read_pid = [&] {
+    std::ifstream in(dir + "/ch.pid");
+    pid_t p = 0;
+    in >> p;
+    return p;
+  };
+  pid_t ch_pid = read_pid();
+  ASSERT_GT(ch_pid, 0);
+  auto down_at = std::chrono::steady_clock::now();
+  ASSERT_EQ(kill(ch_pid, SIGTERM), 0);
+  for (int i = 0; i < 300 && kill(ch_pid, 0) == 0; ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_NE(kill(ch_pid, 0), 0) << "ClickHouse did not stop";
+
+  sb.pg_exec("INSERT INTO t SELECT g, 'during' FROM generate_series(1001, 3000) g; UPDATE t SET v = 'upd' WHERE id <= 100;"
+             "DELETE FROM t WHERE id BETWEEN 200 AND 299;");
+  // The failure shows on the pipe while ClickHouse is away.
+  int retries = 0;
+  std::string error;
+  while (std::chrono::steady_clock::now() - down_at < 30s) {
+    auto rec = catalog->get_pipe("cdc");
+    if (rec->retry_count > retries) {
+      retries = rec->retry_count;
+      error = rec->last_error;
+    }
+    EXPECT_NE(rec->state, PipeState::Failed) << rec->last_error;
+    std::this_thread::sleep_for(250ms);
+  }
+  EXPECT_GT(retries, 0);
+  EXPECT_FALSE(error.empty());
+
+  // Everything the child needs is prepared before fork (other threads are running).
+  std::string log = dir + "/ch/log/restart.log";
+  std::string config = "--config-file=" + dir + "/ch/config.xml";
+  pid_t restarted = fork();
+  if (restarted == 0) {
+    setsid();
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    execl("/usr/sbin/clickhouse-server", "/usr/sbin/clickhouse-server", config.c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  std::ofstream(dir + "/ch.pid") << restarted << "\n";
+  bool up = false;
+  for (int i = 0; i < 120 && !up; ++i) {
+    try {
+      up = sb.ch_value("SELECT 1") == "1";
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(500ms);
+    }
+  }
+  ASSERT_TRUE(up) << "ClickHouse did not come back";
+  sb.pg_exec("INSERT INTO t VALUES (5000, 'after')");
+  EXPECT_TRUE(converges(sb, "t", {"id", "v"}, "id", 120s));
+  EXPECT_EQ(catalog->get_pipe("cdc")->state, PipeState::Running);
 }

@@ -2,6 +2,7 @@
 // merging rows per key, filling unknown cells, lookup answers, TSV rows and SQL text.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "connectors/clickhouse/clickhouse_apply.h"
@@ -315,6 +316,196 @@ TEST(ClickHouseApplyMerge, ReusedMergerStartsClean) {
   EXPECT_TRUE(m.lookups().empty());
   TsvEncoder enc(doc_plan());
   EXPECT_EQ(encode_all(b2.batch, m, enc), (std::vector<std::string>{"1\tx\ty\t2\t0\n"}));
+}
+
+// --- ORDER BY with columns besides the key (order_by [customer], key id) ---
+
+namespace {
+
+// id Int32 (key), customer Int32 (ORDER BY (customer, id)), title Nullable(String)
+TablePlan orders_plan() {
+  TablePlan p;
+  p.source = "public.orders";
+  p.database = "db";
+  p.table = "orders";
+  p.columns = {column("id", "Int32", Codec::Verbatim, false), column("customer", "Int32", Codec::Verbatim, false),
+               column("title", "Nullable(String)", Codec::Text, true)};
+  return p;
+}
+const std::vector<uint32_t> kOrder = {1};  // customer
+
+// Every output through encode_output_ordered, as TSV lines.
+std::vector<std::string> encode_ordered(const ChangeBatch& batch, const ChangeMerger& m, const LookupRows& lookup,
+                                        OrderedCounts& counts, std::optional<uint64_t> truncated = std::nullopt) {
+  TsvEncoder enc(orders_plan());
+  std::string out, scratch;
+  for (const auto& o : m.outputs()) encode_output_ordered(batch, m, o, lookup, kOrder, truncated, enc, scratch, out, counts);
+  std::vector<std::string> rows;
+  for (size_t pos = 0; pos < out.size();) {
+    size_t eol = out.find('\n', pos);
+    rows.push_back(out.substr(pos, eol - pos));
+    pos = eol + 1;
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST(ClickHouseApplyOrdered, EveryKeyIsLookedUpOnlyWhenAsked) {
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "customer", "title"}, {0});
+  b.upsert(t, 1, {"1", "5", "a"});
+  b.del(t, 2, {"2", kAbsent, kAbsent});
+  b.upsert(t, 3, {"3", "6", "c"});
+  b.row(t, RowOp::Upsert, 4, {"40", "6", "d"}, std::vector<C>{"4", kAbsent, kAbsent});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0});
+  ASSERT_EQ(m.lookups(), (std::vector<uint32_t>{1, 3}));  // only unknown cells: key 2, old key 4
+  m.merge(b.batch, t, {0}, true);
+  EXPECT_EQ(m.lookups(), (std::vector<uint32_t>{0, 1, 2, 3, 4}));  // every key, once
+}
+
+TEST(ClickHouseApplyOrdered, RowsThatLeaveTheirTupleAreSoftDeletedThere) {
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "customer", "title"}, {0});
+  b.upsert(t, 20, {"1", "7", "moved"});                // 5 -> 7
+  b.upsert(t, 20, {"2", "5", "same tuple"});           // stays under (5, 2)
+  b.del(t, 21, {"3", kAbsent, kAbsent});               // key-only delete: lands under the stored tuple
+  b.upsert(t, 22, {"4", "8", "x"});                    // 5 -> 8 -> 9, then deleted
+  b.upsert(t, 22, {"4", "9", kUnchanged});
+  b.del(t, 23, {"4", kAbsent, kAbsent});
+  b.upsert(t, 24, {"5", "1", "new"});                  // not in ClickHouse
+  b.del(t, 25, {"6", kAbsent, kAbsent});               // nowhere
+  ChangeMerger m;
+  m.merge(b.batch, t, {0}, true);
+  ASSERT_EQ(m.lookups().size(), 6u);
+  LookupRows lookup;
+  lookup.reset(m.states(), m.columns());
+  lookup.add_answer("0\t1\t5\told\t10\t0\n1\t2\t5\told two\t10\t0\n2\t3\t6\tthree\t10\t0\n3\t4\t5\tfour\t11\t0\n");
+  OrderedCounts counts;
+  EXPECT_EQ(encode_ordered(b.batch, m, lookup, counts),
+            (std::vector<std::string>{"1\t5\told\t20\t1", "1\t7\tmoved\t20\t0",  //
+                                      "2\t5\tsame tuple\t20\t0",                 //
+                                      "3\t6\tthree\t21\t1",                      //
+                                      "4\t5\tfour\t23\t1", "4\t9\tx\t23\t1",     // the old tuple's row, and the last values
+                                      "5\t1\tnew\t24\t0",                        //
+                                      "6\t0\t\\N\t25\t1"}));
+  EXPECT_EQ(counts.soft_deletes, 2u);
+  EXPECT_EQ(counts.rows, 8u);
+  EXPECT_EQ(counts.stale, 0u);
+  EXPECT_EQ(counts.unknown, 2u);  // key 6
+}
+
+TEST(ClickHouseApplyOrdered, ReplaysWriteTheSameRowsOrNothing) {
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "customer", "title"}, {0});
+  b.upsert(t, 20, {"1", "7", "moved"});
+  b.upsert(t, 20, {"2", "9", "moved twice"});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0}, true);
+  LookupRows lookup;
+  lookup.reset(m.states(), m.columns());
+  // The batch was applied already: old tuples soft-deleted with its version, new rows live.
+  // Key 2 was moved on by a later batch (a replay from an older checkpoint).
+  lookup.add_answer("0\t1\t5\told\t20\t1\n0\t1\t7\tmoved\t20\t0\n1\t2\t5\told\t20\t1\n1\t2\t9\tmoved twice\t30\t1\n"
+                    "1\t2\t3\tlater\t30\t0\n");
+  OrderedCounts counts;
+  EXPECT_EQ(encode_ordered(b.batch, m, lookup, counts), (std::vector<std::string>{"1\t7\tmoved\t20\t0"}));
+  EXPECT_EQ(counts.stale, 1u);
+  EXPECT_EQ(counts.soft_deletes, 0u);
+  EXPECT_EQ(counts.rows, 1u);
+}
+
+TEST(ClickHouseApplyOrdered, EveryLiveRowUnderAnotherTupleIsSoftDeleted) {
+  // Two live rows of one key (written before ferry handled moves): both other tuples.
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "customer", "title"}, {0});
+  b.upsert(t, 20, {"1", "7", kUnchanged});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0}, true);
+  LookupRows lookup;
+  lookup.reset(m.states(), m.columns());
+  lookup.add_answer("0\t1\t5\tv5\t10\t0\n0\t1\t6\tv6\t12\t0\n0\t1\t4\tgone\t12\t1\n");
+  OrderedCounts counts;
+  auto rows = encode_ordered(b.batch, m, lookup, counts);
+  std::sort(rows.begin(), rows.end() - 1);
+  EXPECT_EQ(rows, (std::vector<std::string>{"1\t5\tv5\t20\t1", "1\t6\tv6\t20\t1", "1\t7\tv6\t20\t0"}));
+  EXPECT_EQ(counts.soft_deletes, 2u);
+}
+
+TEST(ClickHouseApplyOrdered, RowsATruncateSoftDeletedAreLeftAlone) {
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "customer", "title"}, {0});
+  b.truncate(t, 15);
+  b.upsert(t, 20, {"1", "7", "a"});
+  b.upsert(t, 20, {"2", "7", "b"});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0}, true);
+  LookupRows lookup;
+  lookup.reset(m.states(), m.columns());
+  // Key 1's row is older than the truncate; key 2's was written after it (a replay).
+  lookup.add_answer("0\t1\t5\told\t10\t0\n1\t2\t5\tnewer\t16\t0\n");
+  OrderedCounts counts;
+  EXPECT_EQ(encode_ordered(b.batch, m, lookup, counts, 15u),
+            (std::vector<std::string>{"1\t7\ta\t20\t0", "2\t5\tnewer\t20\t1", "2\t7\tb\t20\t0"}));
+  EXPECT_EQ(counts.soft_deletes, 1u);
+}
+
+TEST(ClickHouseApplyOrdered, KeyChangesDeleteTheOldKeyUnderItsStoredTuple) {
+  BatchBuilder b;
+  uint32_t t = b.table({"id", "customer", "title"}, {0});
+  // UPDATE SET id = 10, customer = 7 WHERE id = 1 (title unchanged TOAST)
+  b.row(t, RowOp::Upsert, 20, {"10", "7", kUnchanged}, std::vector<C>{"1", kAbsent, kAbsent});
+  // UPDATE SET customer = 8 WHERE id = 2; UPDATE SET id = 20 WHERE id = 2
+  b.upsert(t, 21, {"2", "8", "two"});
+  b.row(t, RowOp::Upsert, 22, {"20", "8", kUnchanged}, std::vector<C>{"2", kAbsent, kAbsent});
+  ChangeMerger m;
+  m.merge(b.batch, t, {0}, true);
+  LookupRows lookup;
+  lookup.reset(m.states(), m.columns());
+  lookup.add_answer("0\t1\t5\tone\t10\t0\n2\t2\t5\ttwo\t10\t0\n");
+  OrderedCounts counts;
+  EXPECT_EQ(encode_ordered(b.batch, m, lookup, counts),
+            (std::vector<std::string>{"1\t5\tone\t20\t1",                     // old key, stored values: its own tuple
+                                      "10\t7\tone\t20\t0",                    //
+                                      "2\t5\ttwo\t22\t1", "2\t8\ttwo\t22\t1",  // old key moved first: both tuples
+                                      "20\t8\ttwo\t22\t0"}));
+  EXPECT_EQ(counts.soft_deletes, 1u);
+}
+
+TEST(ClickHouseApplyOrdered, ValuesAreComparedAsClickHouseReadsThem) {
+  ClickHouseColumn text = column("s", "String", Codec::Text, false);
+  ClickHouseColumn dec = column("d", "Decimal(10, 2)", Codec::Decimal, false);
+  ClickHouseColumn num = column("n", "Nullable(Int32)", Codec::Verbatim, true);
+  EXPECT_TRUE(same_clickhouse_value(text, "it's", "it\\'s"));
+  EXPECT_TRUE(same_clickhouse_value(text, "a\\tb\\\\c", "a\\tb\\\\c"));
+  EXPECT_TRUE(same_clickhouse_value(text, "\\x41", "A"));
+  EXPECT_FALSE(same_clickhouse_value(text, "a\\\\tb", "a\\tb"));
+  EXPECT_FALSE(same_clickhouse_value(text, "\\N", "\\\\N"));  // NULL, the text \N
+  EXPECT_TRUE(same_clickhouse_value(dec, "1.50", "1.5"));
+  EXPECT_TRUE(same_clickhouse_value(dec, "-0.00", "0"));
+  EXPECT_TRUE(same_clickhouse_value(dec, "100", "100.00"));
+  EXPECT_FALSE(same_clickhouse_value(dec, "100", "1"));
+  EXPECT_FALSE(same_clickhouse_value(dec, "1.05", "1.5"));
+  EXPECT_TRUE(same_clickhouse_value(num, "\\N", "\\N"));
+  EXPECT_FALSE(same_clickhouse_value(num, "\\N", "0"));
+  EXPECT_FALSE(same_clickhouse_value(num, "5", "7"));
+  EXPECT_TRUE(same_clickhouse_value(num, "5", "5"));
+}
+
+TEST(ClickHouseApplyLookup, EveryRowOfAStateCanBeWalked) {
+  LookupRows l;
+  l.reset(3, 1);
+  l.add_answer("0\ta\t5\t0\n1\tb\t3\t1\n0\tc\t7\t1\n");
+  l.add_answer("0\td\t7\t0\n");
+  EXPECT_EQ(l.field(0, 0), "d");  // highest version, live on the tie
+  EXPECT_EQ(l.version(0), 7u);
+  std::vector<std::string> seen;
+  for (int32_t r = l.first_row(0); r >= 0; r = l.next_row(r))
+    seen.push_back(std::string(l.row_field(r, 0)) + std::to_string(l.row_version(r)) + (l.row_deleted(r) ? "d" : ""));
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a5", "c7d", "d7"}));
+  EXPECT_EQ(l.first_row(2), -1);
 }
 
 TEST(ClickHouseApplyEncode, BatchValuesAreUnescapedSourceText) {

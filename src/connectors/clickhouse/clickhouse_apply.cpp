@@ -1,5 +1,6 @@
 #include "connectors/clickhouse/clickhouse_apply.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <functional>
@@ -139,7 +140,8 @@ void ChangeMerger::close_segment() {
   ++segment_;
 }
 
-void ChangeMerger::merge(const ChangeBatch& batch, uint32_t table, const std::vector<uint32_t>& key) {
+void ChangeMerger::merge(const ChangeBatch& batch, uint32_t table, const std::vector<uint32_t>& key,
+                        bool every_key) {
   batch_ = &batch;
   columns_ = batch.tables[table].columns.size();
   key_ = key;
@@ -195,6 +197,10 @@ void ChangeMerger::merge(const ChangeBatch& batch, uint32_t table, const std::ve
   if (!key_.empty()) {
     lookup_flag_.assign(state_count_, 0);
     for (const Output& o : outputs_) {
+      if (every_key && !lookup_flag_[o.state]) {
+        lookup_flag_[o.state] = 1;
+        lookups_.push_back(o.state);
+      }
       const Slot* sl = slots(o);
       for (size_t j = 0; j < columns_; ++j) {
         if (sl[j].kind == SlotKind::Unknown && !lookup_flag_[sl[j].offset]) {
@@ -215,7 +221,14 @@ void LookupRows::reset(size_t states, size_t columns) {
   fields_.clear();
   versions_.clear();
   deleted_.clear();
+  next_.clear();
   row_of_state_.assign(states, -1);
+  first_of_state_.assign(states, -1);
+}
+
+std::string_view LookupRows::row_field(int32_t row, size_t column) const {
+  const Field& f = fields_[static_cast<size_t>(row) * columns_ + column];
+  return std::string_view(buffer_).substr(f.offset, f.size);
 }
 
 std::string_view LookupRows::field(uint32_t state, size_t column) const {
@@ -257,6 +270,8 @@ void LookupRows::add_answer(std::string_view answer) {
     if (del != "0" && del != "1") malformed("a bad _ferry_is_deleted");
     versions_.push_back(version);
     deleted_.push_back(del == "1" ? 1 : 0);
+    next_.push_back(first_of_state_[state]);
+    first_of_state_[state] = static_cast<int32_t>(row);
     int32_t& cur = row_of_state_[state];
     if (cur < 0 || version > versions_[cur] || (version == versions_[cur] && deleted_[cur] && del == "0"))
       cur = static_cast<int32_t>(row);
@@ -280,6 +295,100 @@ void append_clickhouse_field(const ClickHouseColumn& column, std::string_view fi
   }
 }
 
+namespace {
+
+// Appends the TSV field of slot `sl` of column `j` as encode_output writes it; returns
+// whether its value was unknown (written as NULL or the default).
+bool append_output_field(const ChangeBatch& batch, const Slot& sl, size_t j, const LookupRows* lookup,
+                         TsvEncoder& encoder, std::string& out) {
+  const ClickHouseColumn& c = encoder.column(j);
+  switch (sl.kind) {
+    case SlotKind::Value:
+      encoder.encode_value(j, std::string_view(batch.arena).substr(sl.offset, sl.size), out);
+      return false;
+    case SlotKind::Null:
+      if (!c.nullable)
+        throw permanent_error("column " + c.name + ": NULL in a column that is not Nullable in ClickHouse (" + c.type +
+                              ")");
+      out.append("\\N", 2);
+      return false;
+    case SlotKind::Unknown:
+      if (lookup && lookup->found(sl.offset)) {
+        append_clickhouse_field(c, lookup->field(sl.offset, j), out);
+        return false;
+      }
+      if (c.nullable) {
+        out.append("\\N", 2);
+      } else {
+        TsvEncoder::append_default(c, out);
+      }
+      return true;
+  }
+  return false;
+}
+
+void append_row_end(uint64_t version, bool deleted, std::string& out) {
+  out.push_back('\t');
+  append_uint(out, version);
+  out.push_back('\t');
+  out.push_back(deleted ? '1' : '0');
+  out.push_back('\n');
+}
+
+// The bytes a TSV field stands for (ClickHouse's escapes: \b \f \n \r \t \0 \a \v \xHH,
+// and a backslash before any other character is that character).
+void unescape_tsv(std::string_view field, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < field.size(); ++i) {
+    char ch = field[i];
+    if (ch != '\\' || i + 1 == field.size()) {
+      out.push_back(ch);
+      continue;
+    }
+    char e = field[++i];
+    switch (e) {
+      case 'b': out.push_back('\b'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'n': out.push_back('\n'); break;
+      case 'r': out.push_back('\r'); break;
+      case 't': out.push_back('\t'); break;
+      case '0': out.push_back('\0'); break;
+      case 'a': out.push_back('\a'); break;
+      case 'v': out.push_back('\v'); break;
+      case 'x': {
+        auto hex = [](char h) -> int {
+          if (h >= '0' && h <= '9') return h - '0';
+          if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+          if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+          return -1;
+        };
+        int hi = i + 1 < field.size() ? hex(field[i + 1]) : -1;
+        int lo = i + 2 < field.size() ? hex(field[i + 2]) : -1;
+        if (hi >= 0 && lo >= 0) {
+          out.push_back(static_cast<char>(hi * 16 + lo));
+          i += 2;
+        } else {
+          out.push_back('x');
+        }
+        break;
+      }
+      default: out.push_back(e); break;
+    }
+  }
+}
+
+// A decimal without trailing fractional zeros, "-0" as "0" ("1.50" and "1.5" alike).
+std::string_view trim_decimal(std::string_view d) {
+  if (d.find('.') != std::string_view::npos) {
+    while (!d.empty() && d.back() == '0') d.remove_suffix(1);
+    if (!d.empty() && d.back() == '.') d.remove_suffix(1);
+  }
+  if (d == "-0") d = "0";
+  return d;
+}
+
+}  // namespace
+
 size_t encode_output(const ChangeBatch& batch, const ChangeMerger& merger, const ChangeMerger::Output& o,
                      const LookupRows* lookup, TsvEncoder& encoder, std::string& out) {
   const Slot* sl = merger.slots(o);
@@ -287,37 +396,64 @@ size_t encode_output(const ChangeBatch& batch, const ChangeMerger& merger, const
   size_t unknown = 0;
   for (size_t j = 0; j < n; ++j) {
     if (j) out.push_back('\t');
-    const ClickHouseColumn& c = encoder.column(j);
-    switch (sl[j].kind) {
-      case SlotKind::Value:
-        encoder.encode_value(j, std::string_view(batch.arena).substr(sl[j].offset, sl[j].size), out);
-        break;
-      case SlotKind::Null:
-        if (!c.nullable)
-          throw permanent_error("column " + c.name + ": NULL in a column that is not Nullable in ClickHouse (" +
-                                c.type + ")");
-        out.append("\\N", 2);
-        break;
-      case SlotKind::Unknown:
-        if (lookup && lookup->found(sl[j].offset)) {
-          append_clickhouse_field(c, lookup->field(sl[j].offset, j), out);
-        } else {
-          ++unknown;
-          if (c.nullable) {
-            out.append("\\N", 2);
-          } else {
-            TsvEncoder::append_default(c, out);
-          }
-        }
-        break;
+    unknown += append_output_field(batch, sl[j], j, lookup, encoder, out) ? 1 : 0;
+  }
+  append_row_end(o.version, o.deleted, out);
+  return unknown;
+}
+
+bool same_clickhouse_value(const ClickHouseColumn& column, std::string_view written, std::string_view stored) {
+  if (written == stored) return true;
+  if (written == "\\N" || stored == "\\N") return false;  // NULL and a value (or a string "\\N")
+  switch (column.codec) {
+    case Codec::Text:
+    case Codec::Bytes: {
+      // Escaped alike except for optional escapes (ClickHouse writes ' as \').
+      std::string a, b;
+      unescape_tsv(written, a);
+      unescape_tsv(stored, b);
+      return a == b;
+    }
+    case Codec::Decimal:
+      // Servers that print decimals without trailing zeros.
+      return trim_decimal(written) == trim_decimal(stored);
+    default:
+      return false;
+  }
+}
+
+void encode_output_ordered(const ChangeBatch& batch, const ChangeMerger& merger, const ChangeMerger::Output& o,
+                           const LookupRows& lookup, const std::vector<uint32_t>& order,
+                           std::optional<uint64_t> truncated, TsvEncoder& encoder, std::string& scratch,
+                           std::string& out, OrderedCounts& counts) {
+  if (lookup.found(o.state)) {
+    if (lookup.version(o.state) > o.version) {
+      ++counts.stale;
+      return;
+    }
+    const Slot* sl = merger.slots(o);
+    const size_t n = merger.columns();
+    for (int32_t r = lookup.first_row(o.state); r >= 0; r = lookup.next_row(r)) {
+      if (lookup.row_deleted(r) || (truncated && lookup.row_version(r) <= *truncated)) continue;
+      // A live row of the key (there is rarely more than one): under o's tuple?
+      bool same = true;
+      for (size_t k = 0; k < order.size() && same; ++k) {
+        scratch.clear();
+        append_output_field(batch, sl[order[k]], order[k], &lookup, encoder, scratch);
+        same = same_clickhouse_value(encoder.column(order[k]), scratch, lookup.row_field(r, order[k]));
+      }
+      if (same) continue;
+      for (size_t j = 0; j < n; ++j) {
+        if (j) out.push_back('\t');
+        append_clickhouse_field(encoder.column(j), lookup.row_field(r, j), out);
+      }
+      append_row_end(o.version, true, out);
+      ++counts.soft_deletes;
+      ++counts.rows;
     }
   }
-  out.push_back('\t');
-  append_uint(out, o.version);
-  out.push_back('\t');
-  out.push_back(o.deleted ? '1' : '0');
-  out.push_back('\n');
-  return unknown;
+  counts.unknown += encode_output(batch, merger, o, &lookup, encoder, out);
+  ++counts.rows;
 }
 
 void append_lookup_key(const ChangeMerger& merger, uint32_t state,

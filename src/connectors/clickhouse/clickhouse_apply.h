@@ -23,8 +23,16 @@
 //
 // Tables without a key (MergeTree, nothing to deduplicate by) get every change appended
 // as a row of its own; their unknown cells stay unknown.
+//
+// ORDER BY with columns besides the key (the user's order_by, e.g. ORDER BY (customer_id,
+// id)): ReplacingMergeTree deduplicates by the whole ORDER BY tuple, so a row whose
+// customer_id changes would stay live under its old tuple next to the new one. For such
+// tables every key of the batch is looked up (merge(..., every_key = true)), and
+// encode_output_ordered writes, before a key's row, a soft delete of each live stored row
+// of the key under another ORDER BY tuple (see there).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,14 +77,17 @@ class ChangeMerger {
   // Merges the rows of batch table `table`. `key`: indexes of the destination key
   // columns in the batch layout (empty: the table has no key, every change is appended).
   // Buffers are kept between calls (no allocation once they have grown).
-  void merge(const ChangeBatch& batch, uint32_t table, const std::vector<uint32_t>& key);
+  // `every_key`: look up every key that has a row to write, not only the ones with
+  // unknown cells (tables whose ORDER BY has columns besides the key).
+  void merge(const ChangeBatch& batch, uint32_t table, const std::vector<uint32_t>& key, bool every_key = false);
 
   size_t columns() const { return columns_; }
   const std::vector<Step>& steps() const { return steps_; }
   const std::vector<Output>& outputs() const { return outputs_; }
   const Slot* slots(const Output& o) const { return out_slots_.data() + o.slots; }
   size_t states() const { return state_count_; }
-  // States whose ClickHouse rows written rows need (Unknown cells): to be looked up.
+  // States whose ClickHouse rows written rows need (Unknown cells; with every_key, every
+  // state that has a row to write): to be looked up.
   const std::vector<uint32_t>& lookups() const { return lookups_; }
   // Text of key column `k` (index into `key`) of a state.
   std::string_view key_text(uint32_t state, size_t k) const;
@@ -114,7 +125,9 @@ class ChangeMerger {
 // Rows looked up in ClickHouse, by state. Each answer line is
 //   state \t column 0 \t ... \t column n-1 \t _ferry_version \t _ferry_is_deleted
 // with the columns as raw TSV fields. A key may have several rows (a user order_by with
-// non-key columns); the one with the highest version wins, a live one on a tie.
+// non-key columns: one per ORDER BY tuple it was written under); the one with the highest
+// version is the key's row (found/field/version), a live one on a tie. All of them can be
+// walked with first_row/next_row.
 class LookupRows {
  public:
   void reset(size_t states, size_t columns);
@@ -123,7 +136,16 @@ class LookupRows {
   bool found(uint32_t state) const { return row_of_state_[state] >= 0; }
   // Raw TSV field of column `column` of the row found for `state`.
   std::string_view field(uint32_t state, size_t column) const;
+  // Version of the row found for `state` (the highest version of the key's rows).
+  uint64_t version(uint32_t state) const { return versions_[static_cast<size_t>(row_of_state_[state])]; }
   size_t rows() const { return versions_.size(); }
+
+  // Every row of a state: for (int32_t r = first_row(s); r >= 0; r = next_row(r)).
+  int32_t first_row(uint32_t state) const { return first_of_state_[state]; }
+  int32_t next_row(int32_t row) const { return next_[static_cast<size_t>(row)]; }
+  uint64_t row_version(int32_t row) const { return versions_[static_cast<size_t>(row)]; }
+  bool row_deleted(int32_t row) const { return deleted_[static_cast<size_t>(row)] != 0; }
+  std::string_view row_field(int32_t row, size_t column) const;
 
  private:
   struct Field {
@@ -135,7 +157,9 @@ class LookupRows {
   std::vector<Field> fields_;   // columns_ per row, into buffer_
   std::vector<uint64_t> versions_;
   std::vector<uint8_t> deleted_;
-  std::vector<int32_t> row_of_state_;
+  std::vector<int32_t> next_;            // per row: the state's previous row, -1 = none
+  std::vector<int32_t> row_of_state_;    // the key's row (highest version, live on a tie)
+  std::vector<int32_t> first_of_state_;  // the state's last row in the answers
 };
 
 // Appends a TSV field read from ClickHouse so that ClickHouse reads it back as the same
@@ -148,6 +172,40 @@ void append_clickhouse_field(const ClickHouseColumn& column, std::string_view fi
 // returns how many were left unknown that way.
 size_t encode_output(const ChangeBatch& batch, const ChangeMerger& merger, const ChangeMerger::Output& o,
                      const LookupRows* lookup, TsvEncoder& encoder, std::string& out);
+
+// Whether ClickHouse reads TSV fields `written` (as ferry writes it) and `stored` (as
+// ClickHouse renders it) as the same value of `column`. Never true for different values;
+// may be false for equal ones rendered differently (two spellings of one float), which for
+// encode_output_ordered only costs a soft delete that the row written after it overrides.
+bool same_clickhouse_value(const ClickHouseColumn& column, std::string_view written, std::string_view stored);
+
+// What encode_output_ordered did, summed over calls.
+struct OrderedCounts {
+  size_t rows = 0;          // rows appended: written outputs and soft deletes
+  size_t soft_deletes = 0;  // soft deletes of stored rows under another ORDER BY tuple
+  size_t stale = 0;         // outputs not written: ClickHouse holds a newer row of the key
+  size_t unknown = 0;       // cells left unknown (as encode_output counts them)
+};
+
+// For a table whose ORDER BY has columns besides the key (`order`: their batch column
+// indexes) and a batch whose keys were all looked up (merge with every_key), appends for
+// output `o`:
+//  - nothing, when ClickHouse holds a row of the key newer than o (a replay of an older
+//    batch, maybe cut differently): o would lose under a tuple the key had, but under one
+//    it never had at that version it would become a second live row;
+//  - for each live stored row of the key under another ORDER BY tuple than o's, unless a
+//    truncate earlier in the batch already soft-deleted it (its version <= `truncated`):
+//    that row with its stored values, _ferry_is_deleted = 1 and o's version;
+//  - then o, as encode_output writes it.
+// After it, the key has no live row under any tuple but o's: when o is live, exactly one.
+// A soft delete goes before o in the same stream: ClickHouse commits blocks in order, so
+// an interrupted INSERT leaves the key without its live row until the replay (never with
+// two); and should the values only look different (same_clickhouse_value), o, written
+// later with the same version under the same tuple, wins.
+void encode_output_ordered(const ChangeBatch& batch, const ChangeMerger& merger, const ChangeMerger::Output& o,
+                           const LookupRows& lookup, const std::vector<uint32_t>& order,
+                           std::optional<uint64_t> truncated, TsvEncoder& encoder, std::string& scratch,
+                           std::string& out, OrderedCounts& counts);
 
 // Appends the external-table row for looking up `state`: "state \t key0 \t key1\n", each
 // key as the TSV field of a String that CAST(... AS <column type>) parses.

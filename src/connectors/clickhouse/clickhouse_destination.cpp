@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <random>
+
+#include <fmt/format.h>
 
 #include "connectors/clickhouse/tsv_encoder.h"
 #include "core/error.h"
 #include "core/ident.h"
 #include "core/log.h"
+#include "pipe/precheck.h"
 #include "pipe/spec.h"
 
 namespace ferry::clickhouse {
@@ -160,8 +164,8 @@ void ClickHouseDestination::drop_table(const std::string& table) {
 
 std::vector<ExistingColumn> ClickHouseDestination::table_columns(const std::string& table) {
   std::string answer =
-      client_.query("SELECT name, type FROM system.columns WHERE database = " + quote_ch_literal(database_) +
-                    " AND table = " + quote_ch_literal(table) + " FORMAT TabSeparated");
+      client_.query("SELECT name, type, is_in_sorting_key FROM system.columns WHERE database = " +
+                    quote_ch_literal(database_) + " AND table = " + quote_ch_literal(table) + " FORMAT TabSeparated");
   std::vector<ExistingColumn> out;
   size_t pos = 0;
   while (pos < answer.size()) {
@@ -171,9 +175,12 @@ std::vector<ExistingColumn> ClickHouseDestination::table_columns(const std::stri
     pos = eol + 1;
     size_t tab = line.find('\t');
     if (tab == std::string_view::npos) continue;
+    size_t tab2 = line.find('\t', tab + 1);
+    if (tab2 == std::string_view::npos) continue;
     ExistingColumn c;
     unescape_copy_field(line.substr(0, tab), c.name);
-    unescape_copy_field(line.substr(tab + 1), c.type);
+    unescape_copy_field(line.substr(tab + 1, tab2 - tab - 1), c.type);
+    c.in_sorting_key = line.substr(tab2 + 1) == "1";
     out.push_back(std::move(c));
   }
   return out;
@@ -190,6 +197,9 @@ std::string ClickHouseDestination::database_engine() {
 namespace {
 
 constexpr size_t kLookupKeysPerQuery = 2000;
+// Tables whose ORDER BY does not start with the key: every lookup query reads the key
+// columns of the whole table, so they take many more keys per query.
+constexpr size_t kLookupKeysPerScan = 100000;
 constexpr size_t kInsertPieceBytes = size_t(1) << 20;
 
 bool is_ferry_column(std::string_view name) { return name.rfind("_ferry_", 0) == 0; }
@@ -314,6 +324,23 @@ ClickHouseDestination::ApplyTable& ClickHouseDestination::prepare_apply(const Ch
   if (at.key.empty())
     spdlog::warn("clickhouse: {} has no key: its changes are appended to {}.{} and cannot replace earlier rows",
                  ct.source, database_, ct.destination);
+  // ORDER BY columns besides the key: a key whose values there change moves to another
+  // ORDER BY tuple, where ReplacingMergeTree does not replace its old row.
+  at.order.clear();
+  if (!at.key.empty()) {
+    for (const auto& e : at.existing) {
+      if (!e.in_sorting_key || is_ferry_column(e.name)) continue;
+      auto it = std::find(ct.columns.begin(), ct.columns.end(), e.name);
+      if (it == ct.columns.end()) {
+        spdlog::warn("clickhouse: ORDER BY column {} of {}.{} is not in the changes of {}: rows whose value there "
+                     "changed cannot be found under their old ORDER BY",
+                     e.name, database_, ct.destination, ct.source);
+        continue;
+      }
+      uint32_t j = static_cast<uint32_t>(it - ct.columns.begin());
+      if (std::find(at.key.begin(), at.key.end(), j) == at.key.end()) at.order.push_back(j);
+    }
+  }
   at.encoder = std::make_unique<TsvEncoder>(layout);
   at.insert_sql = apply_insert_sql(database_, ct.destination, ct.columns);
   at.lookup_sql = at.key.empty() ? std::string() : lookup_sql(database_, ct.destination, ct.columns, at.types, at.key);
@@ -326,9 +353,10 @@ void ClickHouseDestination::lookup_rows(ApplyTable& at) {
   const std::vector<uint32_t>& wanted = merger_.lookups();
   lookup_.reset(merger_.states(), merger_.columns());
   const std::string structure = lookup_structure(at.key.size());
-  for (size_t i = 0; i < wanted.size(); i += kLookupKeysPerQuery) {
+  const size_t per_query = at.order.empty() ? kLookupKeysPerQuery : kLookupKeysPerScan;
+  for (size_t i = 0; i < wanted.size(); i += per_query) {
     keys_.clear();
-    size_t end = std::min(wanted.size(), i + kLookupKeysPerQuery);
+    size_t end = std::min(wanted.size(), i + per_query);
     for (size_t k = i; k < end; ++k) append_lookup_key(merger_, wanted[k], at.key, *at.encoder, scratch_, keys_);
     lookup_.add_answer(client_.query_with_table(at.lookup_sql, kLookupTable, structure, keys_));
   }
@@ -339,25 +367,38 @@ void ClickHouseDestination::lookup_rows(ApplyTable& at) {
 void ClickHouseDestination::apply_table(const ChangeBatch& batch, uint32_t t) {
   const ChangeTable& ct = batch.tables[t];
   ApplyTable& at = prepare_apply(ct);
-  merger_.merge(batch, t, at.key);
+  const bool ordered = !at.order.empty();  // every key looked up, moves between tuples handled
+  merger_.merge(batch, t, at.key, ordered);
   const bool lookup = !merger_.lookups().empty();
   if (lookup) lookup_rows(at);  // before anything of the batch is written
 
   size_t unknown = 0;
+  std::optional<uint64_t> truncated;  // version of the last truncate written so far
   for (const auto& step : merger_.steps()) {
     if (step.last > step.first) {
       size_t next = step.first;
+      OrderedCounts counts;
       client_.insert_stream(
           at.insert_sql,
           [&](std::string& out) {
             if (next >= step.last) return false;
-            while (next < step.last && out.size() < kInsertPieceBytes)
-              unknown += encode_output(batch, merger_, merger_.outputs()[next++], lookup ? &lookup_ : nullptr,
-                                       *at.encoder, out);
+            while (next < step.last && out.size() < kInsertPieceBytes) {
+              const ChangeMerger::Output& o = merger_.outputs()[next++];
+              if (ordered) {
+                encode_output_ordered(batch, merger_, o, lookup_, at.order, truncated, *at.encoder, scratch_, out,
+                                      counts);
+              } else {
+                unknown += encode_output(batch, merger_, o, lookup ? &lookup_ : nullptr, *at.encoder, out);
+                ++counts.rows;
+              }
+            }
             return true;
           },
           "\\");
-      stats_.rows_written += step.last - step.first;
+      unknown += counts.unknown;
+      stats_.rows_written += counts.rows;
+      stats_.order_soft_deletes += counts.soft_deletes;
+      stats_.stale_rows += counts.stale;
     }
     if (step.truncate) {
       if (at.key.empty()) {
@@ -373,6 +414,7 @@ void ClickHouseDestination::apply_table(const ChangeBatch& batch, uint32_t t) {
         if (!is_ferry_column(e.name)) cols.push_back(e.name);
       client_.query(truncate_sql(database_, ct.destination, cols, step.version));
       ++stats_.truncates;
+      truncated = step.version;
     }
   }
   stats_.unknown_cells += unknown;
@@ -392,6 +434,91 @@ void ClickHouseDestination::apply_changes(const ChangeBatch& batch) {
   for (const auto& r : batch.rows) has_rows[r.table] = 1;
   for (uint32_t t = 0; t < batch.tables.size(); ++t)
     if (has_rows[t]) apply_table(batch, t);
+}
+
+void ClickHouseDestination::precheck(const PipeSpec& pipe, bool new_pipe, std::vector<CheckResult>& out) {
+  const std::string& endpoint = client_.endpoint();
+  std::string version;
+  try {
+    version = server_version();
+    out.push_back(check_pass("destination connectivity", "connected to " + endpoint));
+  } catch (const std::exception& e) {
+    std::string why = e.what();
+    if (why.find(endpoint) == std::string::npos) why = "cannot reach ClickHouse at " + endpoint + ": " + why;
+    out.push_back(check_fail("destination connectivity", why,
+                             "check that ClickHouse runs there and the peer's url, user and password_env"));
+    for (const char* d : {"destination version", "destination create", "destination writable"})
+      out.push_back(check_fail(d, "not connected", ""));
+    return;
+  }
+  out.push_back(check_pass("destination version", version));
+
+  const std::string db = database_;
+  bool created_db = false;
+  try {
+    bool exists = !trim_line(client_.query("SELECT name FROM system.databases WHERE name = " + quote_ch_literal(db) +
+                                           " FORMAT TabSeparated"))
+                       .empty();
+    if (!exists) {
+      client_.query(create_database_sql(db));
+      created_db = true;
+    }
+    out.push_back(check_pass("destination create",
+                             exists ? "database " + db + " exists" : "database " + db + " can be created"));
+  } catch (const std::exception& e) {
+    out.push_back(check_fail("destination create", "cannot create database " + db + ": " + e.what(),
+                             "grant the peer's user CREATE DATABASE / CREATE TABLE (or create the database first) "
+                             "and make sure the user is not readonly"));
+    out.push_back(check_fail("destination writable", "database " + db + " is not available", ""));
+    return;
+  }
+
+  std::mt19937_64 rng{std::random_device{}()};
+  std::string probe = fmt::format("ferry_precheck_{:016x}", rng());
+  std::string qname = qualified_name(db, probe);
+  try {
+    client_.query("CREATE TABLE " + qname + " (x UInt8) ENGINE = MergeTree ORDER BY tuple()");
+    client_.query("INSERT INTO " + qname + " VALUES (1)");
+    client_.query("DROP TABLE " + qname);
+    out.push_back(check_pass("destination writable", "created, wrote and dropped " + db + "." + probe));
+  } catch (const std::exception& e) {
+    try {
+      client_.query("DROP TABLE IF EXISTS " + qname);
+    } catch (...) {
+    }
+    out.push_back(check_fail("destination writable", e.what(),
+                             "grant the peer's user CREATE TABLE, INSERT and DROP on database " + db +
+                                 " and check that the server is not read-only (disk space, readonly setting)"));
+  }
+  if (created_db) {
+    try {
+      client_.query("DROP DATABASE IF EXISTS " + quote_backtick_ident(db));
+    } catch (...) {
+    }
+  }
+
+  if (!new_pipe) return;
+  for (const auto& t : pipe.tables) {
+    std::string name = t.destination.empty() ? split_qualified(t.source).name : t.destination;
+    std::string check = "destination table " + name + " empty";
+    try {
+      std::string engine = table_engine(name);
+      if (engine.empty()) {
+        out.push_back(check_pass(check, "does not exist yet"));
+        continue;
+      }
+      std::string n = trim_line(client_.query("SELECT count() FROM " + qualified_name(db, name)));
+      if (n == "0") {
+        out.push_back(check_pass(check, "exists and is empty"));
+      } else {
+        out.push_back(check_warn(check, fmt::format("{}.{} already holds {} rows and the pipe is new", db, name, n),
+                                 "truncate or drop the table if its rows are not from this source (rows with the "
+                                 "same key are replaced, others stay), or confirm with --confirm"));
+      }
+    } catch (const std::exception& e) {
+      out.push_back(check_fail(check, e.what(), "see the reason"));
+    }
+  }
 }
 
 }  // namespace ferry::clickhouse

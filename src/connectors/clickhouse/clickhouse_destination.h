@@ -29,16 +29,20 @@ struct DestinationOptions {
 struct ExistingColumn {
   std::string name;
   std::string type;  // as ClickHouse reports it, e.g. "Nullable(Decimal(10, 2))"
+  bool in_sorting_key = false;  // part of the table's ORDER BY
 };
 
 // What the last apply_changes() did (summed over its tables), for tests and logs.
 struct ApplyStats {
-  size_t rows_written = 0;    // rows inserted (after collapsing changes per key)
+  size_t rows_written = 0;    // rows inserted (after collapsing changes per key; order_soft_deletes too)
   size_t keys_looked_up = 0;  // keys whose last row was read from ClickHouse
   size_t keys_found = 0;      // ... and found there
   size_t unknown_cells = 0;   // cells known neither from the batch nor from ClickHouse
   size_t skipped_rows = 0;    // changes without a usable key value
   size_t truncates = 0;
+  // Tables whose ORDER BY has columns besides the key (every key is looked up there):
+  size_t order_soft_deletes = 0;  // rows soft-deleted under an ORDER BY tuple their key left
+  size_t stale_rows = 0;          // keys not written: ClickHouse holds a newer row (replay)
 };
 
 class ClickHouseDestination final : public Destination {
@@ -70,12 +74,22 @@ class ClickHouseDestination final : public Destination {
   // (system.columns) and, when ensure_table/add_missing_columns told it, the source
   // schema decide how values are converted. Columns of the table the batch does not
   // carry get their defaults.
+  // Tables whose ORDER BY has columns besides the key (system.columns is_in_sorting_key):
+  // every key of the batch is looked up, and a key whose ORDER BY values changed gets
+  // its stored row soft-deleted under the old tuple (encode_output_ordered). Each lookup
+  // query there takes up to 100000 keys: the key is not a prefix of the ORDER BY, so
+  // ClickHouse reads the key columns of the whole table for each query.
   void apply_changes(const ChangeBatch& batch) override;
   // ALTER TABLE ADD COLUMN (Nullable) for source columns the table lacks. Columns
   // dropped at the source stay in ClickHouse (old rows keep their values; new rows get
   // NULL / the default there).
   void add_missing_columns(const TableSchema& source, const DestinationTable& table) override;
   const ApplyStats& last_apply_stats() const { return stats_; }
+
+  // Pre-check: connectivity and version, database creatable, writable (creates,
+  // writes and drops a probe table ferry_precheck_<random>), and for a new pipe
+  // destination tables that already hold rows (warn).
+  void precheck(const PipeSpec& pipe, bool new_pipe, std::vector<CheckResult>& out) override;
 
   // For CDC and resync work.
   const Capabilities& capabilities();  // SELECT version() once, then cached
@@ -101,6 +115,7 @@ class ClickHouseDestination final : public Destination {
     std::vector<std::string> layout;
     std::vector<std::string> types;  // ClickHouse type per batch column
     std::vector<uint32_t> key;       // batch column indexes of the key; empty: append
+    std::vector<uint32_t> order;     // ... of ORDER BY columns besides the key (keyed only)
     std::unique_ptr<TsvEncoder> encoder;
     std::string insert_sql;
     std::string lookup_sql;
