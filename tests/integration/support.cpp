@@ -14,16 +14,11 @@
 #include <fmt/format.h>
 
 #include "core/ident.h"
+#include "test_env.h"
 
 namespace ferry::test {
 
-std::string env_or_fail(const char* name) {
-  const char* v = std::getenv(name);
-  if (!v || !*v)
-    throw std::runtime_error(fmt::format("{} is not set: integration tests need the servers of "
-                                         "scripts/test-servers (run scripts/test)", name));
-  return v;
-}
+std::string env_or_fail(const char* name) { return require_env(name); }
 
 namespace {
 

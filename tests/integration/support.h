@@ -12,7 +12,7 @@
 
 namespace ferry::test {
 
-// Value of a required environment variable; throws (failing the test) when unset.
+// Value of a required environment variable; fails the test when unset (test_env.h).
 std::string env_or_fail(const char* name);
 
 // A fresh PostgreSQL database and ClickHouse database for one test, dropped at the end.
