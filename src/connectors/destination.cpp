@@ -14,6 +14,22 @@ void Destination::add_missing_columns(const TableSchema&, const DestinationTable
   throw Error(ErrorKind::Permanent, "this destination cannot add columns yet");
 }
 
+bool Destination::table_exists(const std::string&) {
+  throw Error(ErrorKind::Permanent, "this destination cannot look up tables yet");
+}
+
+void Destination::truncate_table(const std::string&) {
+  throw Error(ErrorKind::Permanent, "this destination cannot truncate tables yet");
+}
+
+void Destination::swap_table(const std::string&, const std::string&) {
+  throw Error(ErrorKind::Permanent, "this destination cannot swap tables yet");
+}
+
+void Destination::rename_table(const std::string&, const std::string&) {
+  throw Error(ErrorKind::Permanent, "this destination cannot rename tables yet");
+}
+
 void Destination::precheck(const PipeSpec&, bool, std::vector<CheckResult>& out) {
   try {
     out.push_back(check_pass("destination connectivity", "connected: " + server_version()));

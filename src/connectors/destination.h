@@ -66,6 +66,17 @@ class Destination {
   virtual int64_t count_rows(const DestinationTable& table) = 0;
   virtual void drop_table(const std::string& table) = 0;
 
+  // --- reset and keyless staging (destinations that support it; defaults throw Permanent) ---
+  virtual bool table_exists(const std::string& table);
+  // Removes every row, keeps the table (no-op when it does not exist).
+  virtual void truncate_table(const std::string& table);
+  // Puts `staged` in place of `target` and drops the old target; without a target,
+  // `staged` is renamed. Crash-safe: at no point is `target` missing unless
+  // `ferry_old_<target>` (the old rows) or `staged` (the new rows) exists.
+  virtual void swap_table(const std::string& staged, const std::string& target);
+  // Renames `from` to `to` (`to` must not exist).
+  virtual void rename_table(const std::string& from, const std::string& to);
+
   // --- pre-check (pipe/precheck.h) ---
   // Appends this destination's checks for `pipe`; `new_pipe`: not yet in the
   // catalog (non-empty destination tables are then a warning). Never throws for

@@ -17,6 +17,8 @@
 #include "core/log.h"
 #include "core/schema.h"
 #include "pipe/incremental.h"
+#include "pipe/keyless_staging.h"
+#include "pipe/precheck.h"
 #include "pipe/spec_json.h"
 #include "server/metrics.h"
 
@@ -182,6 +184,55 @@ ActionOutcome PipeRunner::resume() {
   return Accepted{target};
 }
 
+ActionOutcome PipeRunner::reset(bool clear_destination, bool confirm) {
+  std::lock_guard<std::recursive_mutex> lock(state_mu_);
+  auto rec = catalog_.get_pipe(pipe_.name);
+  if (!rec) throw Error(ErrorKind::Config, "pipe '" + pipe_.name + "' does not exist");
+  ActionOutcome out = apply_action(PipeAction::Reset, rec->state, pipe_.mode);
+  if (!std::holds_alternative<Accepted>(out)) return out;
+
+  PrecheckReport report = run_precheck(pipe_, source_peer_, destination_peer_, false);
+  if (!report.ok(confirm)) {
+    std::string problems;
+    for (const auto& c : report.checks) {
+      if (c.status == CheckResult::Pass || (c.status == CheckResult::Warn && confirm)) continue;
+      problems += fmt::format("{}{} {}: {}", problems.empty() ? "" : "; ", to_string(c.status), c.name, c.reason);
+    }
+    bool only_warnings = report.failed() == 0;
+    return Refusal{fmt::format("reset of pipe '{}' refused: pre-check success rate {:.0f}% ({}){}", pipe_.name,
+                               report.success_rate(), problems,
+                               only_warnings ? "; confirm to accept the warnings" : "")};
+  }
+
+  // The configuration stays; everything the pipe learned while working goes.
+  if (!source_) source_ = make_source(source_peer_);
+  if (!destination_) destination_ = make_destination(destination_peer_);
+  if (mode_streams(pipe_.mode)) source_->drop_stream(pipe_.name);  // slot + publication; Setup recreates them
+  catalog_.clear_checkpoints(pipe_.name);  // the stream position and the incremental cursors
+  for (auto t : catalog_.tables(pipe_.name)) {
+    catalog_.clear_partitions(pipe_.name, t.source);
+    t.state = "pending";
+    t.partitions_total = t.partitions_done = t.rows_loaded = 0;
+    t.load_started_at_ms = t.load_finished_at_ms = t.partition_ms_total = 0;
+    catalog_.upsert_table(t);
+  }
+  if (pipe_.mode == PipeMode::Incremental) {
+    // The run number stays (rows copied again get a higher version); the schedule starts now.
+    catalog_.put_meta(pipe_.name, kIncrementalStatusMeta, "{}");
+  }
+  if (clear_destination) {
+    for (const auto& m : pipe_.tables) {
+      std::string name = destination_table_name(m);
+      remove_staging_leftovers(*destination_, name);
+      destination_->truncate_table(name);
+    }
+  }
+  catalog_.record_retry(pipe_.name, 0, "");
+  pause_requested_ = false;
+  transition(PipeState::Setup, clear_destination ? "reset: clearing destination" : "reset");
+  return Accepted{PipeState::Setup};
+}
+
 void PipeRunner::provision() {
   source_ = make_source(source_peer_);
   destination_ = make_destination(destination_peer_);
@@ -209,6 +260,8 @@ void PipeRunner::setup() {
                                   projected.display_name(), col));
     }
     DestinationTable dest{destination_table_name(mapping), mapping.order_by};
+    // No load owns a staging table before the snapshot: an earlier load's are leftovers.
+    if (mode_snapshots(pipe_.mode)) remove_staging_leftovers(*destination_, dest.name);
     destination_->ensure_table(projected, dest);
     bool known = false;
     for (const auto& t : catalog_.tables(pipe_.name)) known |= t.source == mapping.source;
@@ -249,9 +302,20 @@ void PipeRunner::snapshot() {
   std::unique_ptr<SnapshotPoint> point;
   if (mode_streams(pipe_.mode)) point = start_stream_if_needed(true);
   if (!point) point = source_->open_snapshot();
+  if (!destination_) destination_ = make_destination(destination_peer_);
+  std::vector<std::pair<std::string, std::string>> staged;  // keyless tables: (staging, target)
   for (const auto& mapping : pipe_.tables) {
     schemas.push_back(project_table(source_->describe(mapping.source), mapping));
+    DestinationTable dest{destination_table_name(mapping), mapping.order_by};
     std::vector<PartitionRecord> parts = catalog_.partitions(pipe_.name, mapping.source);
+    if (schemas.back().key_columns().empty()) {  // keyless: through ferry_tmp_<table> (keyless_staging.h)
+      std::string target = dest.name;
+      if (prepare_keyless_load(*destination_, schemas.back(), dest, parts)) {
+        spdlog::info("pipe {}: keyless table {} reloads from the start", pipe_.name, mapping.source);
+        parts.clear();
+      }
+      staged.emplace_back(dest.name, target);
+    }
     if (parts.empty()) {
       std::vector<std::string> ranges =
           source_->plan_partitions(schemas.back(), pipe_.settings.snapshot_rows_per_partition);
@@ -266,7 +330,7 @@ void PipeRunner::snapshot() {
       catalog_.save_partition_plan(pipe_.name, mapping.source, parts, to_epoch_ms(options_.clock->now()));
     }
     for (const auto& p : parts)
-      if (!p.done) queue.push_back({&schemas.back(), {destination_table_name(mapping), mapping.order_by}, mapping.source, p});
+      if (!p.done) queue.push_back({&schemas.back(), dest, mapping.source, p});
   }
   spdlog::info("pipe {}: snapshot of {} tables, {} partitions to load", pipe_.name, pipe_.tables.size(), queue.size());
 
@@ -312,7 +376,10 @@ void PipeRunner::snapshot() {
   for (int i = 0; i < n; ++i) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
   if (failure) std::rethrow_exception(failure);
-  if (stopping()) return;  // unfinished partitions stay recorded; a restart loads only those
+  // Unfinished partitions stay recorded; a restart loads only those (keyless tables: all of them).
+  if (stopping()) return;
+  for (const auto& [staging, target] : staged)
+    if (destination_->table_exists(staging)) destination_->swap_table(staging, target);
 
   int64_t rows = 0;
   for (const auto& t : catalog_.tables(pipe_.name)) rows += t.rows_loaded;

@@ -55,6 +55,15 @@ class PipeRunner {
   // to the state its work continues in. Call run() afterwards.
   ActionOutcome resume();
 
+  // For a pipe that is not running (Paused or Failed; refused naming the state
+  // otherwise): runs the pre-check (refused with the failing checks unless it
+  // passes, warnings only with `confirm`), then forgets the pipe's progress
+  // (stream start and checkpoints, partitions, table statuses, incremental
+  // cursors), truncates the destination tables with `clear_destination`, and
+  // records the move to Setup. Call run() afterwards: the pipe re-runs its mode
+  // from the start (DESIGN.md section 6).
+  ActionOutcome reset(bool clear_destination, bool confirm);
+
  private:
   PipeState state();
   void transition(PipeState to, const std::string& reason, const std::string& error = "");

@@ -55,6 +55,10 @@ void PipeManager::start_locked(const std::string& pipe, bool resume) {
     ActionOutcome out = worker->runner->resume();
     if (auto* r = std::get_if<Refusal>(&out)) throw Error(ErrorKind::Config, r->message);
   }
+  launch_locked(pipe, std::move(worker));
+}
+
+void PipeManager::launch_locked(const std::string& pipe, std::unique_ptr<Worker> worker) {
   Worker* w = worker.get();
   w->thread = std::thread([w, pipe] {
     try {
@@ -155,6 +159,24 @@ ActionResult PipeManager::act(const std::string& pipe, const ActionRequest& requ
       start_locked(pipe, true);
       auto now = catalog_.get_pipe(pipe);
       return {202, "resumed from the checkpoint", now ? std::optional(now->state) : std::nullopt};
+    }
+    case PipeAction::Reset: {
+      stop_locked(pipe);  // a finished runner may still be registered
+      auto worker = std::make_unique<Worker>();
+      worker->runner = make_runner(spec, &worker->stop);
+      ActionOutcome out;
+      try {
+        out = worker->runner->reset(request.clear_destination, request.confirm);
+      } catch (const std::exception& e) {
+        return {502, fmt::format("reset of pipe '{}' failed: {}", pipe, e.what()), rec->state};
+      }
+      if (auto* r = std::get_if<Refusal>(&out)) return {409, r->message, rec->state};
+      launch_locked(pipe, std::move(worker));
+      auto now = catalog_.get_pipe(pipe);
+      return {202,
+              request.clear_destination ? "reset: destination tables cleared; the pipe runs its mode from the start"
+                                        : "reset: the pipe runs its mode from the start",
+              now ? std::optional(now->state) : std::nullopt};
     }
     case PipeAction::Delete: {
       stop_locked(pipe);

@@ -69,6 +69,8 @@ class PipeManager {
   // Callers hold mu_.
   void start_locked(const std::string& pipe, bool resume);
   void stop_locked(const std::string& pipe);
+  // Starts the worker's thread running its runner (no runner may be registered for `pipe`).
+  void launch_locked(const std::string& pipe, std::unique_ptr<Worker> worker);
   std::optional<PipeSpec> spec_of(const std::string& pipe);
   std::unique_ptr<PipeRunner> make_runner(const PipeSpec& spec, std::atomic<bool>* stop);
 

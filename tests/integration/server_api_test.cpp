@@ -388,7 +388,7 @@ TEST(ServerApi, ActionsUnderLiveWritesConverge) {
   writer.stop();
   EXPECT_TRUE(converges(sb, "acc", kAccCols));
 
-  // Resync and reset: built or not, the answer says which.
+  // Resync: built or not, the answer says which.
   a = srv.act("srv_acc", "resync", R"({"table": "public.acc"})");
   if (a.status == 501) {
     EXPECT_TRUE(contains(a.error(), "not built")) << a.body;
@@ -439,6 +439,27 @@ TEST(ServerApi, ActionsUnderLiveWritesConverge) {
   EXPECT_EQ(metric(m, R"(ferry_retries{pipe="srv_acc"})"), 0) << m;
   EXPECT_GE(metric(m, R"(ferry_lag_seconds{pipe="srv_acc"})"), 0) << m;
   EXPECT_GE(metric(m, R"(ferry_lag_bytes{pipe="srv_acc"})"), 0) << m;
+
+  // Reset from Paused: pre-check, then Setup -> Snapshot -> Running with a new slot; the
+  // cleared destination converges exactly (deletes made while paused included);
+  // the table's load statistics start again.
+  a = srv.act("srv_acc", "pause");
+  EXPECT_EQ(a.status, 202) << a.body;
+  ASSERT_TRUE(srv.wait_state("srv_acc", "Paused"));
+  sb.pg_exec("DELETE FROM acc WHERE id % 7 = 0");
+  a = srv.act("srv_acc", "reset", R"({"confirm": true, "clear_destination": true})");
+  EXPECT_EQ(a.status, 202) << a.body;
+  EXPECT_TRUE(contains(a.j()["message"].get<std::string>(), "cleared")) << a.body;
+  ASSERT_TRUE(srv.wait_state("srv_acc", "Running", 120s));
+  EXPECT_TRUE(converges(sb, "acc", kAccCols));
+  tables = srv.get("/api/v1/pipes/srv_acc/tables").j();
+  ASSERT_EQ(tables.size(), 1u) << tables.dump();
+  EXPECT_EQ(tables[0]["rows_loaded"], std::stoll(sb.pg_value("SELECT count(*) FROM acc"))) << tables.dump();
+  history = srv.get("/api/v1/pipes/srv_acc/history").j();
+  ASSERT_GE(history.size(), 3u);
+  EXPECT_EQ(history[history.size() - 3]["to"], "Setup") << history.dump();
+  EXPECT_EQ(history[history.size() - 3]["reason"], "reset: clearing destination") << history.dump();
+  EXPECT_EQ(history.back()["to"], "Running") << history.dump();
 
   // Delete: the slot goes, and with drop_destination the ClickHouse table.
   EXPECT_EQ(slots_of(sb), "1");

@@ -162,6 +162,28 @@ void ClickHouseDestination::drop_table(const std::string& table) {
   client_.query("DROP TABLE IF EXISTS " + qualified_name(database_, table));
 }
 
+bool ClickHouseDestination::table_exists(const std::string& table) { return !table_engine(table).empty(); }
+
+void ClickHouseDestination::truncate_table(const std::string& table) {
+  if (table_exists(table)) client_.query("TRUNCATE TABLE " + qualified_name(database_, table));
+}
+
+void ClickHouseDestination::swap_table(const std::string& staged, const std::string& target) {
+  if (!table_exists(target)) {
+    rename_table(staged, target);
+    return;
+  }
+  const std::string old = "ferry_old_" + target;
+  drop_table(old);
+  client_.query("RENAME TABLE " + qualified_name(database_, target) + " TO " + qualified_name(database_, old) + ", " +
+                qualified_name(database_, staged) + " TO " + qualified_name(database_, target));
+  drop_table(old);
+}
+
+void ClickHouseDestination::rename_table(const std::string& from, const std::string& to) {
+  client_.query("RENAME TABLE " + qualified_name(database_, from) + " TO " + qualified_name(database_, to));
+}
+
 std::vector<ExistingColumn> ClickHouseDestination::table_columns(const std::string& table) {
   std::string answer =
       client_.query("SELECT name, type, is_in_sorting_key FROM system.columns WHERE database = " +

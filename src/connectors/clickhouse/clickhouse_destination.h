@@ -66,6 +66,12 @@ class ClickHouseDestination final : public Destination {
   // SELECT count() FROM t FINAL WHERE _ferry_is_deleted = 0 (no FINAL for keyless MergeTree).
   int64_t count_rows(const DestinationTable& table) override;
   void drop_table(const std::string& table) override;
+  bool table_exists(const std::string& table) override;  // system.tables
+  void truncate_table(const std::string& table) override;  // TRUNCATE TABLE when it exists
+  // RENAME TABLE target TO ferry_old_<target>, staged TO target (one statement; 18.16
+  // has no EXCHANGE TABLES, and RENAME also works in Atomic databases), then DROP the old.
+  void swap_table(const std::string& staged, const std::string& target) override;
+  void rename_table(const std::string& from, const std::string& to) override;
 
   // Applies the batch table by table (see clickhouse_apply.h): per table, the keys whose
   // last row is needed are looked up first (one query per 2000 keys, keys sent as an

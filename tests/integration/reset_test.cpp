@@ -1,0 +1,371 @@
+// Reset (DESIGN.md section 6) and keyless staging tables, against the real servers.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "catalog/catalog.h"
+#include "core/ident.h"
+#include "pipe/runner.h"
+#include "support.h"
+
+using namespace ferry;
+using namespace ferry::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Rows = std::vector<std::vector<std::string>>;
+
+PipeSpec pipe_of(const std::string& name, PipeMode mode, const std::vector<std::string>& tables) {
+  PipeSpec p;
+  p.name = name;
+  p.source = "src";
+  p.destination = "dst";
+  p.mode = mode;
+  for (const auto& t : tables) {
+    TableMapping m;
+    m.source = t;
+    p.tables.push_back(m);
+  }
+  p.settings.snapshot_parallelism = 2;
+  p.settings.snapshot_rows_per_partition = 1000;
+  p.settings.sync_interval = Millis(200);
+  p.settings.max_retries = 0;
+  return p;
+}
+
+// Runs a pipe in a background thread; pause() asks the runner to pause and waits for it.
+class Background {
+ public:
+  Background(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe) : catalog_(catalog), name_(pipe.name) {
+    RunnerOptions opts;
+    opts.stop = &stop_;
+    runner_ = std::make_unique<PipeRunner>(catalog, pipe, sb.pg_peer(), sb.ch_peer(), opts);
+    thread_ = std::thread([this] { final_ = runner_->run(); });
+  }
+  ~Background() { stop(); }
+  PipeState stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return final_;
+  }
+  PipeState pause() {
+    EXPECT_TRUE(std::holds_alternative<Accepted>(runner_->request_pause()));
+    if (thread_.joinable()) thread_.join();
+    return final_;
+  }
+  ::testing::AssertionResult wait_for(PipeState state, std::chrono::seconds timeout = 90s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto rec = catalog_.get_pipe(name_);
+      if (rec && rec->state == state) return ::testing::AssertionSuccess();
+      if (rec && rec->state == PipeState::Failed)
+        return ::testing::AssertionFailure() << "pipe failed: " << rec->last_error;
+      std::this_thread::sleep_for(50ms);
+    }
+    return ::testing::AssertionFailure() << "pipe did not reach " << to_string(state);
+  }
+
+ private:
+  Catalog& catalog_;
+  std::string name_;
+  std::unique_ptr<PipeRunner> runner_;
+  std::atomic<bool> stop_{false};
+  PipeState final_ = PipeState::Provisioning;
+  std::thread thread_;
+};
+
+std::string ch_table(const Sandbox& sb, const std::string& t) {
+  return quote_backtick_ident(sb.name()) + "." + quote_backtick_ident(t);
+}
+
+// Waits until the live rows (id, v) of a keyed table are the same on both sides.
+::testing::AssertionResult converges(Sandbox& sb, const std::string& table, std::chrono::seconds timeout = 90s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  Rows pg, ch;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pg = sb.pg_rows(fmt::format("SELECT id, v FROM {} ORDER BY id", table));
+    ch = sb.ch_rows(fmt::format("SELECT toString(id), v FROM {} FINAL WHERE _ferry_is_deleted = 0 ORDER BY id",
+                                ch_table(sb, table)));
+    if (pg == ch) return ::testing::AssertionSuccess();
+    std::this_thread::sleep_for(200ms);
+  }
+  return ::testing::AssertionFailure() << "rows differ: source " << pg.size() << " rows, destination " << ch.size();
+}
+
+std::string staging_leftovers(Sandbox& sb) {
+  return sb.ch_value(fmt::format("SELECT count() FROM system.tables WHERE database = '{}' AND "
+                                 "substring(name, 1, 10) IN ('ferry_tmp_', 'ferry_old_')", sb.name()));
+}
+
+std::vector<std::string> reasons_since_reset(Catalog& catalog, const std::string& pipe) {
+  std::vector<std::string> out;
+  for (const auto& t : catalog.history(pipe)) {
+    if (t.reason.rfind("reset", 0) == 0) out.clear();
+    out.push_back(to_string(t.to));
+  }
+  return out;
+}
+
+}  // namespace
+
+// A snapshot+cdc pipe fails (its slot is dropped behind its back); after reset it
+// reloads with a new slot and converges exactly with the writes made meanwhile.
+TEST(Reset, FailedSnapshotCdcPipeConverges) {
+  Sandbox sb("rstfail");
+  sb.pg_exec("CREATE TABLE acc (id int PRIMARY KEY, v text);"
+             "INSERT INTO acc SELECT g, 'v' || g FROM generate_series(1, 5000) g;");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec pipe = pipe_of("rst", PipeMode::SnapshotCdc, {"public.acc"});
+  {
+    Background bg(sb, *catalog, pipe);
+    ASSERT_TRUE(bg.wait_for(PipeState::Running));
+    sb.pg_exec("UPDATE acc SET v = 'streamed' WHERE id <= 100");
+    ASSERT_TRUE(converges(sb, "acc"));
+  }
+  std::string old_checkpoint = *catalog->checkpoint("rst", "");
+  sb.pg_exec("SELECT pg_drop_replication_slot('ferry_rst')");
+  // Writes while the pipe cannot stream.
+  sb.pg_exec("INSERT INTO acc SELECT g, 'while down ' || g FROM generate_series(5001, 6000) g;"
+             "UPDATE acc SET v = 'changed while down' WHERE id BETWEEN 101 AND 300;");
+  {
+    PipeRunner runner(*catalog, pipe, sb.pg_peer(), sb.ch_peer());
+    ASSERT_EQ(runner.run(), PipeState::Failed);
+  }
+  {
+    PipeRunner runner(*catalog, pipe, sb.pg_peer(), sb.ch_peer());
+    ActionOutcome out = runner.reset(false, false);
+    ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
+    EXPECT_EQ(catalog->get_pipe("rst")->state, PipeState::Setup);
+    EXPECT_FALSE(catalog->checkpoint("rst", ""));
+    EXPECT_EQ(catalog->tables("rst")[0].partitions_total, 0);
+    EXPECT_EQ(catalog->tables("rst")[0].state, "pending");
+    EXPECT_EQ(catalog->history("rst").back().reason, "reset");
+  }
+  Background bg(sb, *catalog, pipe);
+  ASSERT_TRUE(bg.wait_for(PipeState::Running));
+  EXPECT_EQ(reasons_since_reset(*catalog, "rst"), (std::vector<std::string>{"Setup", "Snapshot", "Running"}));
+  EXPECT_EQ(sb.pg_value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'ferry_rst'"), "1");
+  EXPECT_NE(*catalog->checkpoint("rst", ""), old_checkpoint);
+  sb.pg_exec("UPDATE acc SET v = 'after reset' WHERE id BETWEEN 301 AND 400; DELETE FROM acc WHERE id > 5900;");
+  EXPECT_TRUE(converges(sb, "acc"));
+  EXPECT_EQ(bg.stop(), PipeState::Running);
+}
+
+// Refused outside Paused/Failed naming the state, and below 100% pre-check naming the failing check.
+TEST(Reset, RefusedInRunningAndOnFailingPrecheck) {
+  Sandbox sb("rstref");
+  sb.pg_exec("CREATE TABLE acc (id int PRIMARY KEY, v text); INSERT INTO acc VALUES (1, 'a');");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec pipe = pipe_of("rstref", PipeMode::SnapshotCdc, {"public.acc"});
+  Background bg(sb, *catalog, pipe);
+  ASSERT_TRUE(bg.wait_for(PipeState::Running));
+  {
+    PipeRunner runner(*catalog, pipe, sb.pg_peer(), sb.ch_peer());
+    ActionOutcome out = runner.reset(true, true);
+    ASSERT_TRUE(std::holds_alternative<Refusal>(out));
+    EXPECT_NE(std::get<Refusal>(out).message.find("Running"), std::string::npos) << std::get<Refusal>(out).message;
+  }
+  EXPECT_EQ(bg.pause(), PipeState::Paused);
+  sb.pg_exec("ALTER TABLE acc RENAME TO acc_gone");
+  PipeRunner runner(*catalog, pipe, sb.pg_peer(), sb.ch_peer());
+  ActionOutcome out = runner.reset(false, true);
+  ASSERT_TRUE(std::holds_alternative<Refusal>(out));
+  EXPECT_NE(std::get<Refusal>(out).message.find("FAIL"), std::string::npos) << std::get<Refusal>(out).message;
+  EXPECT_NE(std::get<Refusal>(out).message.find("acc"), std::string::npos) << std::get<Refusal>(out).message;
+  EXPECT_EQ(catalog->get_pipe("rstref")->state, PipeState::Paused);
+  EXPECT_TRUE(catalog->checkpoint("rstref", ""));  // nothing was forgotten
+}
+
+// A keyless table is loaded through ferry_tmp_<table>: a reset reload leaves no
+// duplicates and no staging table.
+TEST(Reset, KeylessTableHasNoDuplicatesAndNoStagingLeft) {
+  Sandbox sb("rstkeyless");
+  sb.pg_exec("CREATE TABLE nk (id int, v text); ALTER TABLE nk REPLICA IDENTITY FULL;"
+             "INSERT INTO nk SELECT g, 'v' || g FROM generate_series(1, 4500) g;");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec pipe = pipe_of("rstnk", PipeMode::SnapshotCdc, {"public.nk"});
+  std::string count_sql = "SELECT count() FROM " + ch_table(sb, "nk") + " WHERE _ferry_is_deleted = 0";
+  {
+    Background bg(sb, *catalog, pipe);
+    ASSERT_TRUE(bg.wait_for(PipeState::Running));
+    EXPECT_EQ(sb.ch_value(count_sql), "4500");
+    EXPECT_EQ(staging_leftovers(sb), "0");
+    sb.pg_exec("INSERT INTO nk SELECT g, 'streamed' FROM generate_series(4501, 4600) g");
+    for (int i = 0; i < 300 && sb.ch_value(count_sql) != "4600"; ++i) std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(sb.ch_value(count_sql), "4600");
+    EXPECT_EQ(bg.pause(), PipeState::Paused);
+  }
+  sb.pg_exec("INSERT INTO nk SELECT g, 'while paused' FROM generate_series(4601, 5000) g");
+  {
+    PipeRunner runner(*catalog, pipe, sb.pg_peer(), sb.ch_peer());
+    ActionOutcome out = runner.reset(false, true);  // no primary key: a warning, confirmed
+    ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
+  }
+  Background bg(sb, *catalog, pipe);
+  ASSERT_TRUE(bg.wait_for(PipeState::Running));
+  EXPECT_EQ(sb.ch_value(count_sql), "5000");
+  EXPECT_EQ(sb.ch_value("SELECT uniqExact(id) FROM " + ch_table(sb, "nk")), "5000");
+  EXPECT_EQ(staging_leftovers(sb), "0");
+}
+
+// Rows deleted at the source while the pipe could not see it stay live after a
+// reset unless the destination is cleared; --clear-destination makes it exact.
+TEST(Reset, ClearDestination) {
+  Sandbox sb("rstclear");
+  sb.pg_exec("CREATE TABLE acc (id int PRIMARY KEY, v text);"
+             "INSERT INTO acc SELECT g, 'v' || g FROM generate_series(1, 3000) g;");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec pipe = pipe_of("rstclr", PipeMode::SnapshotCdc, {"public.acc"});
+  std::string live_sql = "SELECT count() FROM " + ch_table(sb, "acc") + " FINAL WHERE _ferry_is_deleted = 0";
+  auto reset_and_run = [&](bool clear) {
+    {
+      PipeRunner runner(*catalog, pipe, sb.pg_peer(), sb.ch_peer());
+      ActionOutcome out = runner.reset(clear, false);
+      ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
+      EXPECT_EQ(catalog->history("rstclr").back().reason, clear ? "reset: clearing destination" : "reset");
+    }
+    Background bg(sb, *catalog, pipe);
+    ASSERT_TRUE(bg.wait_for(PipeState::Running));
+    EXPECT_EQ(bg.pause(), PipeState::Paused);
+  };
+  {
+    Background bg(sb, *catalog, pipe);
+    ASSERT_TRUE(bg.wait_for(PipeState::Running));
+    EXPECT_EQ(bg.pause(), PipeState::Paused);
+  }
+  // The slot goes with the reset: these deletes are never streamed.
+  sb.pg_exec("DELETE FROM acc WHERE id > 2500");
+  reset_and_run(false);
+  EXPECT_EQ(sb.ch_value(live_sql), "3000");  // the deleted rows stay live
+  reset_and_run(true);
+  EXPECT_EQ(sb.ch_value(live_sql), "2500");
+  EXPECT_TRUE(converges(sb, "acc", 5s));
+}
+
+// kill -9 of `ferry run` during a keyless table's load, then a restart: the table
+// is loaded again from the start (exact count) and no staging table is left.
+TEST(Reset, KillNineDuringKeylessLoad) {
+  Sandbox sb("rstkill");
+  sb.pg_exec("CREATE TABLE nk (id bigint, payload text);"
+             "INSERT INTO nk SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 400000) g; ANALYZE nk;");
+  std::string config = write_file(sb.dir() + "/ferry.yaml", fmt::format(R"(
+peers:
+  src: {{ type: postgres, dsn: "{}" }}
+  dst: {{ type: clickhouse, url: "{}", database: "{}" }}
+pipes:
+  snap:
+    source: src
+    destination: dst
+    mode: snapshot
+    tables: [ public.nk ]
+    settings: {{ snapshot_parallelism: 2, snapshot_rows_per_partition: 10000 }}
+)", sb.pg_dsn(), env_or_fail("FERRY_TEST_CH_URL"), sb.name()));
+  std::string catalog_arg = "sqlite:" + sb.catalog_path();
+
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(FERRY_BINARY, FERRY_BINARY, "run", "-f", config.c_str(), "--catalog", catalog_arg.c_str(), "--no-progress",
+          "--confirm", (char*)nullptr);
+    _exit(127);
+  }
+  for (int i = 0; i < 600; ++i) {
+    std::this_thread::sleep_for(50ms);
+    try {
+      auto catalog = open_catalog(catalog_arg);
+      auto tables = catalog->tables("snap");
+      if (!tables.empty() && tables[0].partitions_done >= 5) break;
+    } catch (...) {
+    }
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  {
+    auto catalog = open_catalog(catalog_arg);
+    auto tables = catalog->tables("snap");
+    ASSERT_EQ(tables.size(), 1u);
+    ASSERT_GT(tables[0].partitions_done, 0);
+    ASSERT_LT(tables[0].partitions_done, tables[0].partitions_total) << "the load finished before the kill";
+  }
+  // The target is untouched while its rows go to the staging table.
+  EXPECT_EQ(sb.ch_value("SELECT count() FROM " + ch_table(sb, "nk")), "0");
+  EXPECT_NE(sb.ch_value("SELECT count() FROM " + ch_table(sb, "ferry_tmp_nk")), "0");
+
+  std::string out;
+  int rc = run_ferry({"run", "-f", config, "--catalog", catalog_arg, "--no-progress"}, &out);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("reloads from the start"), std::string::npos) << out;
+  EXPECT_EQ(sb.ch_value("SELECT count() FROM " + ch_table(sb, "nk")), "400000");
+  EXPECT_EQ(sb.ch_value("SELECT uniqExact(id) FROM " + ch_table(sb, "nk")), "400000");
+  EXPECT_EQ(staging_leftovers(sb), "0");
+  auto catalog = open_catalog(catalog_arg);
+  EXPECT_EQ(catalog->get_pipe("snap")->state, PipeState::Completed);
+  EXPECT_EQ(catalog->tables("snap")[0].rows_loaded, 400000);
+}
+
+// A swap interrupted between its two renames (target gone, ferry_old_ and a complete
+// ferry_tmp_ left) is finished when the load continues.
+TEST(Reset, InterruptedSwapKeepsTarget) {
+  Sandbox sb("rstswap");
+  sb.pg_exec("CREATE TABLE nk (id int, v text); INSERT INTO nk SELECT g, 'v' || g FROM generate_series(1, 2000) g;");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec pipe = pipe_of("rstswap", PipeMode::Snapshot, {"public.nk"});
+  {
+    PipeRunner runner(*catalog, pipe, sb.pg_peer(), sb.ch_peer());
+    ASSERT_EQ(runner.run(), PipeState::Completed) << catalog->get_pipe("rstswap")->last_error;
+  }
+  // Fake the crash: the load was complete in ferry_tmp_nk, the first rename happened.
+  std::string db = quote_backtick_ident(sb.name());
+  sb.ch(fmt::format("CREATE TABLE {0}.ferry_tmp_nk AS {0}.nk", db));
+  sb.ch(fmt::format("INSERT INTO {0}.ferry_tmp_nk SELECT * FROM {0}.nk", db));
+  sb.ch(fmt::format("RENAME TABLE {0}.nk TO {0}.ferry_old_nk", db));
+  catalog->set_state("rstswap", PipeState::Snapshot, "test: crash mid-swap");
+  {
+    PipeRunner runner(*catalog, pipe, sb.pg_peer(), sb.ch_peer());
+    ASSERT_EQ(runner.run(), PipeState::Completed) << catalog->get_pipe("rstswap")->last_error;
+  }
+  EXPECT_EQ(sb.ch_value("SELECT count() FROM " + ch_table(sb, "nk")), "2000");
+  EXPECT_EQ(staging_leftovers(sb), "0");
+}
+
+// Incremental: reset forgets the stored cursors; the next run copies from the start.
+TEST(Reset, IncrementalForgetsCursors) {
+  Sandbox sb("rstinc");
+  sb.pg_exec("CREATE TABLE ev (id int PRIMARY KEY, v text, updated_at timestamp NOT NULL);"
+             "INSERT INTO ev SELECT g, 'v' || g, '2024-01-01'::timestamp + g * interval '1 second' "
+             "FROM generate_series(1, 1000) g;");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec pipe = pipe_of("rstinc", PipeMode::Incremental, {});
+  TableMapping m;
+  m.source = "public.ev";
+  m.cursor = "updated_at";
+  pipe.tables.push_back(m);
+  pipe.settings.increment_delay = Millis(0);
+  pipe.settings.schedule = Millis(3600 * 1000);
+  {
+    Background bg(sb, *catalog, pipe);
+    for (int i = 0; i < 600 && !catalog->checkpoint("rstinc", "public.ev"); ++i) std::this_thread::sleep_for(50ms);
+    ASSERT_TRUE(catalog->checkpoint("rstinc", "public.ev"));
+    EXPECT_EQ(bg.pause(), PipeState::Paused);
+  }
+  // A change the cursor does not see: only a copy from the start picks it up.
+  sb.pg_exec("UPDATE ev SET v = 'unseen' WHERE id <= 10");
+  PipeRunner runner(*catalog, pipe, sb.pg_peer(), sb.ch_peer());
+  ActionOutcome out = runner.reset(false, false);
+  ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
+  EXPECT_FALSE(catalog->checkpoint("rstinc", "public.ev"));
+  RunnerOptions opts;
+  opts.once = true;
+  PipeRunner again(*catalog, pipe, sb.pg_peer(), sb.ch_peer(), opts);
+  ASSERT_EQ(again.run(), PipeState::Running) << catalog->get_pipe("rstinc")->last_error;
+  EXPECT_EQ(sb.ch_value("SELECT count() FROM " + ch_table(sb, "ev") + " FINAL WHERE v = 'unseen'"), "10");
+  EXPECT_EQ(sb.ch_value("SELECT count() FROM " + ch_table(sb, "ev") + " FINAL"), "1000");
+}
