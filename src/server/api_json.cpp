@@ -128,7 +128,7 @@ std::variant<ActionRequest, ApiError> parse_action_request(const std::string& ac
   else if (action == "reset") req.action = PipeAction::Reset;
   else if (action == "delete") req.action = PipeAction::Delete;
   else
-    return ApiError{400, fmt::format("unknown action '{}'; valid actions: pause, resume, resync, reset, delete", action)};
+    return ApiError{400, fmt::format("unknown action '{}'; valid actions: pause, resume, resync, reset, delete, check", action)};
 
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return req;
   json j;

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "pipe/config.h"
+#include "pipe/precheck.h"
 #include "server/api_json.h"
 #include "server/metrics.h"
 #include "server/pipe_manager.h"
@@ -196,6 +197,27 @@ void ApiServer::routes() {
   s.Get("/api/v1/peers", guarded([this](const httplib::Request&, httplib::Response& res) {
           send_json(res, 200, peers_json(manager_.catalog()));
         }));
+
+  // Pre-check of a pipe against the real servers: 200 with every check, "ok" and the success
+  // rate; {"confirm": true} accepts warnings in "ok".
+  s.Post(R"(/api/v1/pipes/([^/]+)/check)", guarded([this](const httplib::Request& req, httplib::Response& res) {
+           std::string name = req.matches[1];
+           bool confirm = false;
+           if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+             json j = json::parse(req.body, nullptr, false);
+             if (j.is_discarded() || !j.is_object()) return send_error(res, 400, "request body must be a JSON object like {\"confirm\": false}");
+             for (auto it = j.begin(); it != j.end(); ++it) {
+               if (it.key() != "confirm") return send_error(res, 400, fmt::format("unknown field \"{}\"; valid fields: confirm", it.key()));
+               if (!it->is_boolean()) return send_error(res, 400, fmt::format("field \"confirm\" is a {}; expected a boolean", it->type_name()));
+               confirm = it->get<bool>();
+             }
+           }
+           auto report = manager_.check(name);
+           if (!report) return send_error(res, 404, fmt::format("no pipe named '{}'", name));
+           json body = report->to_json();
+           body["ok"] = report->ok(confirm);
+           send_json(res, 200, body);
+         }));
 
   s.Post(R"(/api/v1/pipes/([^/]+)/([^/]+))", guarded([this](const httplib::Request& req, httplib::Response& res) {
            std::string name = req.matches[1], action = req.matches[2];

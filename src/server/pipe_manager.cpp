@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "pipe/config.h"
+#include "pipe/precheck.h"
 #include "pipe/runner.h"
 #include "pipe/spec_json.h"
 
@@ -198,6 +199,25 @@ ActionResult PipeManager::act(const std::string& pipe, const ActionRequest& requ
     default:
       return {501, fmt::format("{} is not built yet in this version of ferry", to_string(request.action)), rec->state};
   }
+}
+
+std::optional<PrecheckReport> PipeManager::check(const std::string& pipe) {
+  std::optional<PipeSpec> spec;
+  PeerSpec source, destination;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    spec = spec_of(pipe);
+    if (!spec) return std::nullopt;
+    auto src = peers_.find(spec->source);
+    auto dst = peers_.find(spec->destination);
+    if (src == peers_.end() || dst == peers_.end())
+      throw Error(ErrorKind::Config, fmt::format("pipe '{}' refers to peer '{}' or '{}' that this server does not know",
+                                                 pipe, spec->source, spec->destination));
+    source = src->second;
+    destination = dst->second;
+  }
+  // Outside the lock: the checks talk to both servers.
+  return run_precheck(*spec, source, destination, /*new_pipe=*/false);
 }
 
 }  // namespace ferry

@@ -56,6 +56,10 @@ class PipeManager {
 
   ActionResult act(const std::string& pipe, const ActionRequest& request);
 
+  // Runs the pre-check of an existing pipe against the real servers; nullopt
+  // when there is no such pipe.
+  std::optional<struct PrecheckReport> check(const std::string& pipe);
+
   Catalog& catalog() { return catalog_; }
   bool running(const std::string& pipe);
 

@@ -620,6 +620,23 @@ TEST(ServerApi, OneFailingPipeLeavesTheOtherRunning) {
   EXPECT_EQ(metric(m, R"(ferry_pipe_state{pipe="two_good",state="Running"})"), 1) << m;
   sb.pg_exec("INSERT INTO good VALUES (1001, 'later')");
   EXPECT_TRUE(converges(sb, "good", {"id", "v"}));
+
+  // The check action runs the pre-check against the real servers.
+  Answer chk = srv.act("two_good", "check");
+  ASSERT_EQ(chk.status, 200) << chk.body;
+  EXPECT_TRUE(chk.j()["ok"].get<bool>()) << chk.body;
+  EXPECT_EQ(chk.j()["success_rate"].get<int>(), 100) << chk.body;
+  sb.pg_exec("ALTER TABLE bad RENAME TO bad_gone");
+  chk = srv.act("two_bad", "check");
+  ASSERT_EQ(chk.status, 200) << chk.body;
+  EXPECT_FALSE(chk.j()["ok"].get<bool>()) << chk.body;
+  bool names_table = false;
+  json report = chk.j();
+  for (const auto& c : report["checks"])
+    names_table |= c["status"] == "fail" && contains(c["reason"].get<std::string>(), "public.bad");
+  EXPECT_TRUE(names_table) << chk.body;
+  EXPECT_EQ(srv.act("no_such_pipe", "check").status, 404);
+  EXPECT_EQ(srv.act("two_good", "check", R"({"confirm": "yes"})").status, 400);
   EXPECT_EQ(srv.stop(SIGTERM), 0);
 }
 
