@@ -319,19 +319,23 @@ int apply_config(const ApplyArgs& args) {
     return kExitError;
   }
   ApiClient client(args.server, token_from_env());
-  std::string path = "/api/v1/apply?file=" + ApiClient::escape(args.config_file) + (args.prune ? "&prune=true" : "");
+  std::string path = "/api/v1/apply?file=" + ApiClient::escape(args.config_file) + (args.prune ? "&prune=true" : "") +
+                     (args.confirm ? "&confirm=true" : "");
   ApiResponse r = client.post(path, yaml.str(), "application/yaml");
   int rc = exit_code_for_status(r.status);
   if (args.output == "json") {
     (rc == kExitOk ? std::cout : std::cerr) << r.json().dump(2) << "\n";
     return rc;
   }
-  if (rc != kExitOk) return report_failure(r);
   nlohmann::json j = r.json();
+  if (rc != kExitOk && !(j.is_object() && j.contains("refused"))) return report_failure(r);
   for (const char* what : {"created", "updated", "removed", "unchanged"}) {
     if (!j.contains(what)) continue;
     for (const auto& name : j[what]) std::cout << fmt::format("{:<10} {}\n", what, str_or(name));
   }
+  for (const auto& refused : j["refused"])
+    std::cout << fmt::format("{:<10} {} (pre-check did not pass; fix the causes or accept warnings with --confirm)\n{}\n",
+                             "refused", str_or(refused["pipe"]), str_or(refused["precheck"]));
   return rc;
 }
 
@@ -384,7 +388,9 @@ int run_server(const ServerArgs& args) {
   ApiServer api(manager, options);
   int port = api.bind();  // fail before any pipe starts when the address is taken
   if (config) {
-    ApplyResult r = manager.apply(*config, false);
+    ApplyResult r = manager.apply(*config, false, args.confirm);
+    for (const auto& [pipe, report] : r.refused)
+      spdlog::error("pipe {} not started: its pre-check did not pass (--confirm accepts warnings):\n{}", pipe, report);
     spdlog::info("{}: {} pipes created, {} updated, {} unchanged", config->file, r.created.size(), r.updated.size(),
                  r.unchanged.size());
   }

@@ -60,6 +60,7 @@ int act_on_pipe(const PipeActionArgs& args);
 struct ApplyArgs {
   std::string config_file;
   bool prune = false;
+  bool confirm = false;  // accept pre-check warnings of new pipes
   std::string server;
   std::string output = "table";
 };
@@ -71,6 +72,7 @@ struct ServerArgs {
   std::string catalog = "sqlite:ferry.db";
   std::string listen = "127.0.0.1:7420";
   std::string token_env = "FERRY_API_TOKEN";
+  bool confirm = false;  // accept pre-check warnings of the config's new pipes
 };
 // `ferry server`: runs the pipes and serves the REST API until SIGTERM/SIGINT.
 int run_server(const ServerArgs& args);

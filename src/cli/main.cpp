@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   server_cmd->add_option("-f,--file", serve.config_file, "Config file (YAML): its peers and pipes are applied at start");
   server_cmd->add_option("--catalog", serve.catalog, "Catalog location: sqlite:PATH (default sqlite:ferry.db)");
   server_cmd->add_option("--listen", serve.listen, "Address to listen on (default 127.0.0.1:7420)");
+  server_cmd->add_flag("--confirm", serve.confirm, "Accept pre-check warnings of the config's new pipes");
   server_cmd->add_option("--token-env", serve.token_env,
                          "Environment variable holding the API token that changes need when listening beyond "
                          "loopback (default FERRY_API_TOKEN)");
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
   auto* apply_cmd = app.add_subcommand("apply", "Create, update or remove pipes on a running server from a config file");
   apply_cmd->add_option("-f,--file", apply.config_file, "Config file (YAML)")->required();
   apply_cmd->add_flag("--prune", apply.prune, "Delete the server's pipes that the file does not name");
+  apply_cmd->add_flag("--confirm", apply.confirm, "Accept pre-check warnings of new pipes");
   apply_cmd->add_option("--output,-o", apply.output, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
 
   auto* pipe_cmd = app.add_subcommand("pipe", "Inspect and control pipes");

@@ -177,7 +177,10 @@ json action_result_json(const ActionResult& r) {
 }
 
 json apply_result_json(const ApplyResult& r) {
-  return {{"created", r.created}, {"updated", r.updated}, {"removed", r.removed}, {"unchanged", r.unchanged}};
+  json refused = json::array();
+  for (const auto& [pipe, report] : r.refused) refused.push_back({{"pipe", pipe}, {"precheck", report}});
+  return {{"created", r.created}, {"updated", r.updated}, {"removed", r.removed}, {"unchanged", r.unchanged},
+          {"refused", refused}};
 }
 
 json error_json(const std::string& message) { return {{"error", message}}; }

@@ -246,6 +246,8 @@ void ApiServer::routes() {
              else if (p == "false" || p == "0") prune = false;
              else return send_error(res, 400, fmt::format("query parameter prune=\"{}\": expected true or false", p));
            }
+           bool confirm = req.has_param("confirm") && req.get_param_value("confirm") != "false" &&
+                          req.get_param_value("confirm") != "0";
            if (req.body.find_first_not_of(" \t\r\n") == std::string::npos)
              return send_error(res, 400, "the request body is empty; expected a ferry config (YAML) with peers and pipes");
            std::string file = req.has_param("file") ? req.get_param_value("file") : "request body";
@@ -256,10 +258,11 @@ void ApiServer::routes() {
              for (const auto& p : check.problems) body["problems"].push_back(p.to_string());
              return send_json(res, 400, body);
            }
-           ApplyResult r = manager_.apply(check.config, prune);
+           ApplyResult r = manager_.apply(check.config, prune, confirm);
            spdlog::info("api: apply{}: {} created, {} updated, {} removed, {} unchanged", prune ? " (prune)" : "",
                         r.created.size(), r.updated.size(), r.removed.size(), r.unchanged.size());
-           send_json(res, 200, apply_result_json(r));
+           // 409 when a new pipe was refused by its pre-check (the others were applied).
+           send_json(res, r.refused.empty() ? 200 : 409, apply_result_json(r));
          }));
 
   s.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {

@@ -100,7 +100,7 @@ void PipeManager::stop_all() {
   workers_.clear();
 }
 
-ApplyResult PipeManager::apply(const Config& config, bool remove_missing) {
+ApplyResult PipeManager::apply(const Config& config, bool remove_missing, bool confirm) {
   ApplyResult result;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -112,6 +112,16 @@ ApplyResult PipeManager::apply(const Config& config, bool remove_missing) {
   for (const auto& name : config.pipe_order) {
     const PipeSpec& spec = config.pipes.at(name);
     std::string json = pipe_spec_to_json(spec);
+    if (!catalog_.get_pipe(name)) {
+      // Starting a pipe needs a passing pre-check (warnings only with confirm).
+      PrecheckReport report = run_precheck(spec, config.peers.at(spec.source), config.peers.at(spec.destination),
+                                           /*new_pipe=*/true);
+      if (!report.ok(confirm)) {
+        spdlog::warn("pipe {} not created: pre-check at {}%", name, static_cast<int>(report.success_rate()));
+        result.refused.emplace_back(name, report.to_text());
+        continue;
+      }
+    }
     std::lock_guard<std::mutex> lock(mu_);
     auto rec = catalog_.get_pipe(name);
     if (!rec) {

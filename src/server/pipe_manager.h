@@ -36,6 +36,8 @@ struct ActionResult {
 
 struct ApplyResult {
   std::vector<std::string> created, updated, removed, unchanged;
+  // New pipes whose pre-check did not pass (not created): pipe -> the report as text.
+  std::vector<std::pair<std::string, std::string>> refused;
 };
 
 class PipeManager {
@@ -43,10 +45,11 @@ class PipeManager {
   PipeManager(Catalog& catalog, std::map<std::string, PeerSpec> peers);
   ~PipeManager();
 
-  // Registers the config's peers and pipes: new pipes are created and
-  // started; pipes whose spec changed get the new spec (used on their next
+  // Registers the config's peers and pipes: new pipes are pre-checked, then
+  // created and started (refused below 100%, or with warnings unless
+  // `confirm`); pipes whose spec changed get the new spec (used on their next
   // start); with `remove_missing`, pipes absent from the config are deleted.
-  ApplyResult apply(const Config& config, bool remove_missing);
+  ApplyResult apply(const Config& config, bool remove_missing, bool confirm = false);
 
   // Starts a runner for every pipe of the catalog that has work to do, each
   // continuing from its recorded state and checkpoint.

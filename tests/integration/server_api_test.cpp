@@ -637,6 +637,16 @@ TEST(ServerApi, OneFailingPipeLeavesTheOtherRunning) {
   EXPECT_TRUE(names_table) << chk.body;
   EXPECT_EQ(srv.act("no_such_pipe", "check").status, 404);
   EXPECT_EQ(srv.act("two_good", "check", R"({"confirm": "yes"})").status, 400);
+
+  // A new pipe is started only when its pre-check passes: apply refuses it (409) and creates nothing.
+  Answer applied = srv.post("/api/v1/apply", config_yaml(sb, {PipeDef{"two_missing", "snapshot+cdc", "[ public.nope ]"}}),
+                            "application/yaml");
+  EXPECT_EQ(applied.status, 409) << applied.body;
+  json refused = applied.j()["refused"];
+  ASSERT_EQ(refused.size(), 1u) << applied.body;
+  EXPECT_EQ(refused[0]["pipe"], "two_missing");
+  EXPECT_TRUE(contains(refused[0]["precheck"].get<std::string>(), "public.nope")) << applied.body;
+  EXPECT_EQ(srv.get("/api/v1/pipes/two_missing").status, 404);
   EXPECT_EQ(srv.stop(SIGTERM), 0);
 }
 
