@@ -289,12 +289,7 @@ pipes:
   });
   std::mt19937 rng(7);
   for (int round = 0; round < 4; ++round) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      execl(FERRY_BINARY, FERRY_BINARY, "run", "-f", config.c_str(), "--catalog", catalog_arg.c_str(), "--no-progress",
-            (char*)nullptr);
-      _exit(127);
-    }
+    pid_t pid = spawn_ferry_run(config, catalog_arg);
     std::this_thread::sleep_for(std::chrono::milliseconds(700 + rng() % 1500));
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
@@ -302,12 +297,7 @@ pipes:
   writing = false;
   writer.join();
   // Final run: catch up, then stop with SIGTERM once converged.
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(FERRY_BINARY, FERRY_BINARY, "run", "-f", config.c_str(), "--catalog", catalog_arg.c_str(), "--no-progress",
-          (char*)nullptr);
-    _exit(127);
-  }
+  pid_t pid = spawn_ferry_run(config, catalog_arg);
   EXPECT_TRUE(converges(sb, "acc", {"id", "balance", "note"}, "id", 120s));
   kill(pid, SIGTERM);
   int status = 0;

@@ -180,12 +180,7 @@ pipes:
 )", sb.pg_dsn(), env_or_fail("FERRY_TEST_CH_URL"), sb.name()));
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
 
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(FERRY_BINARY, FERRY_BINARY, "run", "-f", config.c_str(), "--catalog", catalog_arg.c_str(), "--no-progress",
-          (char*)nullptr);
-    _exit(127);
-  }
+  pid_t pid = spawn_ferry_run(config, catalog_arg);
   // Wait until part of the load is recorded, then kill -9.
   int64_t done_at_kill = 0, total = 0;
   for (int i = 0; i < 600; ++i) {

@@ -270,12 +270,7 @@ pipes:
 )", sb.pg_dsn(), env_or_fail("FERRY_TEST_CH_URL"), sb.name()));
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
 
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(FERRY_BINARY, FERRY_BINARY, "run", "-f", config.c_str(), "--catalog", catalog_arg.c_str(), "--no-progress",
-          "--confirm", (char*)nullptr);
-    _exit(127);
-  }
+  pid_t pid = spawn_ferry_run(config, catalog_arg, {"--confirm"});
   for (int i = 0; i < 600; ++i) {
     std::this_thread::sleep_for(50ms);
     try {

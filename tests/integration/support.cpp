@@ -159,6 +159,22 @@ PeerSpec Sandbox::ch_peer() const {
   return p;
 }
 
+pid_t spawn_ferry_run(const std::string& config, const std::string& catalog, const std::vector<std::string>& extra) {
+  // Built before fork: the child only execs (other threads may be running).
+  std::vector<std::string> args = {FERRY_BINARY, "run", "-f", config, "--catalog", catalog, "--no-progress"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execv(FERRY_BINARY, argv.data());
+    _exit(127);
+  }
+  if (pid < 0) throw std::runtime_error("fork failed");
+  return pid;
+}
+
 int run_ferry(const std::vector<std::string>& args, std::string* out) {
   std::string cmd = FERRY_BINARY;
   for (const auto& a : args) cmd += " '" + a + "'";

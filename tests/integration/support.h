@@ -2,6 +2,8 @@
 // scripts/test-servers through environment variables. A missing variable is
 // a loud failure, never a silent skip.
 #pragma once
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +45,10 @@ class Sandbox {
   std::unique_ptr<PgConnection> admin_;
   std::unique_ptr<PgConnection> pg_;
 };
+
+// Starts `ferry run -f CONFIG --catalog CATALOG --no-progress [extra...]` as a child process
+// (for kill -9 tests); returns its pid.
+pid_t spawn_ferry_run(const std::string& config, const std::string& catalog, const std::vector<std::string>& extra = {});
 
 // Runs the ferry binary with arguments; returns the exit code, output in `out` (stdout+stderr).
 int run_ferry(const std::vector<std::string>& args, std::string* out = nullptr);
