@@ -55,6 +55,14 @@ class PipeRunner {
   // to the state its work continues in. Call run() afterwards.
   ActionOutcome resume();
 
+  // For a pipe that is not running, in Running or Paused, whose spec (this
+  // runner's) gained `added` and lost `removed` source tables: removed tables
+  // leave the stream (state Modifying, then back); added ones get their
+  // destination tables and then an initial load (state Snapshot now when
+  // Running, on resume when Paused), after which streaming continues from the
+  // checkpoint. Call run() afterwards when the pipe was Running.
+  ActionOutcome change_tables(const std::vector<std::string>& added, const std::vector<std::string>& removed);
+
   // For a pipe that is not running (Paused or Failed; refused naming the state
   // otherwise): runs the pre-check (refused with the failing checks unless it
   // passes, warnings only with `confirm`), then forgets the pipe's progress

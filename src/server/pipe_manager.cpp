@@ -1,5 +1,7 @@
 #include "server/pipe_manager.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "connectors/destination.h"
@@ -129,8 +131,41 @@ ApplyResult PipeManager::apply(const Config& config, bool remove_missing, bool c
       result.created.push_back(name);
       start_locked(name, false);
     } else if (rec->spec_json != json) {
+      PipeSpec old = pipe_spec_from_json(rec->spec_json);
+      std::vector<std::string> added, removed;
+      for (const auto& t : spec.tables)
+        if (std::none_of(old.tables.begin(), old.tables.end(), [&](auto& o) { return o.source == t.source; }))
+          added.push_back(t.source);
+      for (const auto& t : old.tables)
+        if (std::none_of(spec.tables.begin(), spec.tables.end(), [&](auto& n) { return n.source == t.source; }))
+          removed.push_back(t.source);
+      if (added.empty() && removed.empty()) {
+        catalog_.update_pipe_spec(name, json);
+        result.updated.push_back(name);
+        continue;
+      }
+      // Table changes: the running work is stopped and checkpointed first.
+      PipeAction action = added.empty() ? PipeAction::RemoveTables : PipeAction::AddTables;
+      if (!action_allowed(action, rec->state)) {
+        result.refused.emplace_back(name, std::get<Refusal>(apply_action(action, rec->state, spec.mode)).message);
+        continue;
+      }
+      stop_locked(name);
       catalog_.update_pipe_spec(name, json);
+      auto worker = std::make_unique<Worker>();
+      worker->runner = make_runner(spec, &worker->stop);
+      try {
+        ActionOutcome out = worker->runner->change_tables(added, removed);
+        if (auto* r = std::get_if<Refusal>(&out)) {
+          result.refused.emplace_back(name, r->message);
+          continue;
+        }
+      } catch (const std::exception& e) {
+        result.refused.emplace_back(name, std::string("changing tables failed: ") + e.what());
+        continue;
+      }
       result.updated.push_back(name);
+      if (catalog_.get_pipe(name)->state != PipeState::Paused) launch_locked(name, std::move(worker));
     } else {
       result.unchanged.push_back(name);
     }

@@ -843,3 +843,39 @@ TEST(ServerApi, TokenBadInputAndSecrets) {
   EXPECT_FALSE(contains(srv.log(), password)) << srv.log();
   EXPECT_FALSE(contains(srv.log(), token)) << srv.log();
 }
+
+// Tables added to and removed from a running pipe through `apply`: an added table is loaded
+// (Snapshot) and then streams with the others; a removed one leaves the publication and its
+// destination table stays as it was.
+TEST(ServerApi, AddAndRemoveTablesOnARunningPipe) {
+  Sandbox sb("srvtables");
+  sb.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text); INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, 300) g;"
+             "CREATE TABLE b (id int PRIMARY KEY, v text); INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, 2000) g;");
+  PipeDef one{"tabs", "snapshot+cdc", "[ public.a ]"};
+  std::string config = write_file(sb.dir() + "/ferry.yaml", config_yaml(sb, {one}));
+  FerryServer srv(sb, config);
+  ASSERT_TRUE(srv.start());
+  ASSERT_TRUE(srv.wait_state("tabs", "Running"));
+
+  PipeDef two{"tabs", "snapshot+cdc", "[ public.a, public.b ]"};
+  Answer added = srv.post("/api/v1/apply", config_yaml(sb, {two}), "application/yaml");
+  ASSERT_EQ(added.status, 200) << added.body;
+  ASSERT_TRUE(srv.wait_state("tabs", "Running"));
+  sb.pg_exec("INSERT INTO a VALUES (1000, 'new a'); UPDATE b SET v = 'upd' WHERE id <= 10; DELETE FROM b WHERE id = 50;");
+  EXPECT_TRUE(converges(sb, "a", {"id", "v"}));
+  EXPECT_TRUE(converges(sb, "b", {"id", "v"}));
+
+  PipeDef only_b{"tabs", "snapshot+cdc", "[ public.b ]"};
+  Answer removed = srv.post("/api/v1/apply", config_yaml(sb, {only_b}), "application/yaml");
+  ASSERT_EQ(removed.status, 200) << removed.body;
+  ASSERT_TRUE(srv.wait_state("tabs", "Running"));
+  sb.pg_exec("INSERT INTO a VALUES (2000, 'not moved'); INSERT INTO b VALUES (5000, 'moved');");
+  EXPECT_TRUE(converges(sb, "b", {"id", "v"}));
+  EXPECT_EQ(sb.ch_value(fmt::format("SELECT count() FROM {}.a FINAL WHERE id = 2000", quote_backtick_ident(sb.name()))), "0");
+  EXPECT_EQ(sb.ch_value(fmt::format("SELECT count() FROM {}.a FINAL", quote_backtick_ident(sb.name()))), "301");
+  EXPECT_EQ(sb.pg_value("SELECT string_agg(tablename, ',') FROM pg_publication_tables WHERE pubname = 'ferry_tabs'"), "b");
+  std::string history = srv.get("/api/v1/pipes/tabs/history").body;
+  EXPECT_TRUE(contains(history, "tables added: public.b")) << history;
+  EXPECT_TRUE(contains(history, "Modifying")) << history;
+  EXPECT_EQ(srv.stop(SIGTERM), 0);
+}
