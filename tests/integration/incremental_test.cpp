@@ -516,19 +516,15 @@ TEST(Incremental, FerryRunOnceExitsAfterOneRun) {
   Sandbox sb("inc_once");
   sb.pg_exec("CREATE TABLE o (id integer PRIMARY KEY, v text, ts timestamp NOT NULL);"
              "INSERT INTO o VALUES (1, 'a', '2024-05-01 12:00:00'), (2, 'b', '2024-05-01 12:00:01.5');");
-  std::string config = write_file(sb.dir() + "/ferry.yaml", fmt::format(R"(
-peers:
-  src: {{ type: postgres, dsn: "{}" }}
-  dst: {{ type: clickhouse, url: "{}", database: "{}" }}
-pipes:
+  std::string config = sb.write_config(R"(
   inc:
     source: src
     destination: dst
     mode: incremental
     tables:
-      - {{ source: public.o, cursor: ts }}
-    settings: {{ increment_delay: 1s, schedule: 1h }}
-)", sb.pg_dsn(), env_or_fail("FERRY_TEST_CH_URL"), sb.name()));
+      - { source: public.o, cursor: ts }
+    settings: { increment_delay: 1s, schedule: 1h }
+)");
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
   std::string out;
   auto t0 = std::chrono::steady_clock::now();

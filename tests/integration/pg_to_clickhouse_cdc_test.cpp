@@ -259,18 +259,14 @@ TEST(PgToClickHouseCdc, KillNineUnderLiveLoadConverges) {
   Sandbox sb("cdckill");
   sb.pg_exec("CREATE TABLE acc (id int PRIMARY KEY, balance bigint, note text);"
              "INSERT INTO acc SELECT g, 1000, 'n' || g FROM generate_series(1, 2000) g;");
-  std::string config = write_file(sb.dir() + "/ferry.yaml", fmt::format(R"(
-peers:
-  src: {{ type: postgres, dsn: "{}" }}
-  dst: {{ type: clickhouse, url: "{}", database: "{}" }}
-pipes:
+  std::string config = sb.write_config(R"(
   cdc:
     source: src
     destination: dst
     mode: snapshot+cdc
     tables: [ public.acc ]
-    settings: {{ sync_interval: 200ms, batch_size: 500, snapshot_rows_per_partition: 500 }}
-)", sb.pg_dsn(), env_or_fail("FERRY_TEST_CH_URL"), sb.name()));
+    settings: { sync_interval: 200ms, batch_size: 500, snapshot_rows_per_partition: 500 }
+)");
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
 
   std::atomic<bool> writing{true};

@@ -166,18 +166,14 @@ TEST(PgToClickHouseSnapshot, KillNineMidLoadThenRestart) {
   Sandbox sb("kill");
   sb.pg_exec("CREATE TABLE k (id bigint PRIMARY KEY, payload text);"
              "INSERT INTO k SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 600000) g; ANALYZE k;");
-  std::string config = write_file(sb.dir() + "/ferry.yaml", fmt::format(R"(
-peers:
-  src: {{ type: postgres, dsn: "{}" }}
-  dst: {{ type: clickhouse, url: "{}", database: "{}" }}
-pipes:
+  std::string config = sb.write_config(R"(
   snap:
     source: src
     destination: dst
     mode: snapshot
     tables: [ public.k ]
-    settings: {{ snapshot_parallelism: 2, snapshot_rows_per_partition: 10000 }}
-)", sb.pg_dsn(), env_or_fail("FERRY_TEST_CH_URL"), sb.name()));
+    settings: { snapshot_parallelism: 2, snapshot_rows_per_partition: 10000 }
+)");
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
 
   pid_t pid = spawn_ferry_run(config, catalog_arg);

@@ -256,18 +256,14 @@ TEST(Reset, KillNineDuringKeylessLoad) {
   Sandbox sb("rstkill");
   sb.pg_exec("CREATE TABLE nk (id bigint, payload text);"
              "INSERT INTO nk SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 400000) g; ANALYZE nk;");
-  std::string config = write_file(sb.dir() + "/ferry.yaml", fmt::format(R"(
-peers:
-  src: {{ type: postgres, dsn: "{}" }}
-  dst: {{ type: clickhouse, url: "{}", database: "{}" }}
-pipes:
+  std::string config = sb.write_config(R"(
   snap:
     source: src
     destination: dst
     mode: snapshot
     tables: [ public.nk ]
-    settings: {{ snapshot_parallelism: 2, snapshot_rows_per_partition: 10000 }}
-)", sb.pg_dsn(), env_or_fail("FERRY_TEST_CH_URL"), sb.name()));
+    settings: { snapshot_parallelism: 2, snapshot_rows_per_partition: 10000 }
+)");
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
 
   pid_t pid = spawn_ferry_run(config, catalog_arg, {"--confirm"});

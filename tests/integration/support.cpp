@@ -141,6 +141,13 @@ std::vector<std::vector<std::string>> Sandbox::ch_rows(const std::string& sql) {
   return rows;
 }
 
+std::string Sandbox::write_config(const std::string& pipes_yaml) const {
+  return write_file(dir_ + "/ferry.yaml",
+                    fmt::format("peers:\n  src: {{ type: postgres, dsn: \"{}\" }}\n"
+                                "  dst: {{ type: clickhouse, url: \"{}\", database: \"{}\" }}\npipes:\n{}",
+                                pg_dsn(), env_or_fail("FERRY_TEST_CH_URL"), name_, pipes_yaml));
+}
+
 PeerSpec Sandbox::pg_peer() const {
   PeerSpec p;
   p.name = "src";

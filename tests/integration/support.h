@@ -38,6 +38,9 @@ class Sandbox {
   PeerSpec ch_peer() const;
   std::string dir() const { return dir_; }  // temp dir for catalogs and configs
   std::string catalog_path() const { return dir_ + "/catalog.db"; }
+  // Writes dir()/ferry.yaml with peers `src` (this PostgreSQL database) and `dst` (this
+  // ClickHouse database) followed by `pipes_yaml` (the lines under `pipes:`); returns its path.
+  std::string write_config(const std::string& pipes_yaml) const;
 
  private:
   std::string name_;
