@@ -48,6 +48,9 @@ class ChangeStream {
   virtual bool next(ChangeEvent& event, std::chrono::milliseconds timeout) = 0;
   // Tells the source that everything up to `position` is durably applied.
   virtual void acknowledge(uint64_t position) = 0;
+  // Asks the source to report its current position soon (a Heartbeat event),
+  // for readers that must know when they have seen everything up to a point.
+  virtual void request_heartbeat() {}
 };
 
 }  // namespace ferry

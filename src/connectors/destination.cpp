@@ -30,6 +30,18 @@ void Destination::rename_table(const std::string&, const std::string&) {
   throw Error(ErrorKind::Permanent, "this destination cannot rename tables yet");
 }
 
+void Destination::rename_tables(const std::vector<std::pair<std::string, std::string>>&) {
+  throw Error(ErrorKind::Permanent, "this destination cannot rename tables yet");
+}
+
+void Destination::exchange_tables(const std::string&, const std::string&) {
+  throw Error(ErrorKind::Permanent, "this destination cannot exchange tables");
+}
+
+int64_t Destination::carry_deleted_rows(const TableSchema&, const std::string&, const std::string&) {
+  throw Error(ErrorKind::Permanent, "this destination cannot carry deleted rows yet");
+}
+
 void Destination::precheck(const PipeSpec&, bool, std::vector<CheckResult>& out) {
   try {
     out.push_back(check_pass("destination connectivity", "connected: " + server_version()));

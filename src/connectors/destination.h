@@ -77,6 +77,23 @@ class Destination {
   // Renames `from` to `to` (`to` must not exist).
   virtual void rename_table(const std::string& from, const std::string& to);
 
+  // --- resync (pipe/resync.h; defaults throw Permanent) ---
+  // Renames every (from, to) pair in one statement, in order, so that readers
+  // find each target name taken by its new table (never missing).
+  virtual void rename_tables(const std::vector<std::pair<std::string, std::string>>& renames);
+  // Whether exchange_tables works here. Default false.
+  virtual bool can_exchange_tables() { return false; }
+  // Swaps the names of `a` and `b` in one atomic step.
+  virtual void exchange_tables(const std::string& a, const std::string& b);
+  // An identity of the table that survives renames and exchanges; "" when the
+  // destination has none. Default "".
+  virtual std::string table_identity(const std::string& table) { return {}; }
+  // Copies the rows soft-deleted in `from` (latest row per key) into `to`, except
+  // keys that `to` holds a row for, keeping their versions. `source` (projected)
+  // names the key. Columns of `to` that `from` lacks or types differently get
+  // their defaults. Returns rows copied.
+  virtual int64_t carry_deleted_rows(const TableSchema& source, const std::string& from, const std::string& to);
+
   // --- pre-check (pipe/precheck.h) ---
   // Appends this destination's checks for `pipe`; `new_pipe`: not yet in the
   // catalog (non-empty destination tables are then a warning). Never throws for

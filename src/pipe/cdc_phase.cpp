@@ -1,4 +1,5 @@
 // The streaming phase of the runner (state Running for cdc modes).
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -32,7 +33,7 @@ std::unique_ptr<SnapshotPoint> PipeRunner::start_stream_if_needed(bool with_snap
   return point;
 }
 
-void PipeRunner::stream_changes() {
+void PipeRunner::stream_changes(const StreamLimits& limits) {
   if (!source_) source_ = make_source(source_peer_);
   if (!destination_) destination_ = make_destination(destination_peer_);
   auto cp = catalog_.checkpoint(pipe_.name, "");
@@ -48,9 +49,24 @@ void PipeRunner::stream_changes() {
   auto last_lag = last_flush - std::chrono::hours(1);
   int64_t applied_rows = 0;
 
+  bool excluded = false;  // limits.best_effort tables left out after a permanent apply error
+  auto apply = [&](const ChangeBatch& batch) {
+    if (excluded) return destination_->apply_changes(batch_without_tables(batch, limits.best_effort));
+    try {
+      destination_->apply_changes(batch);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Permanent || limits.best_effort.empty()) throw;
+      spdlog::warn("pipe {}: changes cannot be applied to the tables being rebuilt ({}); they stay as they are until "
+                   "their rebuilt copies replace them", pipe_.name, e.what());
+      excluded = true;
+      destination_.reset();  // its state after the failed insert is unknown
+      destination_ = make_destination(destination_peer_);
+      destination_->apply_changes(batch_without_tables(batch, limits.best_effort));
+    }
+  };
   auto flush = [&] {
     if (batcher.rows() > 0) {
-      destination_->apply_changes(batcher.batch());
+      apply(batcher.batch());
       record_cdc_batch(pipe_.name, batcher.batch());
       applied_rows += static_cast<int64_t>(batcher.rows());
       batcher.clear();
@@ -63,7 +79,7 @@ void PipeRunner::stream_changes() {
         catalog_.put_meta(pipe_.name, "last_commit_time_ms", std::to_string(batcher.last_commit_time_ms()));
       checkpointed = safe;
     }
-    stream->acknowledge(checkpointed);
+    stream->acknowledge(std::min(checkpointed, limits.confirm_at_most));
     auto now = std::chrono::steady_clock::now();
     last_flush = now;
     if (now - last_lag >= std::chrono::seconds(5)) {
@@ -73,7 +89,7 @@ void PipeRunner::stream_changes() {
     }
   };
 
-  while (!stopping()) {
+  while (!stopping() && !(limits.until && limits.until())) {
     auto since = std::chrono::steady_clock::now() - last_flush;
     auto wait = since >= interval ? std::chrono::milliseconds(0)
                                   : std::chrono::duration_cast<std::chrono::milliseconds>(interval - since);
@@ -83,7 +99,17 @@ void PipeRunner::stream_changes() {
           if (batcher.layout_changes(*ev.relation)) flush();
           // A column added at the source appears at the destination before rows carry it.
           TableSchema projected = project_table(source_->describe(m->source), *m);
-          destination_->add_missing_columns(projected, {destination_table_name(*m), m->order_by});
+          std::string name = destination_table_name(*m);
+          if (!(excluded && limits.best_effort.count(name))) {
+            try {
+              destination_->add_missing_columns(projected, {name, m->order_by});
+            } catch (const Error& e) {
+              if (e.kind() != ErrorKind::Permanent || !limits.best_effort.count(name)) throw;
+              spdlog::warn("pipe {}: {} cannot take the source's new columns ({}); it stays as it is until its "
+                           "rebuilt copy replaces it", pipe_.name, name, e.what());
+              excluded = true;
+            }
+          }
         }
       }
       batcher.add(ev);

@@ -136,4 +136,27 @@ void ChangeBatcher::add(const ChangeEvent& ev) {
   }
 }
 
+ChangeBatch batch_without_tables(const ChangeBatch& batch, const std::set<std::string>& drop) {
+  ChangeBatch out;
+  out.tables = batch.tables;
+  out.arena = batch.arena;  // cells keep their offsets
+  for (const RowChange& row : batch.rows) {
+    const ChangeTable& table = batch.tables[row.table];
+    if (drop.count(table.destination)) continue;
+    RowChange copy = row;
+    size_t width = table.columns.size();
+    copy.first_cell = static_cast<uint32_t>(out.cells.size());
+    if (row.op != RowOp::Truncate) {
+      out.cells.insert(out.cells.end(), batch.cells.begin() + row.first_cell, batch.cells.begin() + row.first_cell + width);
+    }
+    if (row.old_key_cell != RowChange::kNoOldKey) {
+      copy.old_key_cell = static_cast<uint32_t>(out.cells.size());
+      out.cells.insert(out.cells.end(), batch.cells.begin() + row.old_key_cell,
+                       batch.cells.begin() + row.old_key_cell + width);
+    }
+    out.rows.push_back(copy);
+  }
+  return out;
+}
+
 }  // namespace ferry

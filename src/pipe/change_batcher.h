@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "connectors/change.h"
@@ -66,5 +67,9 @@ class ChangeBatcher {
   uint64_t last_version_ = 0;
   int64_t last_commit_time_ms_ = 0;
 };
+
+// A copy of `batch` without the rows of the destination tables named in `drop`
+// (table layouts kept, so row table indexes stay valid).
+ChangeBatch batch_without_tables(const ChangeBatch& batch, const std::set<std::string>& drop);
 
 }  // namespace ferry

@@ -9,11 +9,11 @@ namespace ferry {
 std::string staging_table_name(const std::string& target) { return "ferry_tmp_" + target; }
 std::string old_table_name(const std::string& target) { return "ferry_old_" + target; }
 
-void recover_interrupted_swap(Destination& dest, const std::string& target) {
+void recover_interrupted_swap(Destination& dest, const std::string& target, const std::string& staged_name) {
   const std::string old = old_table_name(target);
   if (!dest.table_exists(old)) return;
   if (!dest.table_exists(target)) {
-    const std::string staged = staging_table_name(target);
+    const std::string staged = staged_name.empty() ? staging_table_name(target) : staged_name;
     if (dest.table_exists(staged)) {
       spdlog::warn("destination table {} is missing after an interrupted swap: renaming the complete {} to it", target,
                    staged);

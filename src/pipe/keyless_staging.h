@@ -21,7 +21,8 @@ std::string old_table_name(const std::string& target);      // ferry_old_<target
 // The staging table is renamed to the target only when the target is missing next to
 // ferry_old_ (the crash hit between the two renames; a swap starts only with a
 // complete staging table).
-void recover_interrupted_swap(Destination& dest, const std::string& target);
+// `staged`: the table that was being swapped in (default ferry_tmp_<target>).
+void recover_interrupted_swap(Destination& dest, const std::string& target, const std::string& staged = {});
 
 // Setup: no load owns a staging table yet; removes ferry_tmp_/ferry_old_ leftovers
 // of `target` (after recover_interrupted_swap).

@@ -12,13 +12,16 @@
 
 #include "connectors/destination.h"
 #include "connectors/source.h"
+#include "core/crash_point.h"
 #include "core/error.h"
 #include "core/ident.h"
 #include "core/log.h"
 #include "core/schema.h"
 #include "pipe/incremental.h"
 #include "pipe/keyless_staging.h"
+#include "pipe/load_work.h"
 #include "pipe/precheck.h"
+#include "pipe/resync.h"
 #include "pipe/spec_json.h"
 #include "server/metrics.h"
 
@@ -113,7 +116,11 @@ PipeState PipeRunner::run() {
       switch (s) {
         case PipeState::Provisioning: provision(); break;
         case PipeState::Setup: setup(); break;
-        case PipeState::Snapshot: snapshot(); break;
+        case PipeState::Snapshot:
+          if (resync_in_progress()) resync_load();
+          else snapshot();
+          break;
+        case PipeState::Resync: resync_swap(); break;
         case PipeState::Running:
           if (pipe_.mode == PipeMode::Incremental) {
             // One scheduled run per call; a finished run clears the retry count.
@@ -220,6 +227,10 @@ ActionOutcome PipeRunner::reset(bool clear_destination, bool confirm) {
     // The run number stays (rows copied again get a higher version); the schedule starts now.
     catalog_.put_meta(pipe_.name, kIncrementalStatusMeta, "{}");
   }
+  if (resync_in_progress()) {  // a reset replaces an unfinished resync
+    for (const auto& m : pipe_.tables) remove_resync_leftovers(*destination_, destination_table_name(m));
+    end_resync();
+  }
   if (clear_destination) {
     for (const auto& m : pipe_.tables) {
       std::string name = destination_table_name(m);
@@ -284,17 +295,28 @@ void PipeRunner::setup() {
   on_event(PipeEvent::SetupDone, fmt::format("{} destination tables ready", pipe_.tables.size()));
 }
 
+void PipeRunner::queue_partitions(std::deque<LoadWork>& queue, const TableSchema& schema, const DestinationTable& dest,
+                                  const std::string& table, std::vector<PartitionRecord> parts) {
+  if (parts.empty()) {
+    std::vector<std::string> ranges = source_->plan_partitions(schema, pipe_.settings.snapshot_rows_per_partition);
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      PartitionRecord p;
+      p.pipe = pipe_.name;
+      p.table = table;
+      p.index = static_cast<int64_t>(i);
+      p.range = ranges[i];
+      parts.push_back(p);
+    }
+    catalog_.save_partition_plan(pipe_.name, table, parts, to_epoch_ms(options_.clock->now()));
+  }
+  for (const auto& p : parts)
+    if (!p.done) queue.push_back({&schema, dest, table, p});
+}
+
 void PipeRunner::snapshot() {
   if (!source_) source_ = make_source(source_peer_);
-  struct Work {
-    const TableSchema* schema;
-    DestinationTable dest;
-    std::string table;
-    PartitionRecord part;
-  };
-  std::vector<TableSchema> schemas;
-  schemas.reserve(pipe_.tables.size());
-  std::deque<Work> queue;
+  std::deque<TableSchema> schemas;  // stable addresses for the queued work
+  std::deque<LoadWork> queue;
   // snapshot+cdc: the first load reads at the slot's exported snapshot, so the
   // stream starts exactly where the load's view ends. A load resumed after a
   // restart reads later data on a fresh snapshot; replaying the stream from
@@ -316,46 +338,48 @@ void PipeRunner::snapshot() {
       }
       staged.emplace_back(dest.name, target);
     }
-    if (parts.empty()) {
-      std::vector<std::string> ranges =
-          source_->plan_partitions(schemas.back(), pipe_.settings.snapshot_rows_per_partition);
-      for (size_t i = 0; i < ranges.size(); ++i) {
-        PartitionRecord p;
-        p.pipe = pipe_.name;
-        p.table = mapping.source;
-        p.index = static_cast<int64_t>(i);
-        p.range = ranges[i];
-        parts.push_back(p);
-      }
-      catalog_.save_partition_plan(pipe_.name, mapping.source, parts, to_epoch_ms(options_.clock->now()));
-    }
-    for (const auto& p : parts)
-      if (!p.done) queue.push_back({&schemas.back(), dest, mapping.source, p});
+    queue_partitions(queue, schemas.back(), dest, mapping.source, std::move(parts));
   }
   spdlog::info("pipe {}: snapshot of {} tables, {} partitions to load", pipe_.name, pipe_.tables.size(), queue.size());
+  run_load(queue, *point);
+  // Unfinished partitions stay recorded; a restart loads only those (keyless tables: all of them).
+  if (stopping()) return;
+  for (const auto& [staging, target] : staged)
+    if (destination_->table_exists(staging)) destination_->swap_table(staging, target);
 
+  int64_t rows = 0;
+  for (const auto& t : catalog_.tables(pipe_.name)) rows += t.rows_loaded;
+  on_event(PipeEvent::SnapshotDone, fmt::format("initial load finished: {} rows", rows));
+}
+
+void PipeRunner::run_load(std::deque<LoadWork>& queue, const SnapshotPoint& point,
+                          const std::function<void(const std::atomic<bool>&)>& alongside) {
   std::mutex mu;
   std::exception_ptr failure;
   std::atomic<bool> abort{false};
+  int n = std::max(1, std::min<int>(pipe_.settings.snapshot_parallelism, static_cast<int>(queue.size())));
+  std::atomic<int> active{n};
+  std::atomic<bool> finished{false};
   auto worker = [&] {
     std::unique_ptr<Destination> dest;
     for (;;) {
-      Work w;
+      LoadWork w;
       {
         std::lock_guard<std::mutex> lock(mu);
-        if (queue.empty() || abort || stopping()) return;
+        if (queue.empty() || abort || stopping()) break;
         w = std::move(queue.front());
         queue.pop_front();
       }
       try {
         if (!dest) dest = make_destination(destination_peer_);
         auto t0 = std::chrono::steady_clock::now();
-        auto stream = source_->read_partition(*w.schema, w.part.range, *point);
+        auto stream = source_->read_partition(*w.schema, w.part.range, point);
         CountingCopyStream counted(*stream);
         int64_t rows = dest->load_snapshot(*w.schema, w.dest, counted);
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
         // Recorded only after the destination acknowledged the partition.
         catalog_.finish_partition(pipe_.name, w.table, w.part.index, rows, ms);
+        crash_point("load-partition-done");
         Metrics::global().add_rows(pipe_.name, w.table, MetricPhase::Snapshot, rows, counted.bytes());
         if (options_.on_progress) {
           for (const auto& t : catalog_.tables(pipe_.name)) {
@@ -367,23 +391,26 @@ void PipeRunner::snapshot() {
         std::lock_guard<std::mutex> lock(mu);
         if (!failure) failure = std::current_exception();
         abort = true;
-        return;
+        break;
       }
     }
+    if (--active == 0) finished = true;
   };
-  int n = std::max(1, std::min<int>(pipe_.settings.snapshot_parallelism, static_cast<int>(queue.size())));
   std::vector<std::thread> threads;
   for (int i = 0; i < n; ++i) threads.emplace_back(worker);
+  if (alongside) {
+    try {
+      alongside(finished);
+    } catch (...) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!failure) failure = std::current_exception();
+        abort = true;
+      }
+    }
+  }
   for (auto& t : threads) t.join();
   if (failure) std::rethrow_exception(failure);
-  // Unfinished partitions stay recorded; a restart loads only those (keyless tables: all of them).
-  if (stopping()) return;
-  for (const auto& [staging, target] : staged)
-    if (destination_->table_exists(staging)) destination_->swap_table(staging, target);
-
-  int64_t rows = 0;
-  for (const auto& t : catalog_.tables(pipe_.name)) rows += t.rows_loaded;
-  on_event(PipeEvent::SnapshotDone, fmt::format("initial load finished: {} rows", rows));
 }
 
 }  // namespace ferry

@@ -4,10 +4,13 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "core/clock.h"
@@ -17,6 +20,10 @@ namespace ferry {
 
 class Source;
 class Destination;
+class SnapshotPoint;
+struct TableSchema;
+struct TableMapping;
+struct DestinationTable;
 
 struct LoadProgress {
   std::string table;  // source table
@@ -34,6 +41,16 @@ struct RunnerOptions {
   // Incremental pipes: run() returns after one finished run (state stays Running);
   // the schedule is not waited for. `ferry run --once`.
   bool once = false;
+};
+
+// What the streaming phase writes and how far it confirms the source
+// (resync loads stream beside the load, see resync_phase.cpp).
+struct StreamLimits {
+  std::function<bool()> until;           // return once true (checked between events)
+  uint64_t confirm_at_most = UINT64_MAX;  // never acknowledge the source past this
+  // Destination tables that a permanent apply error excludes from the rest of
+  // this call (the old tables of a resync: their rebuilt copies catch up later).
+  std::set<std::string> best_effort;
 };
 
 class PipeRunner {
@@ -72,6 +89,15 @@ class PipeRunner {
   // from the start (DESIGN.md section 6).
   ActionOutcome reset(bool clear_destination, bool confirm);
 
+  // For a pipe that is not running, in Running, Paused, Completed or Failed:
+  // rebuilds the destination tables of `table` (a source or destination table
+  // name of the pipe; empty: every table) from the current source schema and
+  // pipe settings (pipe/resync.h). Clears their load statistics and records the
+  // move to Snapshot. Refused when a table is unknown, or when only some tables
+  // are asked for while the pipe's change stream is lost (then the whole pipe must
+  // be resynced). Call run() afterwards.
+  ActionOutcome resync(const std::string& table);
+
  private:
   PipeState state();
   void transition(PipeState to, const std::string& reason, const std::string& error = "");
@@ -79,7 +105,26 @@ class PipeRunner {
   void provision();
   void setup();
   void snapshot();
-  void stream_changes();
+  void stream_changes(const StreamLimits& limits = {});
+  // Resync (resync_phase.cpp): the load into the `_resync` tables (state Snapshot),
+  // then catch-up, carrying soft-deleted rows and the swap (state Resync).
+  void resync_load();
+  void resync_swap();
+  bool resync_in_progress();  // a resync plan is recorded
+  void end_resync();          // forgets the plan
+  void catch_up(const std::vector<TableMapping>& tables, uint64_t from, uint64_t until);
+
+  struct LoadWork;  // one partition to copy (pipe/load_work.h)
+  // Plans `table`'s partitions unless `parts` (its recorded plan) has some, and
+  // queues the unfinished ones.
+  void queue_partitions(std::deque<LoadWork>& queue, const TableSchema& schema, const DestinationTable& dest,
+                        const std::string& table, std::vector<PartitionRecord> parts);
+  // Loads the queue with snapshot_parallelism workers reading at `point`. While they
+  // work, `alongside` (when given) runs on this thread and must return once its
+  // argument turns true (all workers finished) or stopping(). Rethrows the first
+  // failure; leaves unfinished partitions recorded when stopped.
+  void run_load(std::deque<LoadWork>& queue, const SnapshotPoint& point,
+                const std::function<void(const std::atomic<bool>& load_finished)>& alongside = {});
   // Incremental mode (incremental_phase.cpp): waits for the next scheduled run (unless
   // `once`), then does one run; returns true when the run finished, false when stopped.
   bool incremental();

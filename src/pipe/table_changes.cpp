@@ -25,6 +25,13 @@ ActionOutcome PipeRunner::change_tables(const std::vector<std::string>& added, c
   PipeAction action = added.empty() ? PipeAction::RemoveTables : PipeAction::AddTables;
   ActionOutcome out = apply_action(action, from, pipe_.mode);
   if (!std::holds_alternative<Accepted>(out)) return out;
+  if (resync_in_progress()) {
+    // Paused in the middle of a resync load: the resync's load would not include new tables.
+    if (from == PipeState::Paused)
+      return Refusal{fmt::format("pipe '{}' is paused in the middle of a resync; resume it and change its tables "
+                                 "once the resync finished", pipe_.name)};
+    end_resync();  // left by a resync action that crashed before it took effect
+  }
   if (!source_) source_ = make_source(source_peer_);
   if (!destination_) destination_ = make_destination(destination_peer_);
   std::vector<std::string> sources;

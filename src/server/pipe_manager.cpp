@@ -224,6 +224,28 @@ ActionResult PipeManager::act(const std::string& pipe, const ActionRequest& requ
                                         : "reset: the pipe runs its mode from the start",
               now ? std::optional(now->state) : std::nullopt};
     }
+    case PipeAction::Resync: {
+      stop_locked(pipe);  // a running pipe finishes and checkpoints its in-flight batch first
+      auto worker = std::make_unique<Worker>();
+      worker->runner = make_runner(spec, &worker->stop);
+      ActionOutcome out;
+      try {
+        out = worker->runner->resync(request.table);
+      } catch (const std::exception& e) {
+        start_locked(pipe, false);  // the pipe goes on as it was
+        return {502, fmt::format("resync of pipe '{}' failed: {}", pipe, e.what()), rec->state};
+      }
+      if (auto* r = std::get_if<Refusal>(&out)) {
+        start_locked(pipe, false);
+        return {409, r->message, rec->state};
+      }
+      launch_locked(pipe, std::move(worker));
+      auto now = catalog_.get_pipe(pipe);
+      return {202,
+              request.table.empty() ? "resync: every table is rebuilt into _resync tables and swapped in"
+                                    : "resync: table " + request.table + " is rebuilt and swapped in",
+              now ? std::optional(now->state) : std::nullopt};
+    }
     case PipeAction::Delete: {
       stop_locked(pipe);
       std::string note;

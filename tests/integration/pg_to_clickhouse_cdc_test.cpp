@@ -17,6 +17,7 @@
 #include "catalog/catalog.h"
 #include "core/ident.h"
 #include "pipe/runner.h"
+#include "cdc_support.h"
 #include "support.h"
 
 using namespace ferry;
@@ -38,97 +39,6 @@ PipeSpec cdc_pipe(const std::vector<std::string>& tables, PipeMode mode = PipeMo
   p.settings.batch_size = 10000;
   p.settings.max_retries = 0;
   return p;
-}
-
-// Runs a pipe in a background thread until stop().
-class BackgroundPipe {
- public:
-  BackgroundPipe(Sandbox& sb, Catalog& catalog, PipeSpec pipe) : sb_(sb), catalog_(catalog), pipe_(std::move(pipe)) {
-    thread_ = std::thread([this] {
-      RunnerOptions opts;
-      opts.stop = &stop_;
-      PipeRunner runner(catalog_, pipe_, sb_.pg_peer(), sb_.ch_peer(), opts);
-      final_ = runner.run();
-    });
-  }
-  ~BackgroundPipe() { stop(); }
-  PipeState stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    return final_;
-  }
-  void wait_for(PipeState state, std::chrono::seconds timeout = 60s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto rec = catalog_.get_pipe(pipe_.name);
-      if (rec && rec->state == state) return;
-      if (rec && rec->state == PipeState::Failed) FAIL() << "pipe failed: " << rec->last_error;
-      std::this_thread::sleep_for(50ms);
-    }
-    FAIL() << "pipe did not reach " << to_string(state);
-  }
-
- private:
-  Sandbox& sb_;
-  Catalog& catalog_;
-  PipeSpec pipe_;
-  std::atomic<bool> stop_{false};
-  PipeState final_ = PipeState::Provisioning;
-  std::thread thread_;
-};
-
-using Rows = std::vector<std::vector<std::string>>;
-
-// Live rows of a table on both sides, every column rendered as text, ordered by key.
-std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const std::vector<std::string>& cols,
-                                 const std::string& key) {
-  std::string pg_cols, ch_cols;
-  for (const auto& c : cols) {
-    // boolean is UInt8 in ClickHouse: compare as 1/0.
-    bool is_bool = sb.pg_value(fmt::format("SELECT count(*) FROM pg_attribute WHERE attrelid = {}::regclass AND "
-                                           "attname = {} AND atttypid = 'boolean'::regtype",
-                                           quote_pg_literal(table), quote_pg_literal(c))) == "1";
-    std::string pg_expr = is_bool ? fmt::format("CASE WHEN {0} THEN '1' ELSE '0' END", quote_pg_ident(c))
-                                  : fmt::format("format('%s', {})", quote_pg_ident(c));
-    pg_cols += (pg_cols.empty() ? "" : ", ") + fmt::format("CASE WHEN {0} IS NOT NULL THEN {1} END", quote_pg_ident(c), pg_expr);
-    ch_cols += (ch_cols.empty() ? "" : ", ") + fmt::format("toString({})", quote_backtick_ident(c));
-  }
-  Rows pg = sb.pg_rows(fmt::format("SELECT {} FROM {} ORDER BY {}", pg_cols, table, key));
-  Rows ch = sb.ch_rows(fmt::format("SELECT {} FROM {}.{} FINAL WHERE _ferry_is_deleted = 0 ORDER BY {}", ch_cols,
-                                   quote_backtick_ident(sb.name()), quote_backtick_ident(table), key));
-  return {pg, ch};
-}
-
-// Waits until both sides hold the same rows; returns the last comparison.
-::testing::AssertionResult converges(Sandbox& sb, const std::string& table, const std::vector<std::string>& cols,
-                                     const std::string& key = "id", std::chrono::seconds timeout = 60s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::pair<Rows, Rows> last;
-  std::string error;  // e.g. a column the pipe has not added yet
-  while (std::chrono::steady_clock::now() < deadline) {
-    try {
-      last = both_sides(sb, table, cols, key);
-      error.clear();
-      if (last.first == last.second) return ::testing::AssertionSuccess();
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    std::this_thread::sleep_for(200ms);
-  }
-  if (!error.empty()) return ::testing::AssertionFailure() << table << ": " << error;
-  auto r = ::testing::AssertionFailure() << table << ": postgres has " << last.first.size() << " rows, clickhouse "
-                                         << last.second.size();
-  for (size_t i = 0; i < std::min(last.first.size(), last.second.size()); ++i) {
-    if (last.first[i] != last.second[i]) {
-      r << "; first difference at row " << i << ": pg [";
-      for (auto& v : last.first[i]) r << v.substr(0, 40) << "|";
-      r << "] ch [";
-      for (auto& v : last.second[i]) r << v.substr(0, 40) << "|";
-      r << "]";
-      break;
-    }
-  }
-  return r;
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 
 #include "catalog/catalog.h"
 #include "core/ident.h"
+#include "cdc_support.h"
 #include "support.h"
 
 using namespace ferry;
@@ -230,46 +231,6 @@ pipes:
   return out;
 }
 
-using Rows = std::vector<std::vector<std::string>>;
-
-std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const std::vector<std::string>& cols) {
-  std::string pg_cols, ch_cols;
-  for (const auto& c : cols) {
-    pg_cols += (pg_cols.empty() ? "" : ", ") + fmt::format("{}::text", quote_pg_ident(c));
-    ch_cols += (ch_cols.empty() ? "" : ", ") + fmt::format("toString({})", quote_backtick_ident(c));
-  }
-  Rows pg = sb.pg_rows(fmt::format("SELECT {} FROM {} AS src ORDER BY src.{}", pg_cols, table, quote_pg_ident(cols[0])));
-  Rows ch = sb.ch_rows(fmt::format("SELECT {} FROM {}.{} FINAL WHERE _ferry_is_deleted = 0 ORDER BY {}", ch_cols,
-                                   quote_backtick_ident(sb.name()), quote_backtick_ident(table),
-                                   quote_backtick_ident(cols[0])));
-  return {pg, ch};
-}
-
-// Waits until the destination holds exactly the source's rows.
-::testing::AssertionResult converges(Sandbox& sb, const std::string& table, const std::vector<std::string>& cols,
-                                     std::chrono::seconds timeout = 90s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::pair<Rows, Rows> last;
-  while (std::chrono::steady_clock::now() < deadline) {
-    last = both_sides(sb, table, cols);
-    if (last.first == last.second) return ::testing::AssertionSuccess();
-    std::this_thread::sleep_for(200ms);
-  }
-  auto r = ::testing::AssertionFailure() << table << ": postgres has " << last.first.size() << " rows, clickhouse "
-                                         << last.second.size();
-  for (size_t i = 0; i < std::min(last.first.size(), last.second.size()); ++i) {
-    if (last.first[i] != last.second[i]) {
-      r << "; first difference at row " << i << ": pg [";
-      for (auto& v : last.first[i]) r << v << "|";
-      r << "] ch [";
-      for (auto& v : last.second[i]) r << v << "|";
-      r << "]";
-      break;
-    }
-  }
-  return r;
-}
-
 // Inserts, updates and deletes rows of `acc (id int PRIMARY KEY, balance bigint, note text)`.
 class Writer {
  public:
@@ -388,16 +349,15 @@ TEST(ServerApi, ActionsUnderLiveWritesConverge) {
   writer.stop();
   EXPECT_TRUE(converges(sb, "acc", kAccCols));
 
-  // Resync: built or not, the answer says which.
+  // Resync through the API: the table is rebuilt and swapped in, then streaming goes on.
   a = srv.act("srv_acc", "resync", R"({"table": "public.acc"})");
-  if (a.status == 501) {
-    EXPECT_TRUE(contains(a.error(), "not built")) << a.body;
-  } else {
-    EXPECT_TRUE(a.status == 200 || a.status == 202) << a.body;
-  }
-  if (a.status != 501) {
-    ASSERT_TRUE(srv.wait_state("srv_acc", "Running", 120s));
-  }
+  EXPECT_EQ(a.status, 202) << a.body;
+  ASSERT_TRUE(srv.wait_state("srv_acc", "Running", 120s));
+  sb.pg_exec("UPDATE acc SET note = 'after resync' WHERE id <= 5");
+  EXPECT_TRUE(converges(sb, "acc", kAccCols));
+  a = srv.act("srv_acc", "resync", R"({"table": "nosuch"})");
+  EXPECT_EQ(a.status, 409) << a.body;
+  EXPECT_TRUE(contains(a.error(), "nosuch") && contains(a.error(), "public.acc")) << a.body;
 
   // Reads.
   json st = srv.get("/api/v1/pipes/srv_acc").j();
@@ -413,14 +373,16 @@ TEST(ServerApi, ActionsUnderLiveWritesConverge) {
   for (const char* k : {"state", "rows_loaded", "partitions_total", "partitions_done", "avg_partition_ms", "load_started_at"})
     EXPECT_TRUE(tables[0].contains(k)) << k;
   EXPECT_EQ(tables[0]["partitions_done"], tables[0]["partitions_total"]);
-  EXPECT_EQ(tables[0]["rows_loaded"], 3000);
+  // Statistics of the resync's load: every row the source had then.
+  EXPECT_EQ(tables[0]["rows_loaded"], std::stoll(sb.pg_value("SELECT count(*) FROM acc")));
   json history = srv.get("/api/v1/pipes/srv_acc/history").j();
   std::vector<std::string> to;
   for (const auto& h : history) {
     for (const char* k : {"at", "from", "to", "reason"}) EXPECT_TRUE(h.contains(k)) << k;
     to.push_back(h["to"]);
   }
-  std::vector<std::string> expected = {"Provisioning", "Setup", "Snapshot", "Running", "Pausing", "Paused", "Running"};
+  std::vector<std::string> expected = {"Provisioning", "Setup",   "Snapshot", "Running", "Pausing", "Paused",
+                                       "Running",      "Snapshot", "Resync",   "Running"};
   ASSERT_GE(to.size(), expected.size());
   EXPECT_EQ(std::vector<std::string>(to.begin(), to.begin() + expected.size()), expected);
   json list = srv.get("/api/v1/pipes").j();
@@ -535,13 +497,10 @@ TEST(ServerApi, CliAgainstTheServer) {
   EXPECT_TRUE(contains(json::parse(out)["error"].get<std::string>(), "Running")) << out;
   EXPECT_EQ(ferry({"pipe", "reset", "cli_live", "--confirm", "--clear-destination"}, &out), 1) << out;
   EXPECT_TRUE(contains(out, "Running")) << out;
-  int rc = ferry({"pipe", "resync", "cli_live", "--table", "public.live"}, &out);
-  if (contains(out, "not built")) {
-    EXPECT_EQ(rc, 3) << out;
-  } else {
-    EXPECT_EQ(rc, 0) << out;
-  }
+  EXPECT_EQ(ferry({"pipe", "resync", "cli_live", "--table", "public.live"}, &out), 0) << out;
   ASSERT_TRUE(srv.wait_state("cli_live", "Running", 120s));
+  EXPECT_EQ(ferry({"pipe", "history", "cli_live"}, &out), 0) << out;
+  EXPECT_TRUE(contains(out, "Resync")) << out;
   EXPECT_TRUE(converges(sb, "live", {"id", "v"}));
 
   // apply: a new pipe is created and started; the others are unchanged.
@@ -572,7 +531,7 @@ TEST(ServerApi, CliAgainstTheServer) {
 
   // $FERRY_SERVER is the default server.
   setenv("FERRY_SERVER", srv.url().c_str(), 1);
-  rc = run_ferry({"pipe", "list"}, &out);
+  int rc = run_ferry({"pipe", "list"}, &out);
   unsetenv("FERRY_SERVER");
   EXPECT_EQ(rc, 0) << out;
   EXPECT_TRUE(contains(out, "cli_live")) << out;
@@ -711,7 +670,7 @@ TEST(ServerApi, KillNineAndSigtermRestartsConverge) {
     std::this_thread::sleep_for(1s);
     writer.stop();
   }
-  EXPECT_TRUE(converges(sb, "acc", kAccCols, 120s));
+  EXPECT_TRUE(converges(sb, "acc", kAccCols, "id", 120s));
 
   // Pause, SIGTERM, restart: still Paused (nothing read), then resume.
   ASSERT_EQ(srv.act("kill_acc", "pause").status, 202);

@@ -73,6 +73,16 @@ class ClickHouseDestination final : public Destination {
   void swap_table(const std::string& staged, const std::string& target) override;
   void rename_table(const std::string& from, const std::string& to) override;
 
+  // Resync (clickhouse_resync.cpp). RENAME TABLE a TO b, c TO d: one statement.
+  void rename_tables(const std::vector<std::pair<std::string, std::string>>& renames) override;
+  // 20.10+ and an Atomic database.
+  bool can_exchange_tables() override;
+  void exchange_tables(const std::string& a, const std::string& b) override;  // EXCHANGE TABLES a AND b
+  std::string table_identity(const std::string& table) override;  // system.tables uuid where the server has one
+  // INSERT INTO to SELECT ... FROM from FINAL WHERE _ferry_is_deleted = 1 AND key NOT IN
+  // (SELECT key FROM to); nothing for keyless tables or when the key's types changed.
+  int64_t carry_deleted_rows(const TableSchema& source, const std::string& from, const std::string& to) override;
+
   // Applies the batch table by table (see clickhouse_apply.h): per table, the keys whose
   // last row is needed are looked up first (one query per 2000 keys, keys sent as an
   // external table), then the rows are written with one streaming INSERT (one per

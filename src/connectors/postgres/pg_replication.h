@@ -73,6 +73,8 @@ class PgChangeStream final : public ChangeStream {
 
   bool next(ChangeEvent& event, std::chrono::milliseconds timeout) override;
   void acknowledge(uint64_t position) override;
+  // A standby status update with reply requested: the server answers with a keepalive.
+  void request_heartbeat() override { send_status(true); }
 
  private:
   bool read_copy_data(std::chrono::milliseconds timeout);

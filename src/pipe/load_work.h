@@ -1,0 +1,20 @@
+// One partition of an initial load, as the runner's load workers take it
+// (runner internals, shared by the snapshot and resync phases).
+#pragma once
+#include <string>
+
+#include "catalog/catalog.h"
+#include "connectors/destination.h"
+#include "core/schema.h"
+#include "pipe/runner.h"
+
+namespace ferry {
+
+struct PipeRunner::LoadWork {
+  const TableSchema* schema = nullptr;  // projected source table (outlives the load)
+  DestinationTable dest;
+  std::string table;  // source table as configured
+  PartitionRecord part;
+};
+
+}  // namespace ferry

@@ -1,0 +1,245 @@
+// Resync on the runner side (pipe/resync.h has the steps and the crash story).
+#include <algorithm>
+#include <chrono>
+#include <deque>
+
+#include <fmt/format.h>
+
+#include "connectors/destination.h"
+#include "connectors/source.h"
+#include "core/crash_point.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "pipe/change_batcher.h"
+#include "pipe/load_work.h"
+#include "pipe/resync.h"
+#include "pipe/runner.h"
+
+namespace ferry {
+
+namespace {
+
+constexpr const char* kResyncMeta = "resync";
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+}  // namespace
+
+bool PipeRunner::resync_in_progress() { return !catalog_.get_meta(pipe_.name, kResyncMeta).value_or("").empty(); }
+
+void PipeRunner::end_resync() { catalog_.put_meta(pipe_.name, kResyncMeta, ""); }
+
+ActionOutcome PipeRunner::resync(const std::string& table) {
+  std::lock_guard<std::recursive_mutex> lock(state_mu_);
+  auto rec = catalog_.get_pipe(pipe_.name);
+  if (!rec) throw Error(ErrorKind::Config, "pipe '" + pipe_.name + "' does not exist");
+  ActionOutcome out = apply_action(PipeAction::Resync, rec->state, pipe_.mode);
+  if (!std::holds_alternative<Accepted>(out)) return out;
+  if (pipe_.mode == PipeMode::Incremental)
+    return Refusal{fmt::format("resync of pipe '{}' refused: incremental pipes cannot be resynced yet; use `ferry pipe "
+                               "reset {} --clear-destination` to copy everything again",
+                               pipe_.name, pipe_.name)};
+  ResyncPlan plan;
+  try {
+    plan.tables = resync_tables(pipe_, table);
+  } catch (const Error& e) {
+    return Refusal{e.what()};
+  }
+  if (!source_) source_ = make_source(source_peer_);
+  if (!destination_) destination_ = make_destination(destination_peer_);
+
+  if (mode_streams(pipe_.mode)) {
+    auto cp = catalog_.checkpoint(pipe_.name, "");
+    if (!cp || !source_->stream_exists(pipe_.name)) {
+      // The changes since the checkpoint are gone: every table must be rebuilt from a new stream start.
+      if (plan.tables.size() != pipe_.tables.size())
+        return Refusal{fmt::format("resync of table '{}' refused: the change stream of pipe '{}' (replication slot "
+                                   "ferry_{}) is gone, so every table must be rebuilt; resync the whole pipe "
+                                   "(without --table)", table, pipe_.name, pipe_.name)};
+      plan.new_stream = true;
+      catalog_.clear_checkpoints(pipe_.name);
+    } else {
+      plan.replay_from = *cp;
+    }
+  }
+  // A resync that did not finish leaves its tables as they are; its `_resync` tables go.
+  std::vector<std::string> targets;
+  if (auto earlier = resync_plan_from_json(catalog_.get_meta(pipe_.name, kResyncMeta).value_or("")))
+    for (const auto& t : earlier->tables) targets.push_back(t);
+  for (const auto& t : plan.tables) targets.push_back(t);
+  for (const auto& m : pipe_.tables)
+    if (std::find(targets.begin(), targets.end(), m.source) != targets.end())
+      remove_resync_leftovers(*destination_, destination_table_name(m));
+
+  for (auto t : catalog_.tables(pipe_.name)) {
+    if (std::find(plan.tables.begin(), plan.tables.end(), t.source) == plan.tables.end()) continue;
+    catalog_.clear_partitions(pipe_.name, t.source);
+    t.state = "pending";
+    t.partitions_total = t.partitions_done = t.rows_loaded = 0;
+    t.load_started_at_ms = t.load_finished_at_ms = t.partition_ms_total = 0;
+    catalog_.upsert_table(t);
+  }
+  catalog_.put_meta(pipe_.name, kResyncMeta, resync_plan_to_json(plan));
+  catalog_.record_retry(pipe_.name, 0, "");
+  pause_requested_ = false;
+  transition(PipeState::Snapshot,
+             fmt::format("resync of {}{}", plan.tables.size() == pipe_.tables.size() ? "every table: " : "",
+                         joined(plan.tables)) +
+                 (plan.new_stream ? "; the change stream starts again" : ""));
+  return Accepted{PipeState::Snapshot};
+}
+
+void PipeRunner::resync_load() {
+  auto plan = resync_plan_from_json(catalog_.get_meta(pipe_.name, kResyncMeta).value_or(""));
+  if (!plan) throw Error(ErrorKind::Permanent, "internal error: resync load without a resync plan");
+  if (!source_) source_ = make_source(source_peer_);
+  if (!destination_) destination_ = make_destination(destination_peer_);
+  auto save = [&] { catalog_.put_meta(pipe_.name, kResyncMeta, resync_plan_to_json(*plan)); };
+
+  std::unique_ptr<SnapshotPoint> point;
+  if (plan->new_stream) {
+    std::vector<std::string> sources;
+    for (const auto& m : pipe_.tables) sources.push_back(m.source);
+    source_->prepare_stream(pipe_.name, sources);
+    point = start_stream_if_needed(true);  // nullptr when a restart finds the new stream already there
+    if (plan->replay_from.empty()) {
+      plan->replay_from = *catalog_.checkpoint(pipe_.name, "");
+      save();
+    }
+  }
+  if (!point) point = source_->open_snapshot();
+
+  std::deque<TableSchema> schemas;
+  std::deque<LoadWork> queue;
+  std::set<std::string> old_tables;
+  for (const auto& m : pipe_.tables) {
+    if (std::find(plan->tables.begin(), plan->tables.end(), m.source) == plan->tables.end()) continue;
+    schemas.push_back(project_table(source_->describe(m.source), m));
+    source_->check_readable(schemas.back());
+    old_tables.insert(destination_table_name(m));
+    DestinationTable dest{resync_table_name(destination_table_name(m)), m.order_by};
+    std::vector<PartitionRecord> parts = catalog_.partitions(pipe_.name, m.source);
+    bool any_done = std::any_of(parts.begin(), parts.end(), [](const auto& p) { return p.done; });
+    bool all_done = !parts.empty() && std::all_of(parts.begin(), parts.end(), [](const auto& p) { return p.done; });
+    // Keyless tables cannot drop a partition's rows loaded twice: an interrupted one starts over.
+    bool keyless_partial = schemas.back().key_columns().empty() && any_done && !all_done;
+    if (!any_done || keyless_partial || !destination_->table_exists(dest.name)) {
+      destination_->drop_table(dest.name);  // nothing of it is recorded: built again from the current schema
+      parts.clear();
+    }
+    destination_->ensure_table(schemas.back(), dest);
+    queue_partitions(queue, schemas.back(), dest, m.source, std::move(parts));
+  }
+  spdlog::info("pipe {}: resync load of {} tables, {} partitions to load", pipe_.name, schemas.size(), queue.size());
+
+  std::function<void(const std::atomic<bool>&)> stream_beside;
+  if (mode_streams(pipe_.mode) && !plan->new_stream) {
+    // The old tables stay fresh during the load; the source keeps the changes from
+    // replay_from for the catch-up of the rebuilt ones.
+    stream_beside = [&](const std::atomic<bool>& load_finished) {
+      StreamLimits limits;
+      limits.until = [&] { return load_finished.load(); };
+      limits.confirm_at_most = source_->parse_position(plan->replay_from);
+      limits.best_effort = old_tables;
+      stream_changes(limits);
+    };
+  }
+  run_load(queue, *point, stream_beside);
+  if (stopping()) return;
+  if (mode_streams(pipe_.mode)) {
+    plan->stream_until = *catalog_.checkpoint(pipe_.name, "");
+    save();
+  }
+  crash_point("resync-load-done");
+  int64_t rows = 0;
+  for (const auto& t : catalog_.tables(pipe_.name))
+    if (std::find(plan->tables.begin(), plan->tables.end(), t.source) != plan->tables.end()) rows += t.rows_loaded;
+  on_event(PipeEvent::ResyncLoadDone, fmt::format("resync load finished: {} rows; swapping next", rows));
+}
+
+void PipeRunner::resync_swap() {
+  auto plan = resync_plan_from_json(catalog_.get_meta(pipe_.name, kResyncMeta).value_or(""));
+  if (!plan) {  // a restart after the plan was closed
+    on_event(PipeEvent::SwapDone, "resync finished");
+    return;
+  }
+  if (!source_) source_ = make_source(source_peer_);
+  if (!destination_) destination_ = make_destination(destination_peer_);
+  std::vector<TableMapping> pending;
+  std::vector<std::string> targets;
+  for (const auto& m : pipe_.tables) {
+    if (std::find(plan->tables.begin(), plan->tables.end(), m.source) == plan->tables.end()) continue;
+    if (!resync_swap_pending(*destination_, destination_table_name(m), *plan)) continue;
+    pending.push_back(m);
+    targets.push_back(destination_table_name(m));
+  }
+  if (!pending.empty()) {
+    if (!plan->replay_from.empty() && !plan->stream_until.empty()) {
+      catch_up(pending, source_->parse_position(plan->replay_from), source_->parse_position(plan->stream_until));
+      if (stopping()) return;  // the catch-up is replayed again on restart
+      crash_point("resync-caught-up");
+    }
+    for (const auto& m : pending) {
+      TableSchema schema = project_table(source_->describe(m.source), m);
+      std::string target = destination_table_name(m);
+      int64_t carried = destination_->carry_deleted_rows(schema, target, resync_table_name(target));
+      if (carried > 0) spdlog::info("pipe {}: {} soft-deleted rows of {} carried over", pipe_.name, carried, target);
+    }
+    crash_point("resync-carried");
+    swap_in_resync_tables(*destination_, targets, *plan,
+                          [&](const ResyncPlan& p) { catalog_.put_meta(pipe_.name, kResyncMeta, resync_plan_to_json(p)); });
+  }
+  for (const auto& m : pipe_.tables)
+    if (std::find(plan->tables.begin(), plan->tables.end(), m.source) != plan->tables.end())
+      remove_resync_leftovers(*destination_, destination_table_name(m));
+  destination_.reset();  // what it knew about the old tables' layouts is stale
+  crash_point("resync-before-close");
+  end_resync();
+  on_event(PipeEvent::SwapDone, fmt::format("resync: rebuilt tables swapped in ({}); old tables dropped", joined(targets)));
+}
+
+void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from, uint64_t until) {
+  if (until <= from) return;
+  PipeSpec spec = pipe_;  // the batcher writes to the `_resync` tables and ignores the others
+  spec.tables = tables;
+  auto dest = make_destination(destination_peer_);
+  for (auto& m : spec.tables) {
+    m.destination = resync_table_name(destination_table_name(m));
+    dest->ensure_table(project_table(source_->describe(m.source), m), {m.destination, m.order_by});
+  }
+  spdlog::info("pipe {}: replaying changes {}..{} into the rebuilt tables", pipe_.name, source_->format_position(from),
+               source_->format_position(until));
+  ChangeBatcher batcher(spec);
+  auto stream = source_->open_stream(pipe_.name, from);
+  size_t applied = 0;
+  auto flush = [&] {
+    if (batcher.rows() == 0) return;
+    dest->apply_changes(batcher.batch());
+    applied += batcher.rows();
+    batcher.clear();
+  };
+  ChangeEvent ev;
+  while (!stopping()) {
+    if (stream->next(ev, std::chrono::milliseconds(200))) {
+      if (ev.kind == ChangeEvent::Kind::Relation) {
+        if (const TableMapping* m = batcher.mapping_for(*ev.relation)) {
+          if (batcher.layout_changes(*ev.relation)) flush();
+          dest->add_missing_columns(project_table(source_->describe(m->source), *m), {m->destination, m->order_by});
+        }
+      }
+      batcher.add(ev);
+      if (batcher.full(pipe_.settings.batch_size)) flush();
+    } else {
+      stream->request_heartbeat();  // idle: learn how far the source has sent
+    }
+    if (!batcher.in_transaction() && batcher.safe_position() >= until) break;
+  }
+  flush();
+  spdlog::info("pipe {}: catch-up replayed {} changes", pipe_.name, applied);
+}
+
+}  // namespace ferry

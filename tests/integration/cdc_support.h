@@ -1,0 +1,49 @@
+// Helpers for tests of streaming pipes: a pipe running in a background thread,
+// and comparing a table's live rows between PostgreSQL and ClickHouse.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "catalog/catalog.h"
+#include "pipe/runner.h"
+#include "support.h"
+
+namespace ferry::test {
+
+using namespace std::chrono_literals;
+
+// Runs a pipe in a background thread until stop().
+class BackgroundPipe {
+ public:
+  BackgroundPipe(Sandbox& sb, Catalog& catalog, PipeSpec pipe);
+  ~BackgroundPipe() { stop(); }
+  PipeState stop();
+  // Fails the test when the pipe fails or does not reach `state` in time.
+  void wait_for(PipeState state, std::chrono::seconds timeout = 60s);
+
+ private:
+  Sandbox& sb_;
+  Catalog& catalog_;
+  PipeSpec pipe_;
+  std::atomic<bool> stop_{false};
+  PipeState final_ = PipeState::Provisioning;
+  std::thread thread_;
+};
+
+using Rows = std::vector<std::vector<std::string>>;
+
+// Live rows of a table on both sides, every column rendered as text, ordered by `key`.
+std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const std::vector<std::string>& cols,
+                                 const std::string& key);
+
+// Waits until both sides hold the same rows; returns the last comparison.
+::testing::AssertionResult converges(Sandbox& sb, const std::string& table, const std::vector<std::string>& cols,
+                                     const std::string& key = "id", std::chrono::seconds timeout = 60s);
+
+}  // namespace ferry::test
