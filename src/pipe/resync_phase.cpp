@@ -193,13 +193,16 @@ void PipeRunner::resync_swap() {
     swap_in_resync_tables(*destination_, targets, *plan,
                           [&](const ResyncPlan& p) { catalog_.put_meta(pipe_.name, kResyncMeta, resync_plan_to_json(p)); });
   }
-  for (const auto& m : pipe_.tables)
-    if (std::find(plan->tables.begin(), plan->tables.end(), m.source) != plan->tables.end())
-      remove_resync_leftovers(*destination_, destination_table_name(m));
+  std::vector<std::string> rebuilt;
+  for (const auto& m : pipe_.tables) {
+    if (std::find(plan->tables.begin(), plan->tables.end(), m.source) == plan->tables.end()) continue;
+    remove_resync_leftovers(*destination_, destination_table_name(m));
+    rebuilt.push_back(destination_table_name(m));
+  }
   destination_.reset();  // what it knew about the old tables' layouts is stale
   crash_point("resync-before-close");
   end_resync();
-  on_event(PipeEvent::SwapDone, fmt::format("resync: rebuilt tables swapped in ({}); old tables dropped", joined(targets)));
+  on_event(PipeEvent::SwapDone, fmt::format("resync: rebuilt tables swapped in ({}); old tables dropped", joined(rebuilt)));
 }
 
 void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from, uint64_t until) {

@@ -144,3 +144,43 @@ TEST(ChangeBatcher, KeyChangeCarriesOldKeyAndLayoutChangeIsDetected) {
   EXPECT_TRUE(b.layout_changes(wider));
   EXPECT_FALSE(b.layout_changes(rel));
 }
+
+// The rows of the named destination tables go; the others keep their cells,
+// old keys and truncates.
+TEST(ChangeBatcher, BatchWithoutTablesKeepsTheOthersIntact) {
+  PipeSpec spec = pipe_with();
+  TableMapping other;
+  other.source = "public.o";
+  spec.tables.push_back(other);
+  ChangeBatcher b(spec);
+  StreamRelation t = relation();
+  StreamRelation o = relation({"id", "v"});
+  o.name = "o";
+  b.add(begin(7));
+  b.add(row(t, RowOp::Upsert, 7, {val("1"), val("a"), null()}));
+  ChangeEvent moved = row(o, RowOp::Upsert, 7, {val("9"), val("new")});
+  moved.old_key = {val("8"), null()};
+  b.add(moved);
+  b.add(row(t, RowOp::Delete, 7, {val("2"), null(), null()}));
+  ChangeEvent trunc;
+  trunc.kind = ChangeEvent::Kind::Truncate;
+  trunc.version = 7;
+  trunc.truncated = {&o};
+  b.add(trunc);
+  b.add(commit(7, 100));
+
+  ChangeBatch kept = batch_without_tables(b.batch(), {"t_dst"});
+  ASSERT_EQ(kept.rows.size(), 2u);
+  EXPECT_EQ(kept.tables[kept.rows[0].table].destination, "o");
+  EXPECT_EQ(kept.text(kept.cells[kept.rows[0].first_cell]), "9");
+  EXPECT_EQ(kept.text(kept.cells[kept.rows[0].first_cell + 1]), "new");
+  ASSERT_NE(kept.rows[0].old_key_cell, RowChange::kNoOldKey);
+  EXPECT_EQ(kept.text(kept.cells[kept.rows[0].old_key_cell]), "8");
+  EXPECT_EQ(kept.rows[1].op, RowOp::Truncate);
+  EXPECT_EQ(kept.cells.size(), 4u);
+
+  ChangeBatch all = batch_without_tables(b.batch(), {});
+  EXPECT_EQ(all.rows.size(), b.batch().rows.size());
+  EXPECT_EQ(all.cells.size(), b.batch().cells.size());
+  EXPECT_TRUE(batch_without_tables(b.batch(), {"t_dst", "o"}).rows.empty());
+}
