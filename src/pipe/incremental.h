@@ -37,6 +37,10 @@ std::string cursor_type_problem(const Column& column);
 // column is missing from `table` or cannot be a cursor.
 void check_cursor_column(const TableSchema& table, const TableMapping& mapping);
 
+// Before a load of an incremental pipe's table (Setup, resync): the cursor column
+// (check_cursor_column), and order_by limited to key columns. Throws Permanent.
+void check_incremental_table(const TableSchema& table, const TableMapping& mapping);
+
 // The incremental part of a pipe's status, or null when the pipe never ran
 // incrementally:
 // {"run": N, "phase": "waiting"|"copying"|"idle", "next_run_at": time|null,

@@ -129,6 +129,19 @@ const Column& require_cursor(const TableSchema& table, const TableMapping& mappi
 
 }  // namespace
 
+void check_incremental_table(const TableSchema& table, const TableMapping& mapping) {
+  check_cursor_column(table, mapping);
+  // Incremental loads write whole rows without looking up what is stored, so a row
+  // whose non-key order_by value changed would stay live under its old ORDER BY tuple.
+  auto keys = table.key_columns();
+  for (const auto& col : mapping.order_by)
+    if (std::find(keys.begin(), keys.end(), col) == keys.end())
+      throw Error(ErrorKind::Permanent,
+                  fmt::format("table {}: order_by column \"{}\" is not part of the primary key; incremental pipes "
+                              "support only key columns in order_by (use mode cdc for other order keys)",
+                              table.display_name(), col));
+}
+
 void check_cursor_column(const TableSchema& table, const TableMapping& mapping) {
   const Column* c = &require_cursor(table, mapping);
   if (c->nullable)

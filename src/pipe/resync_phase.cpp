@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "pipe/change_batcher.h"
+#include "pipe/incremental.h"
 #include "pipe/load_work.h"
 #include "pipe/resync.h"
 #include "pipe/runner.h"
@@ -39,10 +40,6 @@ ActionOutcome PipeRunner::resync(const std::string& table) {
   if (!rec) throw Error(ErrorKind::Config, "pipe '" + pipe_.name + "' does not exist");
   ActionOutcome out = apply_action(PipeAction::Resync, rec->state, pipe_.mode);
   if (!std::holds_alternative<Accepted>(out)) return out;
-  if (pipe_.mode == PipeMode::Incremental)
-    return Refusal{fmt::format("resync of pipe '{}' refused: incremental pipes cannot be resynced yet; use `ferry pipe "
-                               "reset {} --clear-destination` to copy everything again",
-                               pipe_.name, pipe_.name)};
   ResyncPlan plan;
   try {
     plan.tables = resync_tables(pipe_, table);
@@ -120,6 +117,9 @@ void PipeRunner::resync_load() {
     if (std::find(plan->tables.begin(), plan->tables.end(), m.source) == plan->tables.end()) continue;
     schemas.push_back(project_table(source_->describe(m.source), m));
     source_->check_readable(schemas.back());
+    // Incremental pipes: the rebuilt table's rows carry version 0, below every later run's,
+    // and the stored cursors stay (the next run copies what changed since the last one).
+    if (pipe_.mode == PipeMode::Incremental) check_incremental_table(schemas.back(), m);
     old_tables.insert(destination_table_name(m));
     DestinationTable dest{resync_table_name(destination_table_name(m)), m.order_by};
     std::vector<PartitionRecord> parts = catalog_.partitions(pipe_.name, m.source);

@@ -258,18 +258,7 @@ void PipeRunner::setup() {
   for (const auto& mapping : pipe_.tables) {
     TableSchema projected = project_table(source_->describe(mapping.source), mapping);
     source_->check_readable(projected);
-    if (pipe_.mode == PipeMode::Incremental) {
-      check_cursor_column(projected, mapping);  // incremental_phase.cpp
-      // Incremental loads write whole rows without looking up what is stored, so a row
-      // whose non-key order_by value changed would stay live under its old ORDER BY tuple.
-      auto keys = projected.key_columns();
-      for (const auto& col : mapping.order_by)
-        if (std::find(keys.begin(), keys.end(), col) == keys.end())
-          throw Error(ErrorKind::Permanent,
-                      fmt::format("table {}: order_by column \"{}\" is not part of the primary key; incremental pipes "
-                                  "support only key columns in order_by (use mode cdc for other order keys)",
-                                  projected.display_name(), col));
-    }
+    if (pipe_.mode == PipeMode::Incremental) check_incremental_table(projected, mapping);  // incremental_phase.cpp
     DestinationTable dest{destination_table_name(mapping), mapping.order_by};
     // No load owns a staging table before the snapshot: an earlier load's are leftovers.
     if (mode_snapshots(pipe_.mode)) remove_staging_leftovers(*destination_, dest.name);

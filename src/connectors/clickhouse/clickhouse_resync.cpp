@@ -70,10 +70,11 @@ int64_t ClickHouseDestination::carry_deleted_rows(const TableSchema& source, con
     }
     key_tuple += (key_tuple.empty() ? "" : ", ") + quote_backtick_ident(k);
   }
+  std::string key_list = key_tuple;  // the subquery's columns; the left side is a tuple
   if (keys.size() > 1) key_tuple = "(" + key_tuple + ")";
   std::string deleted = quote_backtick_ident(kIsDeletedColumn);
   std::string select = fmt::format("SELECT {} FROM {} FINAL WHERE {} = 1 AND {} NOT IN (SELECT {} FROM {})", columns,
-                                   qualified_name(database_, from), deleted, key_tuple, key_tuple,
+                                   qualified_name(database_, from), deleted, key_tuple, key_list,
                                    qualified_name(database_, to));
   std::string count = client_.query("SELECT count() FROM (" + select + ") FORMAT TabSeparated");
   int64_t n = std::strtoll(count.c_str(), nullptr, 10);
