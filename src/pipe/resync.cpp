@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/crash_point.h"
+#include "core/test_hooks.h"
 #include "core/error.h"
 #include "core/ident.h"
 #include "core/log.h"

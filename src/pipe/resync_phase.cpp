@@ -7,7 +7,7 @@
 
 #include "connectors/destination.h"
 #include "connectors/source.h"
-#include "core/crash_point.h"
+#include "core/test_hooks.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "pipe/change_batcher.h"

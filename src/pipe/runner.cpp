@@ -12,7 +12,7 @@
 
 #include "connectors/destination.h"
 #include "connectors/source.h"
-#include "core/crash_point.h"
+#include "core/test_hooks.h"
 #include "core/error.h"
 #include "core/ident.h"
 #include "core/log.h"
@@ -369,6 +369,7 @@ void PipeRunner::run_load(std::deque<LoadWork>& queue, const SnapshotPoint& poin
         // Recorded only after the destination acknowledged the partition.
         catalog_.finish_partition(pipe_.name, w.table, w.part.index, rows, ms);
         crash_point("load-partition-done");
+        hold_point("load-partition-done");
         Metrics::global().add_rows(pipe_.name, w.table, MetricPhase::Snapshot, rows, counted.bytes());
         if (options_.on_progress) {
           for (const auto& t : catalog_.tables(pipe_.name)) {

@@ -52,7 +52,7 @@ std::string refusal(const ActionOutcome& out) {
 
 // Tables of the sandbox's ClickHouse database that a finished resync must not leave.
 std::string leftovers(Sandbox& sb) {
-  return sb.ch_value(fmt::format("SELECT arrayStringConcat(groupArray(name), ',') FROM system.tables WHERE database = "
+  return sb.ch_value(fmt::format("SELECT arrayStringConcat(arraySort(groupArray(name)), ',') FROM system.tables WHERE database = "
                                  "{} AND (name LIKE '%\\\\_resync' OR name LIKE 'ferry\\\\_old\\\\_%')",
                                  quote_ch_literal(sb.name())));
 }
@@ -380,4 +380,69 @@ TEST(Resync, KillNineAtEveryStepCompletes) {
   EXPECT_TRUE(stop(pid));
   EXPECT_EQ(leftovers(sb), "");
   EXPECT_TRUE(history_has(*catalog, "rs", PipeState::Resync, PipeState::Running));
+}
+
+// While the rebuilt tables load, the old ones keep receiving the stream's changes
+// (the load is held after its first partition and the old tables are watched), and
+// after the swap the rebuilt tables hold them too.
+TEST(Resync, OldTablesStayFreshWhileTheRebuildLoads) {
+  Sandbox sb("rs_fresh");
+  create_acc(sb, 5000);
+  sb.pg_exec("CREATE TABLE other (id int PRIMARY KEY, v text); INSERT INTO other VALUES (1, 'o');");
+  std::string config = sb.write_config(R"(
+  rs:
+    source: src
+    destination: dst
+    mode: snapshot+cdc
+    tables: [ public.acc, public.other ]
+    settings: { sync_interval: 200ms, snapshot_rows_per_partition: 1000, snapshot_parallelism: 1 }
+)");
+  std::string catalog_arg = "sqlite:" + sb.catalog_path();
+  auto catalog = open_catalog(sb.catalog_path());
+  auto state = [&] { return catalog->get_pipe("rs") ? catalog->get_pipe("rs")->state : PipeState::Provisioning; };
+  auto wait_until = [&](const std::function<bool()>& done) {
+    for (int i = 0; i < 600; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  };
+  auto stop = [&](pid_t pid) {
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  };
+  pid_t pid = spawn_ferry_run(config, catalog_arg);
+  ASSERT_TRUE(wait_until([&] { return state() == PipeState::Running; }));
+  ASSERT_TRUE(stop(pid));
+  auto out = resync(sb, *catalog, pipe_spec_from_json(catalog->get_pipe("rs")->spec_json));
+  ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << refusal(out);
+
+  std::string hold = sb.dir() + "/hold";
+  write_file(hold, "");
+  setenv("FERRY_HOLD_AT", "load-partition-done", 1);
+  setenv("FERRY_HOLD_FILE", hold.c_str(), 1);
+  pid = spawn_ferry_run(config, catalog_arg);
+  unsetenv("FERRY_HOLD_AT");
+  unsetenv("FERRY_HOLD_FILE");
+  ASSERT_TRUE(wait_until([&] {
+    for (const auto& t : catalog->tables("rs"))
+      if (t.partitions_done > 0) return true;
+    return false;
+  }));
+  sb.pg_exec("UPDATE acc SET note = 'during load' WHERE id = 1; INSERT INTO other VALUES (2, 'during load');");
+  std::string db = quote_backtick_ident(sb.name());
+  EXPECT_TRUE(wait_until([&] {
+    return sb.ch_value(fmt::format("SELECT note FROM {}.acc FINAL WHERE id = 1", db)) == "during load" &&
+           sb.ch_value(fmt::format("SELECT count() FROM {}.other FINAL WHERE _ferry_is_deleted = 0", db)) == "2";
+  }));
+  EXPECT_EQ(state(), PipeState::Snapshot);  // still loading: the old tables got the changes
+  EXPECT_EQ(leftovers(sb), "acc_resync,other_resync");  // the rebuilt tables wait beside the old ones
+  std::remove(hold.c_str());
+  EXPECT_TRUE(wait_until([&] { return state() == PipeState::Running; }));
+  EXPECT_TRUE(converges(sb, "acc", kAccCols));
+  EXPECT_TRUE(converges(sb, "other", {"id", "v"}));
+  EXPECT_TRUE(stop(pid));
+  EXPECT_EQ(leftovers(sb), "");
 }
