@@ -9,7 +9,9 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "pipe/config.h"
+#include "pipe/keyless_staging.h"
 #include "pipe/precheck.h"
+#include "pipe/resync.h"
 #include "pipe/runner.h"
 #include "pipe/spec_json.h"
 
@@ -253,7 +255,12 @@ ActionResult PipeManager::act(const std::string& pipe, const ActionRequest& requ
         if (mode_streams(spec.mode)) make_source(peers_.at(spec.source))->drop_stream(pipe);
         if (request.drop_destination) {
           auto dest = make_destination(peers_.at(spec.destination));
-          for (const auto& t : spec.tables) dest->drop_table(destination_table_name(t));
+          for (const auto& t : spec.tables) {
+            std::string name = destination_table_name(t);
+            // With the copies an unfinished reset, load or resync may have left.
+            for (const auto& n : {name, resync_table_name(name), staging_table_name(name), old_table_name(name)})
+              dest->drop_table(n);
+          }
           note = "; destination tables dropped";
         }
       } catch (const std::exception& e) {
