@@ -6,10 +6,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/test_hooks.h"
 #include "core/error.h"
 #include "core/ident.h"
 #include "core/log.h"
+#include "core/test_hooks.h"
 #include "pipe/keyless_staging.h"
 #include "pipe/runner.h"
 

@@ -7,9 +7,9 @@
 
 #include "connectors/destination.h"
 #include "connectors/source.h"
-#include "core/test_hooks.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/test_hooks.h"
 #include "pipe/change_batcher.h"
 #include "pipe/incremental.h"
 #include "pipe/load_work.h"

@@ -12,11 +12,11 @@
 
 #include "connectors/destination.h"
 #include "connectors/source.h"
-#include "core/test_hooks.h"
 #include "core/error.h"
 #include "core/ident.h"
 #include "core/log.h"
 #include "core/schema.h"
+#include "core/test_hooks.h"
 #include "pipe/incremental.h"
 #include "pipe/keyless_staging.h"
 #include "pipe/load_work.h"

@@ -6,6 +6,21 @@
 
 namespace ferry::test {
 
+PipeSpec pg_to_ch_pipe(const std::string& name, const std::vector<std::string>& tables, PipeMode mode) {
+  PipeSpec p;
+  p.name = name;
+  p.source = "src";
+  p.destination = "dst";
+  p.mode = mode;
+  for (const auto& t : tables) p.tables.push_back(TableMapping{t, "", {}, {}, "", std::nullopt});
+  p.settings.snapshot_parallelism = 2;
+  p.settings.snapshot_rows_per_partition = 5000;
+  p.settings.sync_interval = Millis(200);
+  p.settings.batch_size = 10000;
+  p.settings.max_retries = 0;
+  return p;
+}
+
 BackgroundPipe::BackgroundPipe(Sandbox& sb, Catalog& catalog, PipeSpec pipe)
     : sb_(sb), catalog_(catalog), pipe_(std::move(pipe)) {
   thread_ = std::thread([this] {

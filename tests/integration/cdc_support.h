@@ -18,6 +18,11 @@ namespace ferry::test {
 
 using namespace std::chrono_literals;
 
+// A pipe `name` from peer "src" to "dst" moving `tables`, with settings for quick
+// tests (parallel load, 200 ms sync interval, no retries).
+PipeSpec pg_to_ch_pipe(const std::string& name, const std::vector<std::string>& tables,
+                       PipeMode mode = PipeMode::SnapshotCdc);
+
 // Runs a pipe in a background thread until stop().
 class BackgroundPipe {
  public:

@@ -27,18 +27,7 @@ using namespace std::chrono_literals;
 namespace {
 
 PipeSpec cdc_pipe(const std::vector<std::string>& tables, PipeMode mode = PipeMode::SnapshotCdc) {
-  PipeSpec p;
-  p.name = "cdc";
-  p.source = "src";
-  p.destination = "dst";
-  p.mode = mode;
-  for (const auto& t : tables) p.tables.push_back(TableMapping{t, "", {}, {}, "", std::nullopt});
-  p.settings.snapshot_parallelism = 2;
-  p.settings.snapshot_rows_per_partition = 5000;
-  p.settings.sync_interval = Millis(200);
-  p.settings.batch_size = 10000;
-  p.settings.max_retries = 0;
-  return p;
+  return pg_to_ch_pipe("cdc", tables, mode);
 }
 
 }  // namespace

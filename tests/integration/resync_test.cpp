@@ -25,18 +25,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-PipeSpec resync_pipe(const std::vector<std::string>& tables, PipeMode mode = PipeMode::SnapshotCdc) {
-  PipeSpec p;
-  p.name = "rs";
-  p.source = "src";
-  p.destination = "dst";
-  p.mode = mode;
-  for (const auto& t : tables) p.tables.push_back(TableMapping{t, "", {}, {}, "", std::nullopt});
-  p.settings.snapshot_parallelism = 2;
+PipeSpec resync_pipe(const std::vector<std::string>& tables) {
+  PipeSpec p = pg_to_ch_pipe("rs", tables);
   p.settings.snapshot_rows_per_partition = 2000;
-  p.settings.sync_interval = Millis(200);
-  p.settings.batch_size = 5000;
-  p.settings.max_retries = 0;
   return p;
 }
 
