@@ -108,6 +108,26 @@ int run_pipes(const RunArgs& args) {
   if (names.empty()) throw config_error(args.config_file + ": no pipes to run");
 
   std::unique_ptr<Catalog> catalog = open_catalog(args.catalog);
+  // Existing pipes whose config changed: tables added or removed go through the same
+  // change as `ferry apply` (refused in states that do not allow it); the spec is stored.
+  for (const auto& n : names) {
+    auto rec = catalog->get_pipe(n);
+    if (!rec) continue;
+    const PipeSpec& spec = config.pipes.at(n);
+    std::string json = pipe_spec_to_json(spec);
+    if (rec->spec_json == json) continue;
+    TableListChange change = table_list_change(pipe_spec_from_json(rec->spec_json), spec);
+    if (!change.empty()) {
+      PipeRunner runner(*catalog, spec, config.peers.at(spec.source), config.peers.at(spec.destination));
+      ActionOutcome out = runner.change_tables(change.added, change.removed);
+      if (auto* r = std::get_if<Refusal>(&out)) {
+        std::cerr << "ferry: the tables of pipe " << n << " changed in " << args.config_file << " but cannot change now: "
+                  << r->message << "\n";
+        return 1;
+      }
+    }
+    catalog->update_pipe_spec(n, json);
+  }
   // New pipes start only after a passing pre-check (DESIGN.md section 6).
   for (const auto& n : names) {
     if (catalog->get_pipe(n)) continue;

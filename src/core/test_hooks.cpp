@@ -20,8 +20,9 @@ void crash_point(const char* name) {
 }
 
 void hold_point(const char* name) {
-  static const char* target = std::getenv("FERRY_HOLD_AT");
-  static const char* file = std::getenv("FERRY_HOLD_FILE");
+  // Read at every call, so that a test can set it before starting a runner in-process.
+  const char* target = std::getenv("FERRY_HOLD_AT");
+  const char* file = std::getenv("FERRY_HOLD_FILE");
   if (!target || !file || std::strcmp(target, name) != 0) return;
   while (access(file, F_OK) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }

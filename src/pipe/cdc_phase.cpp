@@ -49,24 +49,30 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
   auto last_lag = last_flush - std::chrono::hours(1);
   int64_t applied_rows = 0;
 
-  bool excluded = false;  // limits.best_effort tables left out after a permanent apply error
+  std::set<std::string> left_out = limits.skip;  // grows by best_effort after a permanent apply error
+  bool excluded = false;
   auto apply = [&](const ChangeBatch& batch) {
-    if (excluded) return destination_->apply_changes(batch_without_tables(batch, limits.best_effort));
+    if (left_out.empty()) return destination_->apply_changes(batch);
+    ChangeBatch kept = batch_without_tables(batch, left_out);
+    if (!kept.rows.empty()) destination_->apply_changes(kept);
+  };
+  auto apply_or_leave_out = [&](const ChangeBatch& batch) {
     try {
-      destination_->apply_changes(batch);
+      apply(batch);
     } catch (const Error& e) {
-      if (e.kind() != ErrorKind::Permanent || limits.best_effort.empty()) throw;
+      if (e.kind() != ErrorKind::Permanent || excluded || limits.best_effort.empty()) throw;
       spdlog::warn("pipe {}: changes cannot be applied to the tables being rebuilt ({}); they stay as they are until "
                    "their rebuilt copies replace them", pipe_.name, e.what());
       excluded = true;
+      left_out.insert(limits.best_effort.begin(), limits.best_effort.end());
       destination_.reset();  // its state after the failed insert is unknown
       destination_ = make_destination(destination_peer_);
-      destination_->apply_changes(batch_without_tables(batch, limits.best_effort));
+      apply(batch);
     }
   };
   auto flush = [&] {
     if (batcher.rows() > 0) {
-      apply(batcher.batch());
+      apply_or_leave_out(batcher.batch());
       record_cdc_batch(pipe_.name, batcher.batch());
       applied_rows += static_cast<int64_t>(batcher.rows());
       batcher.clear();
@@ -100,7 +106,7 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
           // A column added at the source appears at the destination before rows carry it.
           TableSchema projected = project_table(source_->describe(m->source), *m);
           std::string name = destination_table_name(*m);
-          if (!(excluded && limits.best_effort.count(name))) {
+          if (!left_out.count(name)) {
             try {
               destination_->add_missing_columns(projected, {name, m->order_by});
             } catch (const Error& e) {
@@ -108,6 +114,7 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
               spdlog::warn("pipe {}: {} cannot take the source's new columns ({}); it stays as it is until its "
                            "rebuilt copy replaces it", pipe_.name, name, e.what());
               excluded = true;
+              left_out.insert(limits.best_effort.begin(), limits.best_effort.end());
             }
           }
         }
@@ -120,6 +127,49 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
   flush();  // stopping: the in-flight batch is applied and checkpointed
   spdlog::info("pipe {}: stream stopped at {} ({} rows applied)", pipe_.name, source_->format_position(checkpointed),
                applied_rows);
+}
+
+void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from, uint64_t until) {
+  if (until <= from) return;
+  PipeSpec spec = pipe_;  // the batcher ignores the other tables' changes
+  spec.tables = tables;
+  auto dest = make_destination(destination_peer_);
+  std::string names;
+  for (const auto& m : spec.tables) {
+    // Tells the destination the table's source schema (the table exists).
+    dest->ensure_table(project_table(source_->describe(m.source), m), {destination_table_name(m), m.order_by});
+    names += (names.empty() ? "" : ", ") + destination_table_name(m);
+  }
+  spdlog::info("pipe {}: replaying changes {}..{} into {}", pipe_.name, source_->format_position(from),
+               source_->format_position(until), names);
+  ChangeBatcher batcher(spec);
+  auto stream = source_->open_stream(pipe_.name, from);
+  size_t applied = 0;
+  auto flush = [&] {
+    if (batcher.rows() == 0) return;
+    dest->apply_changes(batcher.batch());
+    applied += batcher.rows();
+    batcher.clear();
+  };
+  ChangeEvent ev;
+  while (!stopping()) {
+    if (stream->next(ev, std::chrono::milliseconds(200))) {
+      if (ev.kind == ChangeEvent::Kind::Relation) {
+        if (const TableMapping* m = batcher.mapping_for(*ev.relation)) {
+          if (batcher.layout_changes(*ev.relation)) flush();
+          dest->add_missing_columns(project_table(source_->describe(m->source), *m),
+                                    {destination_table_name(*m), m->order_by});
+        }
+      }
+      batcher.add(ev);
+      if (batcher.full(pipe_.settings.batch_size)) flush();
+    } else {
+      stream->request_heartbeat();  // idle: learn how far the source has sent
+    }
+    if (!batcher.in_transaction() && batcher.safe_position() >= until) break;
+  }
+  flush();
+  spdlog::info("pipe {}: catch-up replayed {} changes", pipe_.name, applied);
 }
 
 }  // namespace ferry

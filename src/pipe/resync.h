@@ -28,6 +28,10 @@
 
 namespace ferry {
 
+// Also records tables being added to a streaming pipe (pipe meta kAddingMeta):
+// `tables` and `replay_from` (changes from there are replayed into them after their load).
+inline constexpr const char* kAddingMeta = "adding";
+
 struct ResyncPlan {
   std::vector<std::string> tables;  // source tables being rebuilt
   std::string replay_from;          // stream position the catch-up starts at ("" : no stream)

@@ -46,6 +46,10 @@ ActionOutcome PipeRunner::resync(const std::string& table) {
   } catch (const Error& e) {
     return Refusal{e.what()};
   }
+  bool adding = tables_being_added().has_value();
+  if (adding && plan.tables.size() != pipe_.tables.size())
+    return Refusal{fmt::format("pipe '{}' is {} while tables are being added to it; resume it and resync the table "
+                               "once they are loaded, or resync the whole pipe", pipe_.name, to_string(rec->state))};
   if (!source_) source_ = make_source(source_peer_);
   if (!destination_) destination_ = make_destination(destination_peer_);
 
@@ -81,6 +85,7 @@ ActionOutcome PipeRunner::resync(const std::string& table) {
     catalog_.upsert_table(t);
   }
   catalog_.put_meta(pipe_.name, kResyncMeta, resync_plan_to_json(plan));
+  if (adding) catalog_.put_meta(pipe_.name, kAddingMeta, "");  // the whole-pipe resync loads them too
   catalog_.record_retry(pipe_.name, 0, "");
   pause_requested_ = false;
   transition(PipeState::Snapshot,
@@ -179,7 +184,9 @@ void PipeRunner::resync_swap() {
   }
   if (!pending.empty()) {
     if (!plan->replay_from.empty() && !plan->stream_until.empty()) {
-      catch_up(pending, source_->parse_position(plan->replay_from), source_->parse_position(plan->stream_until));
+      std::vector<TableMapping> into_rebuilt = pending;
+      for (auto& m : into_rebuilt) m.destination = resync_table_name(destination_table_name(m));
+      catch_up(into_rebuilt, source_->parse_position(plan->replay_from), source_->parse_position(plan->stream_until));
       if (stopping()) return;  // the catch-up is replayed again on restart
       crash_point("resync-caught-up");
     }
@@ -203,46 +210,6 @@ void PipeRunner::resync_swap() {
   crash_point("resync-before-close");
   end_resync();
   on_event(PipeEvent::SwapDone, fmt::format("resync: rebuilt tables swapped in ({}); old tables dropped", joined(rebuilt)));
-}
-
-void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from, uint64_t until) {
-  if (until <= from) return;
-  PipeSpec spec = pipe_;  // the batcher writes to the `_resync` tables and ignores the others
-  spec.tables = tables;
-  auto dest = make_destination(destination_peer_);
-  for (auto& m : spec.tables) {
-    m.destination = resync_table_name(destination_table_name(m));
-    dest->ensure_table(project_table(source_->describe(m.source), m), {m.destination, m.order_by});
-  }
-  spdlog::info("pipe {}: replaying changes {}..{} into the rebuilt tables", pipe_.name, source_->format_position(from),
-               source_->format_position(until));
-  ChangeBatcher batcher(spec);
-  auto stream = source_->open_stream(pipe_.name, from);
-  size_t applied = 0;
-  auto flush = [&] {
-    if (batcher.rows() == 0) return;
-    dest->apply_changes(batcher.batch());
-    applied += batcher.rows();
-    batcher.clear();
-  };
-  ChangeEvent ev;
-  while (!stopping()) {
-    if (stream->next(ev, std::chrono::milliseconds(200))) {
-      if (ev.kind == ChangeEvent::Kind::Relation) {
-        if (const TableMapping* m = batcher.mapping_for(*ev.relation)) {
-          if (batcher.layout_changes(*ev.relation)) flush();
-          dest->add_missing_columns(project_table(source_->describe(m->source), *m), {m->destination, m->order_by});
-        }
-      }
-      batcher.add(ev);
-      if (batcher.full(pipe_.settings.batch_size)) flush();
-    } else {
-      stream->request_heartbeat();  // idle: learn how far the source has sent
-    }
-    if (!batcher.in_transaction() && batcher.safe_position() >= until) break;
-  }
-  flush();
-  spdlog::info("pipe {}: catch-up replayed {} changes", pipe_.name, applied);
 }
 
 }  // namespace ferry

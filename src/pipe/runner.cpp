@@ -85,7 +85,7 @@ void PipeRunner::transition(PipeState to, const std::string& reason, const std::
   spdlog::info("pipe {}: {} -> {} ({})", pipe_.name, to_string(from), to_string(to), reason);
 }
 
-void PipeRunner::on_event(PipeEvent event, const std::string& reason) {
+void PipeRunner::on_event(PipeEvent event, const std::string& reason, PipeState resuming_to) {
   std::lock_guard<std::recursive_mutex> lock(state_mu_);
   PipeState from = state();
   if (from == PipeState::Pausing && event != PipeEvent::Paused) {
@@ -93,7 +93,7 @@ void PipeRunner::on_event(PipeEvent event, const std::string& reason) {
     spdlog::info("pipe {}: {} while pausing; resume continues from the checkpoint", pipe_.name, to_string(event));
     return;
   }
-  auto next = apply_event(event, from, pipe_.mode);
+  auto next = apply_event(event, from, pipe_.mode, resuming_to);
   if (!next)
     throw Error(ErrorKind::Permanent,
                 fmt::format("internal error: event {} is not valid in state {}", to_string(event), to_string(from)));
@@ -121,7 +121,12 @@ PipeState PipeRunner::run() {
           else snapshot();
           break;
         case PipeState::Resync: resync_swap(); break;
+        case PipeState::Modifying:
+          if (!source_) source_ = make_source(source_peer_);
+          finish_table_removal();
+          break;
         case PipeState::Running:
+          if (finish_interrupted_table_change()) break;
           if (pipe_.mode == PipeMode::Incremental) {
             // One scheduled run per call; a finished run clears the retry count.
             if (incremental()) {
@@ -227,6 +232,7 @@ ActionOutcome PipeRunner::reset(bool clear_destination, bool confirm) {
     // The run number stays (rows copied again get a higher version); the schedule starts now.
     catalog_.put_meta(pipe_.name, kIncrementalStatusMeta, "{}");
   }
+  catalog_.put_meta(pipe_.name, kAddingMeta, "");  // every table is loaded again anyway
   if (resync_in_progress()) {  // a reset replaces an unfinished resync
     for (const auto& m : pipe_.tables) remove_resync_leftovers(*destination_, destination_table_name(m));
     end_resync();
@@ -330,11 +336,29 @@ void PipeRunner::snapshot() {
     queue_partitions(queue, schemas.back(), dest, mapping.source, std::move(parts));
   }
   spdlog::info("pipe {}: snapshot of {} tables, {} partitions to load", pipe_.name, pipe_.tables.size(), queue.size());
-  run_load(queue, *point);
+  // Tables added to a streaming pipe load while the others keep streaming.
+  std::optional<ResyncPlan> adding = tables_being_added();
+  std::function<void(const std::atomic<bool>&)> stream_beside;
+  if (adding) {
+    stream_beside = [&](const std::atomic<bool>& load_finished) {
+      StreamLimits limits;
+      limits.until = [&] { return load_finished.load(); };
+      limits.confirm_at_most = source_->parse_position(adding->replay_from);
+      for (const auto& m : pipe_.tables)
+        if (std::find(adding->tables.begin(), adding->tables.end(), m.source) != adding->tables.end())
+          limits.skip.insert(destination_table_name(m));
+      stream_changes(limits);
+    };
+  }
+  run_load(queue, *point, stream_beside);
   // Unfinished partitions stay recorded; a restart loads only those (keyless tables: all of them).
   if (stopping()) return;
   for (const auto& [staging, target] : staged)
     if (destination_->table_exists(staging)) destination_->swap_table(staging, target);
+  if (adding) {
+    finish_adding_tables(*adding);
+    if (stopping()) return;
+  }
 
   int64_t rows = 0;
   for (const auto& t : catalog_.tables(pipe_.name)) rows += t.rows_loaded;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -48,6 +49,9 @@ struct RunnerOptions {
 struct StreamLimits {
   std::function<bool()> until;           // return once true (checked between events)
   uint64_t confirm_at_most = UINT64_MAX;  // never acknowledge the source past this
+  // Destination tables whose changes are not applied (tables being loaded: a
+  // catch-up replays their changes after the load).
+  std::set<std::string> skip;
   // Destination tables that a permanent apply error excludes from the rest of
   // this call (the old tables of a resync: their rebuilt copies catch up later).
   std::set<std::string> best_effort;
@@ -101,7 +105,8 @@ class PipeRunner {
  private:
   PipeState state();
   void transition(PipeState to, const std::string& reason, const std::string& error = "");
-  void on_event(PipeEvent event, const std::string& reason);
+  // `resuming_to`: for ModifyDone, the state the pipe was in before Modifying.
+  void on_event(PipeEvent event, const std::string& reason, PipeState resuming_to = PipeState::Running);
   void provision();
   void setup();
   void snapshot();
@@ -112,6 +117,19 @@ class PipeRunner {
   void resync_swap();
   bool resync_in_progress();  // a resync plan is recorded
   void end_resync();          // forgets the plan
+  // Tables added to a streaming pipe (table_changes.cpp): loaded while the other tables
+  // keep streaming; then their changes since `replay_from` are replayed into them.
+  std::optional<struct ResyncPlan> tables_being_added();
+  // State Modifying: the tables the spec no longer has leave the stream and the catalog.
+  void finish_table_removal();
+  // In Running: a table-list change that a crash cut short (the spec and the tables'
+  // statuses disagree, or an addition was not moved to Snapshot) is made; true when it
+  // changed the state.
+  bool finish_interrupted_table_change();
+  void finish_adding_tables(const struct ResyncPlan& plan);
+  // Replays the stream's changes from `from` until everything up to `until` was
+  // seen, applying only those of `tables`, each into its mapping's `destination`
+  // (cdc_phase.cpp). Neither checkpoints nor confirms anything: replays are idempotent.
   void catch_up(const std::vector<TableMapping>& tables, uint64_t from, uint64_t until);
 
   struct LoadWork;  // one partition to copy (pipe/load_work.h)

@@ -38,4 +38,18 @@ std::optional<PipeMode> pipe_mode_from_string(const std::string& s) {
   return std::nullopt;
 }
 
+TableListChange table_list_change(const PipeSpec& from, const PipeSpec& to) {
+  auto has = [](const PipeSpec& p, const std::string& source) {
+    for (const auto& t : p.tables)
+      if (t.source == source) return true;
+    return false;
+  };
+  TableListChange c;
+  for (const auto& t : to.tables)
+    if (!has(from, t.source)) c.added.push_back(t.source);
+  for (const auto& t : from.tables)
+    if (!has(to, t.source)) c.removed.push_back(t.source);
+  return c;
+}
+
 }  // namespace ferry

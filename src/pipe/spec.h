@@ -63,6 +63,13 @@ struct PipeSpec {
   PipeSettings settings;
 };
 
+// Source tables `to` has and `from` lacks (added), and the reverse (removed).
+struct TableListChange {
+  std::vector<std::string> added, removed;
+  bool empty() const { return added.empty() && removed.empty(); }
+};
+TableListChange table_list_change(const PipeSpec& from, const PipeSpec& to);
+
 struct Config {
   std::string file;  // where it was loaded from, for messages
   std::map<std::string, PeerSpec> peers;

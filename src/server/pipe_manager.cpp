@@ -133,15 +133,10 @@ ApplyResult PipeManager::apply(const Config& config, bool remove_missing, bool c
       result.created.push_back(name);
       start_locked(name, false);
     } else if (rec->spec_json != json) {
-      PipeSpec old = pipe_spec_from_json(rec->spec_json);
-      std::vector<std::string> added, removed;
-      for (const auto& t : spec.tables)
-        if (std::none_of(old.tables.begin(), old.tables.end(), [&](auto& o) { return o.source == t.source; }))
-          added.push_back(t.source);
-      for (const auto& t : old.tables)
-        if (std::none_of(spec.tables.begin(), spec.tables.end(), [&](auto& n) { return n.source == t.source; }))
-          removed.push_back(t.source);
-      if (added.empty() && removed.empty()) {
+      TableListChange change = table_list_change(pipe_spec_from_json(rec->spec_json), spec);
+      const auto& added = change.added;
+      const auto& removed = change.removed;
+      if (change.empty()) {
         catalog_.update_pipe_spec(name, json);
         result.updated.push_back(name);
         continue;

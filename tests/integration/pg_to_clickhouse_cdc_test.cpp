@@ -358,3 +358,176 @@ TEST(PgToClickHouseCdc, ClickHouseDownThirtySecondsRetriesAndRecovers) {
   EXPECT_TRUE(converges(sb, "t", {"id", "v"}, "id", 120s));
   EXPECT_EQ(catalog->get_pipe("cdc")->state, PipeState::Running);
 }
+
+// A table added to a running pipe loads while the pipe's other tables keep
+// streaming (the load is held after its first partition and watched); the added
+// table's changes made during its load are replayed into it afterwards.
+TEST(PgToClickHouseCdc, AddedTableLoadsWhileTheOthersKeepStreaming) {
+  Sandbox sb("addstream");
+  sb.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text); INSERT INTO a SELECT g, 'a' FROM generate_series(1, 100) g;"
+             "CREATE TABLE b (id int PRIMARY KEY, v text); INSERT INTO b SELECT g, 'b' FROM generate_series(1, 5000) g;");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec one = cdc_pipe({"public.a"});
+  one.settings.snapshot_parallelism = 1;
+  one.settings.snapshot_rows_per_partition = 1000;
+  {
+    BackgroundPipe pipe(sb, *catalog, one);
+    pipe.wait_for(PipeState::Running);
+  }
+  PipeSpec two = one;
+  two.tables.push_back(TableMapping{"public.b", "", {}, {}, "", std::nullopt});
+  {
+    PipeRunner runner(*catalog, two, sb.pg_peer(), sb.ch_peer());
+    ASSERT_TRUE(std::holds_alternative<Accepted>(runner.change_tables({"public.b"}, {})));
+  }
+  std::string hold = sb.dir() + "/hold";
+  write_file(hold, "");
+  setenv("FERRY_HOLD_AT", "load-partition-done", 1);
+  setenv("FERRY_HOLD_FILE", hold.c_str(), 1);
+  {
+    BackgroundPipe pipe(sb, *catalog, two);
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    auto b_partitions_done = [&] {
+      for (const auto& t : catalog->tables("cdc"))
+        if (t.source == "public.b") return t.partitions_done;
+      return int64_t{0};
+    };
+    while (b_partitions_done() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    ASSERT_GT(b_partitions_done(), 0);
+    sb.pg_exec("INSERT INTO a VALUES (1000, 'during the load'); UPDATE b SET v = 'during' WHERE id IN (1, 4999);"
+               "DELETE FROM b WHERE id = 2;");
+    std::string db = quote_backtick_ident(sb.name());
+    std::string seen;
+    while (seen != "1" && std::chrono::steady_clock::now() < deadline) {
+      seen = sb.ch_value(fmt::format("SELECT count() FROM {}.a FINAL WHERE id = 1000", db));
+      std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(seen, "1");  // streamed while b was still loading
+    EXPECT_EQ(catalog->get_pipe("cdc")->state, PipeState::Snapshot);
+    std::remove(hold.c_str());
+    pipe.wait_for(PipeState::Running);
+    EXPECT_TRUE(converges(sb, "a", {"id", "v"}));
+    EXPECT_TRUE(converges(sb, "b", {"id", "v"}));
+  }
+  unsetenv("FERRY_HOLD_AT");
+  unsetenv("FERRY_HOLD_FILE");
+  EXPECT_EQ(catalog->get_meta("cdc", "adding").value_or(""), "");
+}
+
+// `ferry run` with a config whose table list grew adds the table (like `ferry apply`),
+// and a kill -9 in the middle of its load continues: the added table converges and the
+// other table kept streaming.
+TEST(PgToClickHouseCdc, FerryRunAddsATableAndSurvivesKillNineDuringItsLoad) {
+  Sandbox sb("runadd");
+  sb.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text); INSERT INTO a SELECT g, 'a' FROM generate_series(1, 100) g;"
+             "CREATE TABLE b (id int PRIMARY KEY, v text); INSERT INTO b SELECT g, 'b' FROM generate_series(1, 6000) g;");
+  auto config_with = [&](const std::string& tables) {
+    return sb.write_config(fmt::format(R"(
+  cdc:
+    source: src
+    destination: dst
+    mode: snapshot+cdc
+    tables: {}
+    settings: {{ sync_interval: 200ms, snapshot_rows_per_partition: 1000, snapshot_parallelism: 1 }}
+)", tables));
+  };
+  std::string catalog_arg = "sqlite:" + sb.catalog_path();
+  auto catalog = open_catalog(sb.catalog_path());
+  auto wait_running = [&] {
+    for (int i = 0; i < 1200; ++i) {
+      auto rec = catalog->get_pipe("cdc");
+      if (rec && rec->state == PipeState::Running) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  };
+  auto sigterm = [](pid_t pid) {
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  };
+  pid_t pid = spawn_ferry_run(config_with("[ public.a ]"), catalog_arg);
+  ASSERT_TRUE(wait_running());
+  ASSERT_TRUE(sigterm(pid));
+
+  std::string config = config_with("[ public.a, public.b ]");
+  sb.pg_exec("UPDATE b SET v = 'before the add' WHERE id <= 3");
+  setenv("FERRY_CRASH_AT", "load-partition-done", 1);
+  for (int i = 0; i < 2; ++i) {
+    pid = spawn_ferry_run(config, catalog_arg);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << i;
+    sb.pg_exec(fmt::format("INSERT INTO a VALUES ({0}, 'between kills'); UPDATE b SET v = 'between kills' WHERE id = {1};"
+                           "DELETE FROM b WHERE id = {2}", 2000 + i, 10 + i, 5000 + i));
+  }
+  unsetenv("FERRY_CRASH_AT");
+  EXPECT_EQ(catalog->get_pipe("cdc")->state, PipeState::Snapshot);
+  pid = spawn_ferry_run(config, catalog_arg);
+  EXPECT_TRUE(wait_running());
+  EXPECT_TRUE(converges(sb, "a", {"id", "v"}));
+  EXPECT_TRUE(converges(sb, "b", {"id", "v"}));
+  EXPECT_TRUE(sigterm(pid));
+  EXPECT_EQ(catalog->get_meta("cdc", "adding").value_or(""), "");
+  EXPECT_EQ(sb.pg_value("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_publication_tables "
+                        "WHERE pubname = 'ferry_cdc'"), "a,b");
+}
+
+// Table-list changes cut short by a crash are finished on the next start: a spec table
+// without its status is added and loaded, a pipe left in Modifying drops the removed
+// table and goes back to the state it came from; removing a table from a Paused pipe
+// leaves it Paused.
+TEST(PgToClickHouseCdc, InterruptedTableChangesFinishOnRestart) {
+  Sandbox sb("tabfix");
+  sb.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text); INSERT INTO a SELECT g, 'a' FROM generate_series(1, 100) g;"
+             "CREATE TABLE b (id int PRIMARY KEY, v text); INSERT INTO b SELECT g, 'b' FROM generate_series(1, 300) g;");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec only_a = cdc_pipe({"public.a"});
+  PipeSpec both = cdc_pipe({"public.a", "public.b"});
+  auto published = [&] {
+    return sb.pg_value("SELECT coalesce(string_agg(tablename, ',' ORDER BY tablename), '') FROM pg_publication_tables "
+                       "WHERE pubname = 'ferry_cdc'");
+  };
+  {
+    BackgroundPipe pipe(sb, *catalog, only_a);
+    pipe.wait_for(PipeState::Running);
+  }
+  {
+    // The spec gained b, but the change was never made (a crash between storing the spec and changing the tables).
+    BackgroundPipe pipe(sb, *catalog, both);
+    std::this_thread::sleep_for(300ms);
+    pipe.wait_for(PipeState::Running);
+    sb.pg_exec("UPDATE b SET v = 'streamed' WHERE id = 7");
+    EXPECT_TRUE(converges(sb, "b", {"id", "v"}));
+  }
+  EXPECT_EQ(published(), "a,b");
+  EXPECT_EQ(catalog->tables("cdc").size(), 2u);
+
+  // Left in Modifying by a crash while removing b.
+  catalog->put_meta("cdc", "modify_from", "Running");
+  catalog->set_state("cdc", PipeState::Modifying, "test: crash while removing tables");
+  {
+    BackgroundPipe pipe(sb, *catalog, only_a);
+    pipe.wait_for(PipeState::Running);
+  }
+  EXPECT_EQ(published(), "a");
+  EXPECT_EQ(catalog->tables("cdc").size(), 1u);
+
+  // Removing a table from a Paused pipe keeps it Paused.
+  {
+    PipeRunner runner(*catalog, both, sb.pg_peer(), sb.ch_peer());
+    ASSERT_TRUE(std::holds_alternative<Accepted>(runner.change_tables({"public.b"}, {})));
+  }
+  {
+    BackgroundPipe pipe(sb, *catalog, both);
+    pipe.wait_for(PipeState::Running);
+  }
+  catalog->set_state("cdc", PipeState::Paused, "test: paused");
+  {
+    PipeRunner runner(*catalog, only_a, sb.pg_peer(), sb.ch_peer());
+    ASSERT_TRUE(std::holds_alternative<Accepted>(runner.change_tables({}, {"public.b"})));
+  }
+  EXPECT_EQ(catalog->get_pipe("cdc")->state, PipeState::Paused);
+  EXPECT_EQ(published(), "a");
+}
