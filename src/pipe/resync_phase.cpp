@@ -22,12 +22,6 @@ namespace {
 
 constexpr const char* kResyncMeta = "resync";
 
-std::string joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 }  // namespace
 
 bool PipeRunner::resync_in_progress() { return !catalog_.get_meta(pipe_.name, kResyncMeta).value_or("").empty(); }
@@ -90,7 +84,7 @@ ActionOutcome PipeRunner::resync(const std::string& table) {
   pause_requested_ = false;
   transition(PipeState::Snapshot,
              fmt::format("resync of {}{}", plan.tables.size() == pipe_.tables.size() ? "every table: " : "",
-                         joined(plan.tables)) +
+                         fmt::join(plan.tables, ", ")) +
                  (plan.new_stream ? "; the change stream starts again" : ""));
   return Accepted{PipeState::Snapshot};
 }
@@ -209,7 +203,8 @@ void PipeRunner::resync_swap() {
   destination_.reset();  // what it knew about the old tables' layouts is stale
   crash_point("resync-before-close");
   end_resync();
-  on_event(PipeEvent::SwapDone, fmt::format("resync: rebuilt tables swapped in ({}); old tables dropped", joined(rebuilt)));
+  on_event(PipeEvent::SwapDone,
+           fmt::format("resync: rebuilt tables swapped in ({}); old tables dropped", fmt::join(rebuilt, ", ")));
 }
 
 }  // namespace ferry

@@ -12,14 +12,6 @@
 
 namespace ferry {
 
-namespace {
-std::string joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-}  // namespace
-
 void PipeRunner::finish_table_removal() {
   std::vector<std::string> sources, removed;
   for (const auto& m : pipe_.tables) sources.push_back(m.source);
@@ -32,7 +24,8 @@ void PipeRunner::finish_table_removal() {
     catalog_.delete_table(pipe_.name, t);
   }
   auto back = pipe_state_from_string(catalog_.get_meta(pipe_.name, "modify_from").value_or(""));
-  on_event(PipeEvent::ModifyDone, "tables removed: " + joined(removed), back.value_or(PipeState::Running));
+  on_event(PipeEvent::ModifyDone, fmt::format("tables removed: {}", fmt::join(removed, ", ")),
+           back.value_or(PipeState::Running));
 }
 
 bool PipeRunner::finish_interrupted_table_change() {
@@ -89,7 +82,7 @@ ActionOutcome PipeRunner::change_tables(const std::vector<std::string>& added, c
 
   if (!removed.empty()) {
     catalog_.put_meta(pipe_.name, "modify_from", to_string(from));
-    transition(PipeState::Modifying, "removing tables: " + joined(removed));
+    transition(PipeState::Modifying, fmt::format("removing tables: {}", fmt::join(removed, ", ")));
     finish_table_removal();  // back to Running or Paused
   }
   if (!added.empty()) {
@@ -122,10 +115,11 @@ ActionOutcome PipeRunner::change_tables(const std::vector<std::string>& added, c
     // makes the whole change again (finish_interrupted_table_change).
     for (const auto& status : statuses) catalog_.upsert_table(status);
     if (from == PipeState::Running) {
-      transition(PipeState::Snapshot, "tables added: " + joined(added));
+      transition(PipeState::Snapshot, fmt::format("tables added: {}", fmt::join(added, ", ")));
     } else {
       catalog_.put_meta(pipe_.name, "resume_to", to_string(PipeState::Snapshot));
-      spdlog::info("pipe {}: tables added while Paused ({}); they are loaded on resume", pipe_.name, joined(added));
+      spdlog::info("pipe {}: tables added while Paused ({}); they are loaded on resume", pipe_.name,
+                   fmt::join(added, ", "));
     }
   }
   return Accepted{state()};
