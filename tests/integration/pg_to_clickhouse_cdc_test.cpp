@@ -194,10 +194,7 @@ TEST(PgToClickHouseCdc, KillNineUnderLiveLoadConverges) {
   // Final run: catch up, then stop with SIGTERM once converged.
   pid_t pid = spawn_ferry_run(config, catalog_arg);
   EXPECT_TRUE(converges(sb, "acc", {"id", "balance", "note"}, "id", 120s));
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(stop_ferry_run(pid));
 }
 
 TEST(PgToClickHouseCdc, DroppedSlotFailsAndSaysResync) {
@@ -433,32 +430,16 @@ TEST(PgToClickHouseCdc, FerryRunAddsATableAndSurvivesKillNineDuringItsLoad) {
   };
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
   auto catalog = open_catalog(sb.catalog_path());
-  auto wait_running = [&] {
-    for (int i = 0; i < 1200; ++i) {
-      auto rec = catalog->get_pipe("cdc");
-      if (rec && rec->state == PipeState::Running) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  };
-  auto sigterm = [](pid_t pid) {
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  };
+  auto wait_running = [&] { return reaches_state(*catalog, "cdc", PipeState::Running); };
   pid_t pid = spawn_ferry_run(config_with("[ public.a ]"), catalog_arg);
   ASSERT_TRUE(wait_running());
-  ASSERT_TRUE(sigterm(pid));
+  ASSERT_TRUE(stop_ferry_run(pid));
 
   std::string config = config_with("[ public.a, public.b ]");
   sb.pg_exec("UPDATE b SET v = 'before the add' WHERE id <= 3");
   setenv("FERRY_CRASH_AT", "load-partition-done", 1);
   for (int i = 0; i < 2; ++i) {
-    pid = spawn_ferry_run(config, catalog_arg);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << i;
+    EXPECT_TRUE(killed_by_sigkill(spawn_ferry_run(config, catalog_arg))) << i;
     sb.pg_exec(fmt::format("INSERT INTO a VALUES ({0}, 'between kills'); UPDATE b SET v = 'between kills' WHERE id = {1};"
                            "DELETE FROM b WHERE id = {2}", 2000 + i, 10 + i, 5000 + i));
   }
@@ -468,7 +449,7 @@ TEST(PgToClickHouseCdc, FerryRunAddsATableAndSurvivesKillNineDuringItsLoad) {
   EXPECT_TRUE(wait_running());
   EXPECT_TRUE(converges(sb, "a", {"id", "v"}));
   EXPECT_TRUE(converges(sb, "b", {"id", "v"}));
-  EXPECT_TRUE(sigterm(pid));
+  EXPECT_TRUE(stop_ferry_run(pid));
   EXPECT_EQ(catalog->get_meta("cdc", "adding").value_or(""), "");
   EXPECT_EQ(sb.pg_value("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_publication_tables "
                         "WHERE pubname = 'ferry_cdc'"), "a,b");

@@ -319,32 +319,17 @@ TEST(Resync, KillNineAtEveryStepCompletes) {
 )");
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
   auto catalog = open_catalog(sb.catalog_path());
-  auto wait_state = [&](PipeState want) {
-    for (int i = 0; i < 1200; ++i) {
-      auto rec = catalog->get_pipe("rs");
-      if (rec && rec->state == want) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  };
+  auto wait_state = [&](PipeState want) { return reaches_state(*catalog, "rs", want); };
   auto run_until_crash = [&](const char* point) {
     setenv("FERRY_CRASH_AT", point, 1);
     pid_t pid = spawn_ferry_run(config, catalog_arg, {"--confirm"});
     unsetenv("FERRY_CRASH_AT");
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-  };
-  auto stop = [&](pid_t pid) {
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    return killed_by_sigkill(pid);
   };
 
   pid_t pid = spawn_ferry_run(config, catalog_arg, {"--confirm"});
   ASSERT_TRUE(wait_state(PipeState::Running));
-  ASSERT_TRUE(stop(pid));
+  ASSERT_TRUE(stop_ferry_run(pid));
   Writer writer(sb);
   PipeSpec spec = pipe_spec_from_json(catalog->get_pipe("rs")->spec_json);
   auto out = resync(sb, *catalog, spec);
@@ -368,7 +353,7 @@ TEST(Resync, KillNineAtEveryStepCompletes) {
   writer.stop();
   EXPECT_TRUE(converges(sb, "acc", kAccCols, "id", 120s));
   EXPECT_EQ(sb.ch_value(fmt::format("SELECT count() FROM {}.nk", quote_backtick_ident(sb.name()))), "5000");
-  EXPECT_TRUE(stop(pid));
+  EXPECT_TRUE(stop_ferry_run(pid));
   EXPECT_EQ(leftovers(sb), "");
   EXPECT_TRUE(history_has(*catalog, "rs", PipeState::Resync, PipeState::Running));
 }
@@ -390,23 +375,9 @@ TEST(Resync, OldTablesStayFreshWhileTheRebuildLoads) {
 )");
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
   auto catalog = open_catalog(sb.catalog_path());
-  auto state = [&] { return catalog->get_pipe("rs") ? catalog->get_pipe("rs")->state : PipeState::Provisioning; };
-  auto wait_until = [&](const std::function<bool()>& done) {
-    for (int i = 0; i < 600; ++i) {
-      if (done()) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  };
-  auto stop = [&](pid_t pid) {
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  };
   pid_t pid = spawn_ferry_run(config, catalog_arg);
-  ASSERT_TRUE(wait_until([&] { return state() == PipeState::Running; }));
-  ASSERT_TRUE(stop(pid));
+  ASSERT_TRUE(reaches_state(*catalog, "rs", PipeState::Running));
+  ASSERT_TRUE(stop_ferry_run(pid));
   auto out = resync(sb, *catalog, pipe_spec_from_json(catalog->get_pipe("rs")->spec_json));
   ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << refusal(out);
 
@@ -417,23 +388,23 @@ TEST(Resync, OldTablesStayFreshWhileTheRebuildLoads) {
   pid = spawn_ferry_run(config, catalog_arg);
   unsetenv("FERRY_HOLD_AT");
   unsetenv("FERRY_HOLD_FILE");
-  ASSERT_TRUE(wait_until([&] {
+  ASSERT_TRUE(eventually([&] {
     for (const auto& t : catalog->tables("rs"))
       if (t.partitions_done > 0) return true;
     return false;
   }));
   sb.pg_exec("UPDATE acc SET note = 'during load' WHERE id = 1; INSERT INTO other VALUES (2, 'during load');");
   std::string db = quote_backtick_ident(sb.name());
-  EXPECT_TRUE(wait_until([&] {
+  EXPECT_TRUE(eventually([&] {
     return sb.ch_value(fmt::format("SELECT note FROM {}.acc FINAL WHERE id = 1", db)) == "during load" &&
            sb.ch_value(fmt::format("SELECT count() FROM {}.other FINAL WHERE _ferry_is_deleted = 0", db)) == "2";
   }));
-  EXPECT_EQ(state(), PipeState::Snapshot);  // still loading: the old tables got the changes
+  EXPECT_EQ(catalog->get_pipe("rs")->state, PipeState::Snapshot);  // still loading: the old tables got the changes
   EXPECT_EQ(leftovers(sb), "acc_resync,other_resync");  // the rebuilt tables wait beside the old ones
   std::remove(hold.c_str());
-  EXPECT_TRUE(wait_until([&] { return state() == PipeState::Running; }));
+  EXPECT_TRUE(reaches_state(*catalog, "rs", PipeState::Running));
   EXPECT_TRUE(converges(sb, "acc", kAccCols));
   EXPECT_TRUE(converges(sb, "other", {"id", "v"}));
-  EXPECT_TRUE(stop(pid));
+  EXPECT_TRUE(stop_ferry_run(pid));
   EXPECT_EQ(leftovers(sb), "");
 }

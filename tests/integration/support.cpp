@@ -1,15 +1,18 @@
 #include "support.h"
 
 #include <curl/curl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -200,6 +203,35 @@ int run_ferry(const std::vector<std::string>& args, std::string* out) {
 std::string write_file(const std::string& path, const std::string& content) {
   std::ofstream(path) << content;
   return path;
+}
+
+bool stop_ferry_run(pid_t pid) {
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+bool killed_by_sigkill(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+bool eventually(const std::function<bool()>& done, int seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+bool reaches_state(Catalog& catalog, const std::string& pipe, PipeState state, int seconds) {
+  return eventually([&] {
+    auto rec = catalog.get_pipe(pipe);
+    return rec && rec->state == state;
+  }, seconds);
 }
 
 }  // namespace ferry::test

@@ -4,6 +4,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,15 @@ class Sandbox {
 // Starts `ferry run -f CONFIG --catalog CATALOG --no-progress [extra...]` as a child process
 // (for kill -9 tests); returns its pid.
 pid_t spawn_ferry_run(const std::string& config, const std::string& catalog, const std::vector<std::string>& extra = {});
+
+// Sends SIGTERM to a `ferry run` child and waits: true when it exited 0 (checkpointed and stopped).
+bool stop_ferry_run(pid_t pid);
+// Waits for a child and tells whether SIGKILL ended it (FERRY_CRASH_AT crash points).
+bool killed_by_sigkill(pid_t pid);
+// Polls `done` every 50 ms for up to `seconds`; true once it holds.
+bool eventually(const std::function<bool()>& done, int seconds = 60);
+// Polls the catalog until `pipe` is in `state` (up to `seconds`).
+bool reaches_state(Catalog& catalog, const std::string& pipe, PipeState state, int seconds = 60);
 
 // Runs the ferry binary with arguments; returns the exit code, output in `out` (stdout+stderr).
 int run_ferry(const std::vector<std::string>& args, std::string* out = nullptr);
