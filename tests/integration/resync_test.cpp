@@ -408,3 +408,29 @@ TEST(Resync, OldTablesStayFreshWhileTheRebuildLoads) {
   EXPECT_TRUE(stop_ferry_run(pid));
   EXPECT_EQ(leftovers(sb), "");
 }
+
+// A Completed snapshot pipe is resynced: the rebuilt table
+// holds exactly the source's current rows and the pipe is Completed again.
+TEST(Resync, CompletedSnapshotPipeIsRebuiltAndCompletedAgain) {
+  Sandbox sb("rs_snap");
+  sb.pg_exec("CREATE TABLE s (id int PRIMARY KEY, v text); INSERT INTO s SELECT g, 'v' FROM generate_series(1, 3000) g;");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec spec = resync_pipe({"public.s"});
+  spec.mode = PipeMode::Snapshot;
+  {
+    PipeRunner runner(*catalog, spec, sb.pg_peer(), sb.ch_peer());
+    ASSERT_EQ(runner.run(), PipeState::Completed);
+  }
+  sb.pg_exec("DELETE FROM s WHERE id > 2000; UPDATE s SET v = 'changed' WHERE id <= 10; INSERT INTO s VALUES (9000, 'new');");
+  auto out = resync(sb, *catalog, spec);
+  ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << refusal(out);
+  {
+    PipeRunner runner(*catalog, spec, sb.pg_peer(), sb.ch_peer());
+    ASSERT_EQ(runner.run(), PipeState::Completed) << catalog->get_pipe("rs")->last_error;
+  }
+  auto [pg, ch] = both_sides(sb, "s", {"id", "v"}, "id");
+  EXPECT_EQ(pg.size(), 2001u);
+  EXPECT_EQ(pg, ch);
+  EXPECT_TRUE(history_has(*catalog, "rs", PipeState::Resync, PipeState::Completed));
+  EXPECT_EQ(leftovers(sb), "");
+}
