@@ -46,7 +46,8 @@ class ChangeStream {
   // within `timeout`. Throws ferry::Error (Transient when the connection
   // broke, SourceLost when the stream cannot be resumed).
   virtual bool next(ChangeEvent& event, std::chrono::milliseconds timeout) = 0;
-  // Tells the source that everything up to `position` is durably applied.
+  // Tells the source that everything up to `position` is durably applied. The
+  // stream confirms nothing else: not even its start position until told.
   virtual void acknowledge(uint64_t position) = 0;
   // Asks the source to report its current position soon (a Heartbeat event),
   // for readers that must know when they have seen everything up to a point.

@@ -434,3 +434,56 @@ TEST(Resync, CompletedSnapshotPipeIsRebuiltAndCompletedAgain) {
   EXPECT_TRUE(history_has(*catalog, "rs", PipeState::Resync, PipeState::Completed));
   EXPECT_EQ(leftovers(sb), "");
 }
+
+// The slot stays confirmed at the resync's start until the swap, also when the load is
+// interrupted and the stream beside it restarts from a later checkpoint (its periodic
+// status updates must not confirm that later position): the catch-up can then read every
+// change the rows loaded before the interruption missed.
+TEST(Resync, SlotStaysAtTheResyncStartAcrossAnInterruptedLoad) {
+  Sandbox sb("rs_slotpos");
+  create_acc(sb, 6000);
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec spec = resync_pipe({"public.acc"});
+  spec.settings.snapshot_parallelism = 1;
+  spec.settings.snapshot_rows_per_partition = 1000;
+  {
+    BackgroundPipe pipe(sb, *catalog, spec);
+    pipe.wait_for(PipeState::Running);
+  }
+  auto out = resync(sb, *catalog, spec);
+  ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << refusal(out);
+  std::string start = *catalog->checkpoint("rs", "");
+  auto confirmed_at_start = [&] {
+    return sb.pg_value(fmt::format("SELECT confirmed_flush_lsn <= {}::pg_lsn FROM pg_replication_slots WHERE "
+                                   "slot_name = 'ferry_rs'", quote_pg_literal(start)));
+  };
+  auto partitions_done = [&] { return catalog->tables("rs").at(0).partitions_done; };
+
+  Writer writer(sb);
+  std::string hold = sb.dir() + "/hold";
+  write_file(hold, "");
+  setenv("FERRY_HOLD_AT", "load-partition-done", 1);
+  setenv("FERRY_HOLD_FILE", hold.c_str(), 1);
+  {
+    BackgroundPipe pipe(sb, *catalog, spec);  // loads one partition, holds, streams beside
+    ASSERT_TRUE(eventually([&] { return partitions_done() >= 1; }));
+    std::this_thread::sleep_for(1500ms);
+    std::remove(hold.c_str());
+    pipe.stop();
+  }
+  EXPECT_NE(*catalog->checkpoint("rs", ""), start);  // the stream moved on meanwhile
+  write_file(hold, "");
+  {
+    BackgroundPipe pipe(sb, *catalog, spec);  // restarts the stream at the later checkpoint
+    int64_t done = partitions_done();
+    ASSERT_TRUE(eventually([&] { return partitions_done() > done; }));
+    std::this_thread::sleep_for(12s);  // past the stream's 10 s status interval
+    EXPECT_EQ(confirmed_at_start(), "t");
+    std::remove(hold.c_str());
+    pipe.wait_for(PipeState::Running);
+    writer.stop();
+    EXPECT_TRUE(converges(sb, "acc", kAccCols));
+  }
+  unsetenv("FERRY_HOLD_AT");
+  unsetenv("FERRY_HOLD_FILE");
+}

@@ -110,7 +110,10 @@ PgChangeStream::PgChangeStream(const PeerSpec& peer, const std::string& slot, co
                               slot, msg));
     throw;
   }
-  acknowledged_ = start;
+  // Nothing is confirmed until acknowledge(): status updates carry flush 0 (ignored by
+  // the server) until then, so a caller that must keep older changes readable (a
+  // resync's catch-up) never has the slot moved past them by this stream.
+  acknowledged_ = 0;
   last_status_ = std::chrono::steady_clock::now();
 }
 
