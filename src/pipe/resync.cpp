@@ -59,6 +59,17 @@ std::vector<std::string> resync_tables(const PipeSpec& pipe, const std::string& 
     throw Error(ErrorKind::Config,
                 fmt::format("pipe '{}' has no table '{}'; its tables are: {}", pipe.name, table, names));
   }
+  // The rebuilt copy must not take the name of a table the pipe writes.
+  for (const auto& m : pipe.tables) {
+    if (std::find(out.begin(), out.end(), m.source) == out.end()) continue;
+    std::string rebuilt = resync_table_name(destination_table_name(m));
+    for (const auto& other : pipe.tables)
+      if (destination_table_name(other) == rebuilt)
+        throw Error(ErrorKind::Config,
+                    fmt::format("pipe '{}' writes table '{}', the name resync would use for the rebuilt copy of "
+                                "'{}'; give one of them another destination name",
+                                pipe.name, rebuilt, destination_table_name(m)));
+  }
   if (out.size() > 1 && !table.empty())
     throw Error(ErrorKind::Config, fmt::format("table '{}' names several tables of pipe '{}'; use the schema-qualified "
                                                "source name", table, pipe.name));

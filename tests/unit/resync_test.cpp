@@ -63,3 +63,18 @@ TEST(ResyncPlan, TablesByAnyOfTheirNames) {
   }
   EXPECT_EQ(resync_table_name("orders"), "orders_resync");
 }
+
+TEST(ResyncPlan, RefusesARebuiltNameThePipeAlreadyWrites) {
+  PipeSpec p = two_tables();
+  TableMapping clash;
+  clash.source = "public.orders_resync";
+  p.tables.push_back(clash);
+  EXPECT_EQ(resync_tables(p, "sales_items"), std::vector<std::string>{"sales.items"});
+  try {
+    resync_tables(p, "");
+    FAIL() << "a rebuilt name that the pipe writes was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Config);
+    EXPECT_NE(std::string(e.what()).find("'orders_resync'"), std::string::npos) << e.what();
+  }
+}
