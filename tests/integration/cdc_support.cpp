@@ -21,14 +21,12 @@ PipeSpec pg_to_ch_pipe(const std::string& name, const std::vector<std::string>& 
   return p;
 }
 
-BackgroundPipe::BackgroundPipe(Sandbox& sb, Catalog& catalog, PipeSpec pipe)
-    : sb_(sb), catalog_(catalog), pipe_(std::move(pipe)) {
-  thread_ = std::thread([this] {
-    RunnerOptions opts;
-    opts.stop = &stop_;
-    PipeRunner runner(catalog_, pipe_, sb_.pg_peer(), sb_.ch_peer(), opts);
-    final_ = runner.run();
-  });
+BackgroundPipe::BackgroundPipe(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe)
+    : catalog_(catalog), name_(pipe.name) {
+  RunnerOptions opts;
+  opts.stop = &stop_;
+  runner_ = std::make_unique<PipeRunner>(catalog, pipe, sb.pg_peer(), sb.ch_peer(), opts);
+  thread_ = std::thread([this] { final_ = runner_->run(); });
 }
 
 PipeState BackgroundPipe::stop() {
@@ -37,18 +35,23 @@ PipeState BackgroundPipe::stop() {
   return final_;
 }
 
-void BackgroundPipe::wait_for(PipeState state, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto rec = catalog_.get_pipe(pipe_.name);
-    if (rec && rec->state == state) return;
-    if (rec && rec->state == PipeState::Failed) FAIL() << "pipe failed: " << rec->last_error;
-    std::this_thread::sleep_for(50ms);
-  }
-  FAIL() << "pipe did not reach " << to_string(state);
+PipeState BackgroundPipe::pause() {
+  EXPECT_TRUE(std::holds_alternative<Accepted>(runner_->request_pause()));
+  if (thread_.joinable()) thread_.join();
+  return final_;
 }
 
-// Live rows of a table on both sides, every column rendered as text, ordered by key.
+::testing::AssertionResult BackgroundPipe::wait_for(PipeState state, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto rec = catalog_.get_pipe(name_);
+    if (rec && rec->state == state) return ::testing::AssertionSuccess();
+    if (rec && rec->state == PipeState::Failed) return ::testing::AssertionFailure() << "pipe failed: " << rec->last_error;
+    std::this_thread::sleep_for(50ms);
+  }
+  return ::testing::AssertionFailure() << "pipe did not reach " << to_string(state);
+}
+
 std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const std::vector<std::string>& cols,
                                  const std::string& key) {
   std::string pg_cols, ch_cols;

@@ -3,6 +3,7 @@
 #pragma once
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
@@ -23,19 +24,21 @@ using namespace std::chrono_literals;
 PipeSpec pg_to_ch_pipe(const std::string& name, const std::vector<std::string>& tables,
                        PipeMode mode = PipeMode::SnapshotCdc);
 
-// Runs a pipe in a background thread until stop().
+// Runs a pipe in a background thread until stop() (or pause()).
 class BackgroundPipe {
  public:
-  BackgroundPipe(Sandbox& sb, Catalog& catalog, PipeSpec pipe);
+  BackgroundPipe(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe);
   ~BackgroundPipe() { stop(); }
   PipeState stop();
-  // Fails the test when the pipe fails or does not reach `state` in time.
-  void wait_for(PipeState state, std::chrono::seconds timeout = 60s);
+  // Requests a pause (must be accepted) and waits for run() to return.
+  PipeState pause();
+  // Success once the pipe is in `state`; failure when it fails or time runs out.
+  ::testing::AssertionResult wait_for(PipeState state, std::chrono::seconds timeout = 90s);
 
  private:
-  Sandbox& sb_;
   Catalog& catalog_;
-  PipeSpec pipe_;
+  std::string name_;
+  std::unique_ptr<PipeRunner> runner_;
   std::atomic<bool> stop_{false};
   PipeState final_ = PipeState::Provisioning;
   std::thread thread_;

@@ -44,7 +44,7 @@ TEST(PgToClickHouseCdc, MixedChangesAcrossTablesConverge) {
   )SQL");
   auto catalog = open_catalog(sb.catalog_path());
   BackgroundPipe pipe(sb, *catalog, cdc_pipe({"public.a", "public.b", "public.c"}));
-  pipe.wait_for(PipeState::Running);
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   sb.pg_exec(R"SQL(
     BEGIN;
     INSERT INTO a VALUES (5001, 'new', 1.5), (5002, 'new2', NULL);
@@ -83,7 +83,7 @@ TEST(PgToClickHouseCdc, CdcModeStartsNowWithoutLoad) {
   sb.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'before');");
   auto catalog = open_catalog(sb.catalog_path());
   BackgroundPipe pipe(sb, *catalog, cdc_pipe({"public.t"}, PipeMode::Cdc));
-  pipe.wait_for(PipeState::Running);
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   sb.pg_exec("INSERT INTO t VALUES (2, 'after'); UPDATE t SET v = 'after-too' WHERE id = 1;");
   auto deadline = std::chrono::steady_clock::now() + 30s;
   std::string got;
@@ -105,7 +105,7 @@ TEST(PgToClickHouseCdc, LargeTransactionAppliesWithBoundedMemory) {
   PipeSpec spec = cdc_pipe({"public.big"});
   spec.settings.batch_size = 20000;
   BackgroundPipe pipe(sb, *catalog, spec);
-  pipe.wait_for(PipeState::Running);
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   rusage before{};
   getrusage(RUSAGE_SELF, &before);
   // 500k rows of ~400 bytes: ~200 MB of values in one transaction.
@@ -135,7 +135,7 @@ TEST(PgToClickHouseCdc, ToastUnchangedKeyUpdateAndAddedColumn) {
   )SQL");
   auto catalog = open_catalog(sb.catalog_path());
   BackgroundPipe pipe(sb, *catalog, cdc_pipe({"public.doc"}));
-  pipe.wait_for(PipeState::Running);
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   sb.pg_exec(R"SQL(
     UPDATE doc SET title = 'retitled' WHERE id <= 5;
     UPDATE doc SET id = 100 WHERE id = 6;
@@ -203,7 +203,7 @@ TEST(PgToClickHouseCdc, DroppedSlotFailsAndSaysResync) {
   auto catalog = open_catalog(sb.catalog_path());
   {
     BackgroundPipe pipe(sb, *catalog, cdc_pipe({"public.t"}));
-    pipe.wait_for(PipeState::Running);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
     pipe.stop();
   }
   sb.pg_exec("SELECT pg_drop_replication_slot('ferry_cdc')");
@@ -221,7 +221,7 @@ TEST(PgToClickHouseCdc, IdleStreamAdvancesConfirmedPosition) {
   sb.pg_exec("CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE unrelated (id int, v text);");
   auto catalog = open_catalog(sb.catalog_path());
   BackgroundPipe pipe(sb, *catalog, cdc_pipe({"public.t"}, PipeMode::Cdc));
-  pipe.wait_for(PipeState::Running);
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   sb.pg_exec("INSERT INTO unrelated SELECT g, md5(g::text) FROM generate_series(1, 20000) g");
   std::string target = sb.pg_value("SELECT pg_current_wal_lsn()");
   // Keepalives come every wal_sender_timeout / 2 (10 s / 2 on the test servers).
@@ -252,7 +252,7 @@ TEST(PgToClickHouseCdc, OrderByColumnsChangingAtTheSourceConverge) {
   PipeSpec spec = cdc_pipe({"public.orders"});
   spec.tables[0].order_by = {"customer_id"};
   BackgroundPipe pipe(sb, *catalog, spec);
-  pipe.wait_for(PipeState::Running);
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   const std::string t = quote_backtick_ident(sb.name()) + ".orders";
   EXPECT_EQ(sb.ch_value("SELECT sorting_key FROM system.tables WHERE database = " + quote_ch_literal(sb.name()) +
                         " AND name = 'orders'"),
@@ -293,7 +293,7 @@ TEST(PgToClickHouseCdc, ClickHouseDownThirtySecondsRetriesAndRecovers) {
   spec.settings.max_retries = 30;
   spec.settings.retry_backoff_max = Millis(4000);
   BackgroundPipe pipe(sb, *catalog, spec);
-  pipe.wait_for(PipeState::Running);
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
 
   // The ClickHouse of scripts/test-servers: stop it by its own pid, restart it the same way.
   std::string dir = env_or_fail("FERRY_SERVERS_DIR");
@@ -369,7 +369,7 @@ TEST(PgToClickHouseCdc, AddedTableLoadsWhileTheOthersKeepStreaming) {
   one.settings.snapshot_rows_per_partition = 1000;
   {
     BackgroundPipe pipe(sb, *catalog, one);
-    pipe.wait_for(PipeState::Running);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   }
   PipeSpec two = one;
   two.tables.push_back(TableMapping{"public.b", "", {}, {}, "", std::nullopt});
@@ -402,7 +402,7 @@ TEST(PgToClickHouseCdc, AddedTableLoadsWhileTheOthersKeepStreaming) {
     EXPECT_EQ(seen, "1");  // streamed while b was still loading
     EXPECT_EQ(catalog->get_pipe("cdc")->state, PipeState::Snapshot);
     std::remove(hold.c_str());
-    pipe.wait_for(PipeState::Running);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
     EXPECT_TRUE(converges(sb, "a", {"id", "v"}));
     EXPECT_TRUE(converges(sb, "b", {"id", "v"}));
   }
@@ -472,13 +472,13 @@ TEST(PgToClickHouseCdc, InterruptedTableChangesFinishOnRestart) {
   };
   {
     BackgroundPipe pipe(sb, *catalog, only_a);
-    pipe.wait_for(PipeState::Running);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   }
   {
     // The spec gained b, but the change was never made (a crash between storing the spec and changing the tables).
     BackgroundPipe pipe(sb, *catalog, both);
     std::this_thread::sleep_for(300ms);
-    pipe.wait_for(PipeState::Running);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
     sb.pg_exec("UPDATE b SET v = 'streamed' WHERE id = 7");
     EXPECT_TRUE(converges(sb, "b", {"id", "v"}));
   }
@@ -490,7 +490,7 @@ TEST(PgToClickHouseCdc, InterruptedTableChangesFinishOnRestart) {
   catalog->set_state("cdc", PipeState::Modifying, "test: crash while removing tables");
   {
     BackgroundPipe pipe(sb, *catalog, only_a);
-    pipe.wait_for(PipeState::Running);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   }
   EXPECT_EQ(published(), "a");
   EXPECT_EQ(catalog->tables("cdc").size(), 1u);
@@ -502,7 +502,7 @@ TEST(PgToClickHouseCdc, InterruptedTableChangesFinishOnRestart) {
   }
   {
     BackgroundPipe pipe(sb, *catalog, both);
-    pipe.wait_for(PipeState::Running);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   }
   catalog->set_state("cdc", PipeState::Paused, "test: paused");
   {

@@ -13,6 +13,7 @@
 #include "catalog/catalog.h"
 #include "core/ident.h"
 #include "pipe/runner.h"
+#include "cdc_support.h"
 #include "support.h"
 
 using namespace ferry;
@@ -40,47 +41,6 @@ PipeSpec pipe_of(const std::string& name, PipeMode mode, const std::vector<std::
   p.settings.max_retries = 0;
   return p;
 }
-
-// Runs a pipe in a background thread; pause() asks the runner to pause and waits for it.
-class Background {
- public:
-  Background(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe) : catalog_(catalog), name_(pipe.name) {
-    RunnerOptions opts;
-    opts.stop = &stop_;
-    runner_ = std::make_unique<PipeRunner>(catalog, pipe, sb.pg_peer(), sb.ch_peer(), opts);
-    thread_ = std::thread([this] { final_ = runner_->run(); });
-  }
-  ~Background() { stop(); }
-  PipeState stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    return final_;
-  }
-  PipeState pause() {
-    EXPECT_TRUE(std::holds_alternative<Accepted>(runner_->request_pause()));
-    if (thread_.joinable()) thread_.join();
-    return final_;
-  }
-  ::testing::AssertionResult wait_for(PipeState state, std::chrono::seconds timeout = 90s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto rec = catalog_.get_pipe(name_);
-      if (rec && rec->state == state) return ::testing::AssertionSuccess();
-      if (rec && rec->state == PipeState::Failed)
-        return ::testing::AssertionFailure() << "pipe failed: " << rec->last_error;
-      std::this_thread::sleep_for(50ms);
-    }
-    return ::testing::AssertionFailure() << "pipe did not reach " << to_string(state);
-  }
-
- private:
-  Catalog& catalog_;
-  std::string name_;
-  std::unique_ptr<PipeRunner> runner_;
-  std::atomic<bool> stop_{false};
-  PipeState final_ = PipeState::Provisioning;
-  std::thread thread_;
-};
 
 std::string ch_table(const Sandbox& sb, const std::string& t) {
   return quote_backtick_ident(sb.name()) + "." + quote_backtick_ident(t);
@@ -125,7 +85,7 @@ TEST(Reset, FailedSnapshotCdcPipeConverges) {
   auto catalog = open_catalog(sb.catalog_path());
   PipeSpec pipe = pipe_of("rst", PipeMode::SnapshotCdc, {"public.acc"});
   {
-    Background bg(sb, *catalog, pipe);
+    BackgroundPipe bg(sb, *catalog, pipe);
     ASSERT_TRUE(bg.wait_for(PipeState::Running));
     sb.pg_exec("UPDATE acc SET v = 'streamed' WHERE id <= 100");
     ASSERT_TRUE(converges(sb, "acc"));
@@ -149,7 +109,7 @@ TEST(Reset, FailedSnapshotCdcPipeConverges) {
     EXPECT_EQ(catalog->tables("rst")[0].state, "pending");
     EXPECT_EQ(catalog->history("rst").back().reason, "reset");
   }
-  Background bg(sb, *catalog, pipe);
+  BackgroundPipe bg(sb, *catalog, pipe);
   ASSERT_TRUE(bg.wait_for(PipeState::Running));
   EXPECT_EQ(reasons_since_reset(*catalog, "rst"), (std::vector<std::string>{"Setup", "Snapshot", "Running"}));
   EXPECT_EQ(sb.pg_value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'ferry_rst'"), "1");
@@ -165,7 +125,7 @@ TEST(Reset, RefusedInRunningAndOnFailingPrecheck) {
   sb.pg_exec("CREATE TABLE acc (id int PRIMARY KEY, v text); INSERT INTO acc VALUES (1, 'a');");
   auto catalog = open_catalog(sb.catalog_path());
   PipeSpec pipe = pipe_of("rstref", PipeMode::SnapshotCdc, {"public.acc"});
-  Background bg(sb, *catalog, pipe);
+  BackgroundPipe bg(sb, *catalog, pipe);
   ASSERT_TRUE(bg.wait_for(PipeState::Running));
   {
     PipeRunner runner(*catalog, pipe, sb.pg_peer(), sb.ch_peer());
@@ -194,7 +154,7 @@ TEST(Reset, KeylessTableHasNoDuplicatesAndNoStagingLeft) {
   PipeSpec pipe = pipe_of("rstnk", PipeMode::SnapshotCdc, {"public.nk"});
   std::string count_sql = "SELECT count() FROM " + ch_table(sb, "nk") + " WHERE _ferry_is_deleted = 0";
   {
-    Background bg(sb, *catalog, pipe);
+    BackgroundPipe bg(sb, *catalog, pipe);
     ASSERT_TRUE(bg.wait_for(PipeState::Running));
     EXPECT_EQ(sb.ch_value(count_sql), "4500");
     EXPECT_EQ(staging_leftovers(sb), "0");
@@ -209,7 +169,7 @@ TEST(Reset, KeylessTableHasNoDuplicatesAndNoStagingLeft) {
     ActionOutcome out = runner.reset(false, true);  // no primary key: a warning, confirmed
     ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
   }
-  Background bg(sb, *catalog, pipe);
+  BackgroundPipe bg(sb, *catalog, pipe);
   ASSERT_TRUE(bg.wait_for(PipeState::Running));
   EXPECT_EQ(sb.ch_value(count_sql), "5000");
   EXPECT_EQ(sb.ch_value("SELECT uniqExact(id) FROM " + ch_table(sb, "nk")), "5000");
@@ -232,12 +192,12 @@ TEST(Reset, ClearDestination) {
       ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
       EXPECT_EQ(catalog->history("rstclr").back().reason, clear ? "reset: clearing destination" : "reset");
     }
-    Background bg(sb, *catalog, pipe);
+    BackgroundPipe bg(sb, *catalog, pipe);
     ASSERT_TRUE(bg.wait_for(PipeState::Running));
     EXPECT_EQ(bg.pause(), PipeState::Paused);
   };
   {
-    Background bg(sb, *catalog, pipe);
+    BackgroundPipe bg(sb, *catalog, pipe);
     ASSERT_TRUE(bg.wait_for(PipeState::Running));
     EXPECT_EQ(bg.pause(), PipeState::Paused);
   }
@@ -342,7 +302,7 @@ TEST(Reset, IncrementalForgetsCursors) {
   pipe.settings.increment_delay = Millis(0);
   pipe.settings.schedule = Millis(3600 * 1000);
   {
-    Background bg(sb, *catalog, pipe);
+    BackgroundPipe bg(sb, *catalog, pipe);
     for (int i = 0; i < 600 && !catalog->checkpoint("rstinc", "public.ev"); ++i) std::this_thread::sleep_for(50ms);
     ASSERT_TRUE(catalog->checkpoint("rstinc", "public.ev"));
     EXPECT_EQ(bg.pause(), PipeState::Paused);

@@ -137,7 +137,7 @@ TEST(Resync, UnderLiveWritesConvergesAndReadersNeverSeeAMissingTable) {
   Writer writer(sb);
   {
     BackgroundPipe pipe(sb, *catalog, spec);
-    pipe.wait_for(PipeState::Running);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
     std::this_thread::sleep_for(1s);
   }
   Reader reader(sb, "acc");
@@ -147,7 +147,7 @@ TEST(Resync, UnderLiveWritesConvergesAndReadersNeverSeeAMissingTable) {
   int at_resync = writer.transactions();
   {
     BackgroundPipe pipe(sb, *catalog, spec);
-    pipe.wait_for(PipeState::Running, 120s);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running, 120s));
     EXPECT_GT(writer.transactions(), at_resync);  // the source changed during the resync
     std::this_thread::sleep_for(1s);  // streaming goes on into the swapped tables
     writer.stop();
@@ -178,7 +178,7 @@ TEST(Resync, NewOrderByAndSourceSchemaChangesTakeEffect) {
   PipeSpec spec = resync_pipe({"public.ev"});
   {
     BackgroundPipe pipe(sb, *catalog, spec);
-    pipe.wait_for(PipeState::Running);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   }
   std::string before = sb.ch_value(fmt::format("SHOW CREATE TABLE {}.ev", quote_backtick_ident(sb.name())));
   EXPECT_EQ(before.find("kind, id"), std::string::npos) << before;
@@ -191,7 +191,7 @@ TEST(Resync, NewOrderByAndSourceSchemaChangesTakeEffect) {
   ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << refusal(out);
   {
     BackgroundPipe pipe(sb, *catalog, changed);
-    pipe.wait_for(PipeState::Running, 120s);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running, 120s));
     sb.pg_exec("UPDATE ev SET amount = 0.5, note = 'after' WHERE id = 20");
     EXPECT_TRUE(converges(sb, "ev", {"id", "kind", "amount", "note"}));
   }
@@ -213,7 +213,7 @@ TEST(Resync, OneTableCarriesDeletedRowsAndKeepsReinsertedKeysLive) {
   std::string db = quote_backtick_ident(sb.name());
   {
     BackgroundPipe pipe(sb, *catalog, spec);
-    pipe.wait_for(PipeState::Running);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
     sb.pg_exec("DELETE FROM t WHERE id IN (5, 6, 7)");
     sb.pg_exec("INSERT INTO t VALUES (6, 'back')");
     EXPECT_TRUE(converges(sb, "t", {"id", "v"}));
@@ -230,7 +230,7 @@ TEST(Resync, OneTableCarriesDeletedRowsAndKeepsReinsertedKeysLive) {
   ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << refusal(out);
   {
     BackgroundPipe pipe(sb, *catalog, spec);
-    pipe.wait_for(PipeState::Running, 120s);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running, 120s));
     sb.pg_exec("DELETE FROM t WHERE id = 8");
     EXPECT_TRUE(converges(sb, "t", {"id", "v"}));
     EXPECT_TRUE(converges(sb, "u", {"id"}));
@@ -240,7 +240,9 @@ TEST(Resync, OneTableCarriesDeletedRowsAndKeepsReinsertedKeysLive) {
   EXPECT_EQ(rows, want);
   EXPECT_EQ(sb.ch_value(fmt::format("SELECT v FROM {}.t FINAL WHERE id = 6", db)), "back");
   for (const auto& s : catalog->tables("rs"))
-    if (s.source == "public.u") EXPECT_EQ(s.rows_loaded, u_loaded);
+    if (s.source == "public.u") {
+      EXPECT_EQ(s.rows_loaded, u_loaded);
+    }
   EXPECT_EQ(sb.ch_value(fmt::format(
                 "SELECT toString(metadata_modification_time) FROM system.tables WHERE database = {} AND name = 'u'",
                 quote_ch_literal(sb.name()))),
@@ -263,7 +265,7 @@ TEST(Resync, RecoversAPipeWhoseSlotWasLost) {
   PipeSpec spec = resync_pipe({"public.a", "public.b"});
   {
     BackgroundPipe pipe(sb, *catalog, spec);
-    pipe.wait_for(PipeState::Running);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   }
   sb.pg_exec("SELECT pg_drop_replication_slot('ferry_rs')");
   sb.pg_exec("UPDATE a SET v = 'lost' WHERE id <= 50; DELETE FROM b WHERE id <= 20;");  // changes the slot would have had
@@ -278,7 +280,7 @@ TEST(Resync, RecoversAPipeWhoseSlotWasLost) {
   auto out = resync(sb, *catalog, spec);
   ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << refusal(out);
   BackgroundPipe pipe(sb, *catalog, spec);
-  pipe.wait_for(PipeState::Running, 120s);
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running, 120s));
   sb.pg_exec("INSERT INTO a VALUES (1000, 'after'); UPDATE b SET v = 'after' WHERE id = 100;");
   EXPECT_TRUE(converges(sb, "a", {"id", "v"}));
   EXPECT_TRUE(converges(sb, "b", {"id", "v"}));
@@ -448,7 +450,7 @@ TEST(Resync, SlotStaysAtTheResyncStartAcrossAnInterruptedLoad) {
   spec.settings.snapshot_rows_per_partition = 1000;
   {
     BackgroundPipe pipe(sb, *catalog, spec);
-    pipe.wait_for(PipeState::Running);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   }
   auto out = resync(sb, *catalog, spec);
   ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << refusal(out);
@@ -480,7 +482,7 @@ TEST(Resync, SlotStaysAtTheResyncStartAcrossAnInterruptedLoad) {
     std::this_thread::sleep_for(12s);  // past the stream's 10 s status interval
     EXPECT_EQ(confirmed_at_start(), "t");
     std::remove(hold.c_str());
-    pipe.wait_for(PipeState::Running);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
     writer.stop();
     EXPECT_TRUE(converges(sb, "acc", kAccCols));
   }
