@@ -1,22 +1,20 @@
 #include "pipe/config.h"
-#include "pipe/connection_strings.h"
 
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <limits>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "core/error.h"
 #include "core/ident.h"
+#include "pipe/config_reader.h"
+#include "pipe/connection_strings.h"
 
 namespace ferry {
 
@@ -81,6 +79,8 @@ std::optional<std::string> closest_match(const std::string& word, const std::vec
 
 namespace {
 
+using namespace config_detail;
+
 const std::vector<std::string> kTopKeys = {"peers", "pipes"};
 const std::vector<std::string> kPeerKeys = {"type", "dsn", "path", "url", "host", "port",
                                             "database", "user", "password_env"};
@@ -93,10 +93,6 @@ const std::vector<std::string> kSettingsKeys = {"batch_size",       "sync_interv
 const std::vector<std::string> kPeerTypes = {"postgres", "mysql", "clickhouse", "sqlite"};
 const std::vector<std::string> kModes = {"snapshot", "cdc", "snapshot+cdc", "incremental"};
 
-const char* kDurationExpected = "a duration like 500ms, 15s, 5m or 1h30m";
-const char* kNonNegativeDurationExpected = "a non-negative duration like 500ms, 15s, 5m or 1h30m";
-const char* kNameExpected = "a name made of letters, digits, '_', '-' or '.'";
-constexpr int kMaxParallelism = 64;
 
 std::vector<std::string> allowed_peer_keys(PeerType t) {
   switch (t) {
@@ -106,256 +102,6 @@ std::vector<std::string> allowed_peer_keys(PeerType t) {
     case PeerType::SQLite: return {"type", "dsn", "path"};
   }
   return {};
-}
-
-std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
-}
-
-std::string qt(const std::string& s) {
-  std::string t = s.size() > 60 ? s.substr(0, 57) + "..." : s;
-  return "'" + t + "'";
-}
-
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
-  auto m = closest_match(word, candidates);
-  if (!m || *m == word) return "";
-  return " (did you mean '" + *m + "'?)";
-}
-
-// A name segment in a key path; empty names are shown as "".
-std::string seg(const std::string& name) { return name.empty() ? "\"\"" : name; }
-std::string child(const std::string& path, const std::string& key) {
-  return path.empty() ? seg(key) : path + "." + seg(key);
-}
-std::string index_path(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
-
-bool valid_name(const std::string& s) {
-  if (s.empty()) return false;
-  for (unsigned char c : s) {
-    if (c >= 0x80) continue;  // non-ASCII letters
-    if (std::isalnum(c) || c == '_' || c == '-' || c == '.') continue;
-    return false;
-  }
-  return true;
-}
-
-bool valid_env_name(const std::string& s) {
-  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
-  for (unsigned char c : s)
-    if (!(std::isalnum(c) || c == '_')) return false;
-  return true;
-}
-
-// Problems collected while reading, with the line of every path seen.
-struct Collector {
-  std::string file;
-  std::vector<ConfigProblem> problems;
-  std::set<std::string> bad;          // paths that already have a problem
-  std::map<std::string, int> lines;   // path -> 1-based line
-  bool peers_unusable = false;        // the peers section itself is broken: don't judge references
-
-  void add(int line, const std::string& path, const std::string& what, const std::string& expected) {
-    problems.push_back({file, line, path, what + "; expected " + expected});
-    bad.insert(path);
-  }
-  // Semantic problems: skipped when the path already has one, line from what was seen.
-  void add_at(const std::string& path, const std::string& what, const std::string& expected) {
-    if (bad.count(path)) return;
-    add(line_of(path), path, what, expected);
-  }
-  bool is_bad(const std::string& path) const { return bad.count(path) > 0; }
-  void see(const std::string& path, int line) {
-    if (line > 0) lines.emplace(path, line);
-  }
-  int line_of(std::string path) const {
-    while (!path.empty()) {
-      auto it = lines.find(path);
-      if (it != lines.end()) return it->second;
-      size_t cut = path.find_last_of(".[");
-      if (cut == std::string::npos) break;
-      path.resize(cut);
-    }
-    return 0;
-  }
-};
-
-// ---------------------------------------------------------------------------
-// YAML node helpers
-
-int node_line(const YAML::Node& n, int fallback) {
-  if (!n.IsDefined() || n.IsNull()) return fallback;
-  auto m = n.Mark();
-  if (m.line < 0) return fallback;
-  return m.line + 1;
-}
-
-std::string describe(const YAML::Node& n, bool show_value = true) {
-  if (!n.IsDefined() || n.IsNull()) return "empty";
-  if (n.IsSequence()) return "a list";
-  if (n.IsMap()) return "a map";
-  if (!show_value) return "a string";
-  return qt(n.Scalar());
-}
-
-struct Entry {
-  std::string key;
-  int key_line = 0;
-  int line = 0;  // line of the value (or the key when the value is empty)
-  YAML::Node value;
-};
-
-struct MapView {
-  std::vector<Entry> entries;  // first occurrence of each key, in file order
-  const Entry* get(const std::string& key) const {
-    for (const auto& e : entries)
-      if (e.key == key) return &e;
-    return nullptr;
-  }
-};
-
-// Reads a map's entries: keys that are not strings and repeated keys are problems.
-// `what` names the keys in messages: "key", "peer name", "pipe name".
-MapView read_map(Collector& c, const YAML::Node& map, const std::string& path, const std::string& what) {
-  MapView view;
-  std::map<std::string, int> first_line;
-  for (const auto& kv : map) {  // (it->first would bind to a temporary proxy)
-    const YAML::Node k = kv.first;
-    const YAML::Node v = kv.second;
-    int kline = node_line(k, c.line_of(path));
-    if (!k.IsScalar()) {
-      c.add(kline, path, "a " + what + " is " + describe(k), "a plain string as " + what);
-      continue;
-    }
-    std::string key = k.Scalar();
-    std::string p = child(path, key);
-    auto [pos, inserted] = first_line.emplace(key, kline);
-    if (!inserted) {
-      c.add(kline, p, "duplicate " + what + " " + qt(key) + " (first given at line " + std::to_string(pos->second) + ")",
-            "each " + what + " to appear once");
-      continue;
-    }
-    Entry e{key, kline, node_line(v, kline), v};
-    c.see(p, e.line);
-    view.entries.push_back(std::move(e));
-  }
-  return view;
-}
-
-// Reports keys not in `known`; keys in `known` but not in `applicable` are reported as not applying.
-void check_keys(Collector& c, const MapView& view, const std::string& path, const std::vector<std::string>& known,
-                const std::string& context) {
-  for (const auto& e : view.entries) {
-    if (std::find(known.begin(), known.end(), e.key) != known.end()) continue;
-    c.add(e.key_line, child(path, e.key), "unknown key " + qt(e.key) + " in " + context + did_you_mean(e.key, known),
-          "one of: " + join(known));
-  }
-}
-
-// A string scalar. Reports and returns nullopt for lists, maps, empty values (unless allowed).
-std::optional<std::string> get_string(Collector& c, const Entry& e, const std::string& path, const std::string& expected,
-                                      bool allow_empty = false, bool show_value = true) {
-  if (!e.value.IsDefined() || e.value.IsNull()) {
-    if (allow_empty) return std::string();
-    c.add(e.line, path, "no value given", expected);
-    return std::nullopt;
-  }
-  if (!e.value.IsScalar()) {
-    c.add(e.line, path, "is " + describe(e.value, show_value), expected);
-    return std::nullopt;
-  }
-  const std::string& s = e.value.Scalar();
-  if (s.empty() && !allow_empty) {
-    c.add(e.line, path, "is an empty string", expected);
-    return std::nullopt;
-  }
-  return s;
-}
-
-std::optional<long long> parse_integer(const std::string& s) {
-  long long v = 0;
-  const char* b = s.data();
-  const char* end = s.data() + s.size();
-  if (b != end && *b == '+') ++b;
-  auto [ptr, ec] = std::from_chars(b, end, v);
-  if (ec != std::errc() || ptr != end || b == end) return std::nullopt;
-  return v;
-}
-
-std::optional<long long> get_integer(Collector& c, const Entry& e, const std::string& path, const std::string& expected) {
-  if (!e.value.IsDefined() || e.value.IsNull()) {
-    c.add(e.line, path, "no value given", expected);
-    return std::nullopt;
-  }
-  if (!e.value.IsScalar()) {
-    c.add(e.line, path, "is " + describe(e.value), expected);
-    return std::nullopt;
-  }
-  auto v = parse_integer(e.value.Scalar());
-  if (!v) {
-    c.add(e.line, path, describe(e.value) + " is not an integer", expected);
-    return std::nullopt;
-  }
-  return v;
-}
-
-std::optional<Millis> get_duration(Collector& c, const Entry& e, const std::string& path) {
-  if (!e.value.IsDefined() || e.value.IsNull()) {
-    c.add(e.line, path, "no value given", kDurationExpected);
-    return std::nullopt;
-  }
-  if (!e.value.IsScalar()) {
-    c.add(e.line, path, "is " + describe(e.value), kDurationExpected);
-    return std::nullopt;
-  }
-  const std::string& s = e.value.Scalar();
-  if (s.empty()) {
-    c.add(e.line, path, "is an empty string", kDurationExpected);
-    return std::nullopt;
-  }
-  if (s[0] == '-') {
-    c.add(e.line, path, qt(s) + " is negative", kNonNegativeDurationExpected);
-    return std::nullopt;
-  }
-  auto d = parse_duration(s);
-  if (!d) {
-    std::string hint;
-    if (std::all_of(s.begin(), s.end(), [](unsigned char ch) { return std::isdigit(ch); })) hint = " (no unit)";
-    c.add(e.line, path, qt(s) + " is not a duration" + hint, kDurationExpected);
-    return std::nullopt;
-  }
-  return d;
-}
-
-// A list of strings (empty names are judged later, with the other column checks).
-std::optional<std::vector<std::string>> get_string_list(Collector& c, const Entry& e, const std::string& path,
-                                                        const std::string& expected) {
-  if (!e.value.IsDefined() || e.value.IsNull()) return std::vector<std::string>{};
-  if (!e.value.IsSequence()) {
-    c.add(e.line, path, "is " + describe(e.value) + ", not a list", expected);
-    return std::nullopt;
-  }
-  std::vector<std::string> out;
-  bool ok = true;
-  for (size_t i = 0; i < e.value.size(); ++i) {
-    YAML::Node item = e.value[i];
-    std::string p = index_path(path, i);
-    int line = node_line(item, e.line);
-    c.see(p, line);
-    if (!item.IsScalar()) {
-      c.add(line, p, "is " + describe(item), expected);
-      ok = false;
-      continue;
-    }
-    out.push_back(item.Scalar());
-  }
-  if (!ok) return std::nullopt;
-  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -684,153 +430,6 @@ void read_pipe(Collector& c, const Entry& pe, Config& cfg) {
 
   cfg.pipe_order.push_back(name);
   cfg.pipes.emplace(name, std::move(pipe));
-}
-
-// ---------------------------------------------------------------------------
-// Semantic checks (shared by the YAML loader and validate_pipe)
-
-void check_columns(Collector& c, const std::vector<std::string>& cols, const std::string& path) {
-  std::set<std::string> seen;
-  for (size_t j = 0; j < cols.size(); ++j) {
-    std::string p = index_path(path, j);
-    if (cols[j].empty()) c.add_at(p, "column name is empty", "a column name");
-    else if (!seen.insert(cols[j]).second) c.add_at(p, "column " + qt(cols[j]) + " is listed twice", "each column once");
-  }
-}
-
-void validate_pipe_impl(Collector& c, const PipeSpec& p, const std::map<std::string, PeerSpec>& peers) {
-  std::string path = child("pipes", p.name);
-  if (!valid_name(p.name))
-    c.add_at(path, p.name.empty() ? "pipe name is empty" : "pipe name " + qt(p.name) + " has characters that are not allowed",
-             kNameExpected);
-
-  std::vector<std::string> peer_names;
-  for (const auto& [n, _] : peers) peer_names.push_back(n);
-  std::string known_peers = peer_names.empty() ? "a peer defined under peers (none are defined)"
-                                                : "one of the peers defined under peers: " + join(peer_names);
-
-  auto peer_of = [&](const char* key, const std::string& ref) -> const PeerSpec* {
-    std::string kp = child(path, key);
-    if (c.is_bad(kp)) return nullptr;
-    if (ref.empty()) {
-      c.add_at(kp, std::string("no ") + key + " peer given", known_peers);
-      return nullptr;
-    }
-    auto it = peers.find(ref);
-    if (it == peers.end()) {
-      if (c.peers_unusable) return nullptr;
-      c.add_at(kp, "unknown peer " + qt(ref) + did_you_mean(ref, peer_names), known_peers);
-      return nullptr;
-    }
-    return &it->second;
-  };
-  const PeerSpec* src = peer_of("source", p.source);
-  const PeerSpec* dst = peer_of("destination", p.destination);
-  auto type_known = [&](const PeerSpec* peer) { return peer && !c.is_bad(child(child("peers", peer->name), "type")); };
-  bool src_known = type_known(src);
-  bool dst_known = type_known(dst);
-  bool mode_known = !c.is_bad(child(path, "mode"));
-
-  if (src && dst && src == dst)
-    c.add_at(child(path, "destination"), "destination is the same peer as source (" + qt(p.source) + ")",
-             "a destination peer different from the source");
-  else if (dst_known && dst->type == PeerType::SQLite)
-    c.add_at(child(path, "destination"),
-             "peer " + qt(dst->name) + " is a sqlite peer, which can only be a source",
-             "a postgres, mysql or clickhouse peer as destination");
-
-  if (mode_known && src_known && mode_streams(p.mode) &&
-      (src->type == PeerType::ClickHouse || src->type == PeerType::SQLite))
-    c.add_at(child(path, "mode"),
-             std::string("mode '") + to_string(p.mode) + "' streams changes, but source peer " + qt(src->name) +
-                 " is " + to_string(src->type) + ", which cannot stream changes",
-             "mode snapshot or incremental for this source, or a postgres or mysql source");
-
-  std::string tables_path = child(path, "tables");
-  if (p.tables.empty() && !c.is_bad(tables_path))
-    c.add_at(tables_path, "no tables are listed", "a list with at least one table");
-
-  std::map<std::string, size_t> sources, destinations;
-  for (size_t i = 0; i < p.tables.size(); ++i) {
-    std::string tp = index_path(tables_path, i);
-    if (c.is_bad(tp)) continue;
-    const TableMapping& t = p.tables[i];
-    std::string sp = child(tp, "source"), dp = child(tp, "destination");
-    if (t.source.empty()) {
-      c.add_at(sp, "table source is empty", "a source table name like public.orders");
-    } else {
-      std::string key = src_known && src->type == PeerType::Postgres ? split_qualified(t.source).str()
-                                                                      : split_qualified(t.source, "").str();
-      auto [it, fresh] = sources.emplace(key, i);
-      if (!fresh)
-        c.add_at(sp, "source table " + qt(t.source) + " is already listed at tables[" + std::to_string(it->second) + "]",
-                 "each source table once per pipe");
-    }
-    if (t.destination.empty()) {
-      if (!t.source.empty()) c.add_at(dp, "destination table name is empty", "a destination table name");
-    } else {
-      auto [it, fresh] = destinations.emplace(t.destination, i);
-      if (!fresh)
-        c.add_at(dp,
-                 "destination table " + qt(t.destination) + " is also the destination of tables[" +
-                     std::to_string(it->second) + "] (" + qt(p.tables[it->second].source) + ")",
-                 "each table to have its own destination (set destination: to tell them apart)");
-    }
-    std::string op = child(tp, "order_by"), ep = child(tp, "exclude_columns");
-    if (!t.order_by.empty() && dst_known && dst->type != PeerType::ClickHouse)
-      c.add_at(op,
-               "order_by applies only to a clickhouse destination, but peer " + qt(dst->name) + " is " +
-                   to_string(dst->type),
-               "no order_by for this destination");
-    check_columns(c, t.order_by, op);
-    check_columns(c, t.exclude_columns, ep);
-    for (size_t j = 0; j < t.exclude_columns.size(); ++j) {
-      const std::string& col = t.exclude_columns[j];
-      if (std::find(t.order_by.begin(), t.order_by.end(), col) != t.order_by.end())
-        c.add_at(index_path(ep, j), "column " + qt(col) + " is both in order_by and in exclude_columns",
-                 "an order_by column to be copied (remove it from one of the two lists)");
-    }
-    std::string cp = child(tp, "cursor"), ip = child(tp, "initial_value");
-    if (mode_known && p.mode == PipeMode::Incremental) {
-      if (t.cursor.empty())
-        c.add_at(cp, "incremental mode needs a cursor column for table " + qt(t.source),
-                 "cursor: <a column that grows on every insert and update>");
-      else if (std::find(t.exclude_columns.begin(), t.exclude_columns.end(), t.cursor) != t.exclude_columns.end())
-        c.add_at(cp, "cursor column " + qt(t.cursor) + " is in exclude_columns",
-                 "a cursor column that is copied");
-    } else if (mode_known) {
-      if (!t.cursor.empty())
-        c.add_at(cp, std::string("cursor is only used by incremental pipes, but the mode is '") + to_string(p.mode) + "'",
-                 "no cursor, or mode: incremental");
-      if (t.initial_value)
-        c.add_at(ip, std::string("initial_value is only used by incremental pipes, but the mode is '") + to_string(p.mode) + "'",
-                 "no initial_value, or mode: incremental");
-    }
-  }
-
-  const PipeSettings& s = p.settings;
-  std::string sp = child(path, "settings");
-  if (s.batch_size <= 0)
-    c.add_at(child(sp, "batch_size"), "batch_size is " + std::to_string(s.batch_size), "a positive integer (rows per batch)");
-  if (s.snapshot_parallelism < 1 || s.snapshot_parallelism > kMaxParallelism)
-    c.add_at(child(sp, "snapshot_parallelism"), "snapshot_parallelism is " + std::to_string(s.snapshot_parallelism),
-             "an integer from 1 to " + std::to_string(kMaxParallelism));
-  if (s.snapshot_rows_per_partition <= 0)
-    c.add_at(child(sp, "snapshot_rows_per_partition"),
-             "snapshot_rows_per_partition is " + std::to_string(s.snapshot_rows_per_partition),
-             "a positive integer (rows per snapshot partition)");
-  if (s.max_retries < 0)
-    c.add_at(child(sp, "max_retries"), "max_retries is " + std::to_string(s.max_retries), "a non-negative integer");
-  auto positive = [&](const char* key, Millis d) {
-    if (d.count() <= 0)
-      c.add_at(child(sp, key), std::string(key) + " is " + (d.count() == 0 ? "zero" : "negative"),
-               std::string("a duration greater than zero like 500ms, 15s, 5m or 1h30m"));
-  };
-  positive("sync_interval", s.sync_interval);
-  positive("schedule", s.schedule);
-  positive("retry_backoff_max", s.retry_backoff_max);
-  if (s.increment_delay.count() < 0)
-    c.add_at(child(sp, "increment_delay"), "increment_delay is negative", kNonNegativeDurationExpected);
 }
 
 void sort_problems(std::vector<ConfigProblem>& v) {
