@@ -1,7 +1,5 @@
 #include "connectors/clickhouse/clickhouse_source.h"
 
-#include <curl/curl.h>
-
 #include <cctype>
 #include <cstdlib>
 #include <vector>
@@ -19,7 +17,6 @@ namespace ferry::clickhouse {
 
 namespace {
 
-constexpr size_t kChunkBytes = 1 << 20;
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -91,128 +88,6 @@ std::string shorten(std::string_view sql, size_t max = 200) {
   return s;
 }
 
-// One SELECT whose TabSeparated answer is pulled row chunk by row chunk (curl multi:
-// no thread, the transfer advances only while the caller asks for rows).
-class QueryStream final : public CopyStream {
- public:
-  QueryStream(const HttpOptions& options, std::string sql) : sql_(std::move(sql)) {
-    endpoint_ = options.url;
-    what_ = "query '" + shorten(sql_) + "'";
-    easy_ = curl_easy_init();
-    multi_ = curl_multi_init();
-    if (!easy_ || !multi_) throw std::bad_alloc();
-    std::string url = options.url;
-    size_t scheme = url.find("://");
-    if (url.find('/', scheme == std::string::npos ? 0 : scheme + 3) == std::string::npos) url += '/';
-    url += url.find('?') == std::string::npos ? '?' : '&';
-    // The server buffers the whole answer (beyond buffer_size in a temporary file) before
-    // sending it, so that a failing query is an HTTP error, never a cut-off 200.
-    url += "wait_end_of_query=1&buffer_size=1048576";
-    curl_easy_setopt(easy_, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
-    curl_easy_setopt(easy_, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_TIME, options.stall_timeout_s);
-    curl_easy_setopt(easy_, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, sql_.c_str());
-    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(sql_.size()));
-    curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &QueryStream::on_write);
-    curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
-    curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &QueryStream::on_header);
-    curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
-    curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, errbuf_);
-    headers_ = curl_slist_append(headers_, "Expect:");
-    if (!options.user.empty()) headers_ = curl_slist_append(headers_, ("X-ClickHouse-User: " + options.user).c_str());
-    if (!options.password.empty())
-      headers_ = curl_slist_append(headers_, ("X-ClickHouse-Key: " + options.password).c_str());
-    curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
-    curl_multi_add_handle(multi_, easy_);
-    spdlog::debug("clickhouse source: {}", what_);
-  }
-
-  ~QueryStream() override {
-    curl_multi_remove_handle(multi_, easy_);
-    curl_easy_cleanup(easy_);
-    curl_multi_cleanup(multi_);
-    curl_slist_free_all(headers_);
-  }
-
-  bool next_chunk(std::string& out) override {
-    for (;;) {
-      if (finished_) {
-        if (buf_.empty()) return false;
-        if (buf_.back() != '\n')
-          throw transient_error("ClickHouse answer to " + what_ + " ended in the middle of a row");
-        out += buf_;
-        buf_.clear();
-        return true;
-      }
-      if (buf_.size() >= kChunkBytes && status() == 200) {
-        size_t nl = buf_.rfind('\n');
-        if (nl != std::string::npos) {
-          out.append(buf_, 0, nl + 1);
-          buf_.erase(0, nl + 1);
-          return true;
-        }
-      }
-      int running = 0;
-      CURLMcode mc = curl_multi_perform(multi_, &running);
-      if (mc != CURLM_OK) throw transient_error(std::string("curl: ") + curl_multi_strerror(mc));
-      if (running == 0) {
-        finish();
-        continue;
-      }
-      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
-    }
-  }
-
- private:
-  long status() {
-    long s = 0;
-    curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &s);
-    return s;
-  }
-
-  void finish() {
-    finished_ = true;
-    CURLcode rc = CURLE_OK;
-    int left = 0;
-    while (CURLMsg* m = curl_multi_info_read(multi_, &left))
-      if (m->msg == CURLMSG_DONE) rc = m->data.result;
-    long s = status();
-    if (s != 0 && s != 200) throw http_status_error(s, buf_, exception_code_, what_);
-    if (rc != CURLE_OK) {
-      std::string detail = errbuf_[0] ? errbuf_ : curl_easy_strerror(rc);
-      throw transient_error("cannot reach ClickHouse at " + endpoint_ + " (" + detail + ") during " + what_);
-    }
-  }
-
-  static size_t on_write(char* data, size_t size, size_t n, void* self) {
-    static_cast<QueryStream*>(self)->buf_.append(data, size * n);
-    return size * n;
-  }
-
-  static size_t on_header(char* data, size_t size, size_t n, void* self) {
-    std::string_view line(data, size * n);
-    constexpr std::string_view key = "x-clickhouse-exception-code:";
-    if (line.size() > key.size()) {
-      std::string lower;
-      for (size_t i = 0; i < key.size(); ++i) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(line[i])));
-      if (lower == key) static_cast<QueryStream*>(self)->exception_code_ = trim(line.substr(key.size()));
-    }
-    return size * n;
-  }
-
-  std::string sql_, what_, endpoint_;
-  CURL* easy_ = nullptr;
-  CURLM* multi_ = nullptr;
-  curl_slist* headers_ = nullptr;
-  char errbuf_[CURL_ERROR_SIZE] = {0};
-  std::string buf_;
-  std::string exception_code_;
-  bool finished_ = false;
-};
 
 class NoSnapshotPoint final : public SnapshotPoint {
  public:
@@ -416,8 +291,7 @@ std::string ClickHouseSource::range_query(const TableSchema& projected, bool fin
 std::unique_ptr<CopyStream> ClickHouseSource::read_partition(const TableSchema& projected, const std::string& range,
                                                              const SnapshotPoint&) {
   if (range != "all") throw permanent_error("unknown ClickHouse partition range '" + range + "'");
-  return std::make_unique<QueryStream>(http_, range_query(projected, reads_final(projected), "", std::nullopt,
-                                                          std::nullopt));
+  return client_.query_stream(range_query(projected, reads_final(projected), "", std::nullopt, std::nullopt));
 }
 
 CursorProbe ClickHouseSource::probe_cursor(const TableSchema& table, const std::string& cursor_column,
@@ -444,8 +318,7 @@ CursorProbe ClickHouseSource::probe_cursor(const TableSchema& table, const std::
 std::unique_ptr<CopyStream> ClickHouseSource::read_range(const TableSchema& projected, const std::string& cursor_column,
                                                          const std::optional<std::string>& lower,
                                                          const std::string& upper) {
-  return std::make_unique<QueryStream>(http_,
-                                       range_query(projected, reads_final(projected), cursor_column, lower, upper));
+  return client_.query_stream(range_query(projected, reads_final(projected), cursor_column, lower, upper));
 }
 
 }  // namespace ferry::clickhouse

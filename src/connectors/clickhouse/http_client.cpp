@@ -44,28 +44,13 @@ std::string escape(CURL* curl, std::string_view s) {
   return out;
 }
 
-}  // namespace
-
-struct HttpClient::Exchange {
+// What a request brings back: the body and the X-ClickHouse-Exception-Code header.
+struct Answer {
   std::string body;
-  std::string exception_code;  // X-ClickHouse-Exception-Code
-  curl_slist* headers = nullptr;
-
-  // Upload state (insert_stream).
-  const Producer* producer = nullptr;
-  std::string_view poison;
-  std::string piece;
-  size_t pos = 0;
-  bool ended = false;
-  bool discarded = false;  // a piece already handed to curl was dropped: cannot rewind
-  std::exception_ptr error;
-
-  ~Exchange() {
-    if (headers) curl_slist_free_all(headers);
-  }
+  std::string exception_code;
 
   static size_t on_write(char* data, size_t size, size_t n, void* self) {
-    static_cast<Exchange*>(self)->body.append(data, size * n);
+    static_cast<Answer*>(self)->body.append(data, size * n);
     return size * n;
   }
 
@@ -80,10 +65,166 @@ struct HttpClient::Exchange {
         std::string_view v = line.substr(key.size());
         while (!v.empty() && (v.front() == ' ')) v.remove_prefix(1);
         while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
-        static_cast<Exchange*>(self)->exception_code = std::string(v);
+        static_cast<Answer*>(self)->exception_code = std::string(v);
       }
     }
     return size * n;
+  }
+};
+
+// The request URL: the peer's url, ?database=, `extra` parameters, then either
+// wait_end_of_query=1 (queries: `insert_sql` empty) or the INSERT statement.
+std::string build_url(const HttpOptions& options, CURL* curl, std::string_view insert_sql,
+                      const std::vector<std::pair<std::string_view, std::string_view>>& extra) {
+  std::string url = options.url;
+  size_t scheme = url.find("://");
+  size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (path == std::string::npos) url += '/';
+  char sep = url.find('?') == std::string::npos ? '?' : '&';
+  auto param = [&](std::string_view name, std::string_view value) {
+    url += sep;
+    url += name;
+    url += '=';
+    url += escape(curl, value);
+    sep = '&';
+  };
+  if (!options.database.empty()) param("database", options.database);
+  for (const auto& [name, value] : extra) param(name, value);
+  if (insert_sql.empty()) {
+    param("wait_end_of_query", "1");
+  } else {
+    param("input_format_allow_errors_num", "0");
+    param("input_format_allow_errors_ratio", "0");
+    param("query", insert_sql);
+  }
+  return url;
+}
+
+// Options every request has: URL, timeouts, answer callbacks, POST, credential headers
+// (appended to `headers`, which the caller frees).
+void setup_request(CURL* curl, Answer* answer, const std::string& url, const HttpOptions& options,
+                   curl_slist*& headers) {
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Answer::on_write);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, answer);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &Answer::on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, answer);
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  headers = curl_slist_append(headers, "Expect:");
+  if (!options.user.empty()) headers = curl_slist_append(headers, ("X-ClickHouse-User: " + options.user).c_str());
+  if (!options.password.empty())
+    headers = curl_slist_append(headers, ("X-ClickHouse-Key: " + options.password).c_str());
+}
+
+constexpr size_t kStreamChunkBytes = size_t(1) << 20;
+
+// One SELECT whose TabSeparated answer is pulled row chunk by row chunk (curl multi:
+// no thread, the transfer advances only while the caller asks for rows).
+class PulledQuery final : public CopyStream {
+ public:
+  PulledQuery(const HttpOptions& options, const std::string& endpoint, std::string sql)
+      : sql_(std::move(sql)), endpoint_(endpoint), what_("query '" + shorten(sql_) + "'") {
+    easy_ = curl_easy_init();
+    multi_ = curl_multi_init();
+    if (!easy_ || !multi_) throw std::bad_alloc();
+    // The server buffers the whole answer (beyond buffer_size in a temporary file) before
+    // sending it, so that a failing query is an HTTP error, never a cut-off 200.
+    setup_request(easy_, &answer_, build_url(options, easy_, {}, {{"buffer_size", "1048576"}}), options, headers_);
+    curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_TIME, options.stall_timeout_s);
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, sql_.c_str());
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(sql_.size()));
+    curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, errbuf_);
+    curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
+    curl_multi_add_handle(multi_, easy_);
+    spdlog::debug("clickhouse {}: streaming {}", endpoint_, what_);
+  }
+
+  ~PulledQuery() override {
+    curl_multi_remove_handle(multi_, easy_);
+    curl_easy_cleanup(easy_);
+    curl_multi_cleanup(multi_);
+    curl_slist_free_all(headers_);
+  }
+
+  bool next_chunk(std::string& out) override {
+    std::string& buf = answer_.body;
+    for (;;) {
+      if (finished_) {
+        if (buf.empty()) return false;
+        if (buf.back() != '\n') throw transient_error("ClickHouse answer to " + what_ + " ended in the middle of a row");
+        out += buf;
+        buf.clear();
+        return true;
+      }
+      if (buf.size() >= kStreamChunkBytes && status() == 200) {
+        size_t nl = buf.rfind('\n');
+        if (nl != std::string::npos) {
+          out.append(buf, 0, nl + 1);
+          buf.erase(0, nl + 1);
+          return true;
+        }
+      }
+      int running = 0;
+      CURLMcode mc = curl_multi_perform(multi_, &running);
+      if (mc != CURLM_OK) throw transient_error(std::string("curl: ") + curl_multi_strerror(mc));
+      if (running == 0) {
+        finish();
+        continue;
+      }
+      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+    }
+  }
+
+ private:
+  long status() {
+    long s = 0;
+    curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &s);
+    return s;
+  }
+
+  void finish() {
+    finished_ = true;
+    CURLcode rc = CURLE_OK;
+    int left = 0;
+    while (CURLMsg* m = curl_multi_info_read(multi_, &left))
+      if (m->msg == CURLMSG_DONE) rc = m->data.result;
+    long s = status();
+    if (s != 0 && s != 200) throw http_status_error(s, answer_.body, answer_.exception_code, what_);
+    if (rc != CURLE_OK) {
+      std::string detail = errbuf_[0] ? errbuf_ : curl_easy_strerror(rc);
+      throw transient_error("cannot reach ClickHouse at " + endpoint_ + " (" + detail + ") during " + what_);
+    }
+  }
+
+  std::string sql_, endpoint_, what_;
+  CURL* easy_ = nullptr;
+  CURLM* multi_ = nullptr;
+  curl_slist* headers_ = nullptr;
+  char errbuf_[CURL_ERROR_SIZE] = {0};
+  Answer answer_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+struct HttpClient::Exchange : Answer {
+  curl_slist* headers = nullptr;
+
+  // Upload state (insert_stream).
+  const Producer* producer = nullptr;
+  std::string_view poison;
+  std::string piece;
+  size_t pos = 0;
+  bool ended = false;
+  bool discarded = false;  // a piece already handed to curl was dropped: cannot rewind
+  std::exception_ptr error;
+
+  ~Exchange() {
+    if (headers) curl_slist_free_all(headers);
   }
 
   static size_t on_read(char* buffer, size_t size, size_t n, void* self) {
@@ -142,45 +283,12 @@ HttpClient::~HttpClient() {
 
 std::string HttpClient::make_url(std::string_view insert_sql,
                                  const std::vector<std::pair<std::string_view, std::string_view>>& extra) const {
-  std::string url = options_.url;
-  size_t scheme = url.find("://");
-  size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  if (path == std::string::npos) url += '/';
-  char sep = url.find('?') == std::string::npos ? '?' : '&';
-  auto param = [&](std::string_view name, std::string_view value) {
-    url += sep;
-    url += name;
-    url += '=';
-    url += escape(curl_, value);
-    sep = '&';
-  };
-  if (!options_.database.empty()) param("database", options_.database);
-  for (const auto& [name, value] : extra) param(name, value);
-  if (insert_sql.empty()) {
-    param("wait_end_of_query", "1");
-  } else {
-    param("input_format_allow_errors_num", "0");
-    param("input_format_allow_errors_ratio", "0");
-    param("query", insert_sql);
-  }
-  return url;
+  return build_url(options_, curl_, insert_sql, extra);
 }
 
 void HttpClient::prepare(Exchange& x, const std::string& url) {
   curl_easy_reset(curl_);  // keeps the connection cache
-  curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
-  curl_easy_setopt(curl_, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Exchange::on_write);
-  curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &x);
-  curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &Exchange::on_header);
-  curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &x);
-  curl_easy_setopt(curl_, CURLOPT_POST, 1L);
-  x.headers = curl_slist_append(x.headers, "Expect:");
-  if (!options_.user.empty()) x.headers = curl_slist_append(x.headers, ("X-ClickHouse-User: " + options_.user).c_str());
-  if (!options_.password.empty())
-    x.headers = curl_slist_append(x.headers, ("X-ClickHouse-Key: " + options_.password).c_str());
+  setup_request(curl_, &x, url, options_, x.headers);
 }
 
 void HttpClient::perform(Exchange& x, std::string_view what) {
@@ -246,6 +354,10 @@ std::string HttpClient::query_with_table(std::string_view sql, std::string_view 
   perform(x, what);
   curl_easy_setopt(curl_, CURLOPT_MIMEPOST, nullptr);
   return std::move(x.body);
+}
+
+std::unique_ptr<CopyStream> HttpClient::query_stream(std::string sql) const {
+  return std::make_unique<PulledQuery>(options_, endpoint_, std::move(sql));
 }
 
 void HttpClient::insert_stream(std::string_view sql, const Producer& producer, std::string_view poison) {

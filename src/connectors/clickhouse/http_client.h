@@ -6,10 +6,13 @@
 // (18.16 already reads X-ClickHouse-User/Key) and never appears in URLs, logs or errors.
 #pragma once
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "connectors/copy_stream.h"
 
 typedef void CURL;
 
@@ -46,6 +49,13 @@ class HttpClient {
   // which max_query_size bounds). Errors as query().
   std::string query_with_table(std::string_view sql, std::string_view table, std::string_view structure,
                                std::string_view tsv);
+
+  // Runs one SELECT (FORMAT TabSeparated) whose answer is pulled whole rows at a time
+  // (about 1 MB per chunk) on its own connection, without a thread: the transfer
+  // advances only while the caller asks for rows. Thread-safe (several may run at once).
+  // The server buffers the whole answer first (wait_end_of_query), so a failing query
+  // is an error, never a cut-off answer. Errors as query().
+  std::unique_ptr<CopyStream> query_stream(std::string sql) const;
 
   // Appends the next piece of the body to `out` (empty on entry); returns false at the
   // end. Pieces must end at row boundaries. May throw: see insert_stream().
