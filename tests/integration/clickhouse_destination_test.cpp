@@ -90,7 +90,8 @@ std::string bits(double v) {
   return hex(bytes);
 }
 
-std::vector<std::vector<std::string>> tsv_rows(const std::string& text) {
+// Rows of a TabSeparated answer, fields left escaped as ClickHouse sent them.
+std::vector<std::vector<std::string>> raw_tsv_rows(const std::string& text) {
   std::vector<std::vector<std::string>> rows;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -287,7 +288,7 @@ TEST_F(ClickHouseDestinationTest, EveryMappedTypeRoundTripsWithWeirdNames) {
   for (size_t i = 0; i < cases.size(); ++i)
     select += (i ? ", " : "") + replace_all(cases[i].select, "{}", quote_backtick_ident(cases[i].column.name));
   select += " FROM " + table(dt.name) + " FINAL ORDER BY `Id` FORMAT TabSeparated";
-  auto got = tsv_rows(ch(select));
+  auto got = raw_tsv_rows(ch(select));
   ASSERT_EQ(got.size(), 2u);
   for (size_t r = 0; r < 2; ++r) {
     ASSERT_EQ(got[r].size(), cases.size());

@@ -15,24 +15,6 @@
 
 namespace ferry::clickhouse {
 
-namespace {
-
-HttpOptions http_options(const PeerSpec& peer) {
-  HttpOptions o;
-  o.url = peer.url;
-  o.user = peer.user;
-  o.password = peer.password;
-  // No ?database=: the database may not exist yet, and every statement names it.
-  return o;
-}
-
-std::string trim_line(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-}  // namespace
-
 ClickHouseDestination::ClickHouseDestination(const PeerSpec& peer, DestinationOptions options)
     : ClickHouseDestination(http_options(peer), peer.database, options) {}
 
@@ -40,7 +22,7 @@ ClickHouseDestination::ClickHouseDestination(HttpOptions http, std::string datab
     : client_(std::move(http)), database_(database.empty() ? "default" : std::move(database)), options_(options) {}
 
 std::string ClickHouseDestination::server_version() {
-  caps_ = Capabilities::from_version(trim_line(client_.query("SELECT version()")));
+  caps_ = Capabilities::from_version(answer_value(client_.query("SELECT version()")));
   return "ClickHouse " + caps_->version;
 }
 
@@ -134,13 +116,13 @@ int64_t ClickHouseDestination::load_rows(const TableSchema& source, const Destin
 
 uint64_t ClickHouseDestination::max_version(const DestinationTable& table) {
   if (table_engine(table.name).empty()) return 0;
-  std::string answer = trim_line(client_.query("SELECT max(" + quote_backtick_ident(kVersionColumn) + ") FROM " +
+  std::string answer = answer_value(client_.query("SELECT max(" + quote_backtick_ident(kVersionColumn) + ") FROM " +
                                                qualified_name(database_, table.name) + " FORMAT TabSeparated"));
   return answer.empty() ? 0 : std::strtoull(answer.c_str(), nullptr, 10);
 }
 
 std::string ClickHouseDestination::table_engine(const std::string& table) {
-  return trim_line(client_.query("SELECT engine FROM system.tables WHERE database = " + quote_ch_literal(database_) +
+  return answer_value(client_.query("SELECT engine FROM system.tables WHERE database = " + quote_ch_literal(database_) +
                                  " AND name = " + quote_ch_literal(table) + " FORMAT TabSeparated"));
 }
 
@@ -150,7 +132,7 @@ int64_t ClickHouseDestination::count_rows(const DestinationTable& table) {
   bool replacing = engine.find("Replacing") != std::string::npos;
   std::string sql = "SELECT count() FROM " + qualified_name(database_, table.name) + (replacing ? " FINAL" : "") +
                     " WHERE " + quote_backtick_ident(kIsDeletedColumn) + " = 0";
-  std::string answer = trim_line(client_.query(sql));
+  std::string answer = answer_value(client_.query(sql));
   char* end = nullptr;
   long long n = std::strtoll(answer.c_str(), &end, 10);
   if (answer.empty() || *end != '\0')
@@ -185,31 +167,19 @@ void ClickHouseDestination::rename_table(const std::string& from, const std::str
 }
 
 std::vector<ExistingColumn> ClickHouseDestination::table_columns(const std::string& table) {
-  std::string answer =
-      client_.query("SELECT name, type, is_in_sorting_key FROM system.columns WHERE database = " +
-                    quote_ch_literal(database_) + " AND table = " + quote_ch_literal(table) + " FORMAT TabSeparated");
+  auto rows = tsv_rows(client_.query("SELECT name, type, is_in_sorting_key FROM system.columns WHERE database = " +
+                                     quote_ch_literal(database_) + " AND table = " + quote_ch_literal(table) +
+                                     " FORMAT TabSeparated"));
   std::vector<ExistingColumn> out;
-  size_t pos = 0;
-  while (pos < answer.size()) {
-    size_t eol = answer.find('\n', pos);
-    if (eol == std::string::npos) eol = answer.size();
-    std::string_view line(answer.data() + pos, eol - pos);
-    pos = eol + 1;
-    size_t tab = line.find('\t');
-    if (tab == std::string_view::npos) continue;
-    size_t tab2 = line.find('\t', tab + 1);
-    if (tab2 == std::string_view::npos) continue;
-    ExistingColumn c;
-    unescape_copy_field(line.substr(0, tab), c.name);
-    unescape_copy_field(line.substr(tab + 1, tab2 - tab - 1), c.type);
-    c.in_sorting_key = line.substr(tab2 + 1) == "1";
-    out.push_back(std::move(c));
+  for (auto& row : rows) {
+    if (row.size() < 3) continue;
+    out.push_back({std::move(row[0]), std::move(row[1]), row[2] == "1"});
   }
   return out;
 }
 
 std::string ClickHouseDestination::database_engine() {
-  return trim_line(client_.query("SELECT engine FROM system.databases WHERE name = " + quote_ch_literal(database_) +
+  return answer_value(client_.query("SELECT engine FROM system.databases WHERE name = " + quote_ch_literal(database_) +
                                  " FORMAT TabSeparated"));
 }
 
@@ -478,7 +448,7 @@ void ClickHouseDestination::precheck(const PipeSpec& pipe, bool new_pipe, std::v
   const std::string db = database_;
   bool created_db = false;
   try {
-    bool exists = !trim_line(client_.query("SELECT name FROM system.databases WHERE name = " + quote_ch_literal(db) +
+    bool exists = !answer_value(client_.query("SELECT name FROM system.databases WHERE name = " + quote_ch_literal(db) +
                                            " FORMAT TabSeparated"))
                        .empty();
     if (!exists) {
@@ -529,7 +499,7 @@ void ClickHouseDestination::precheck(const PipeSpec& pipe, bool new_pipe, std::v
         out.push_back(check_pass(check, "does not exist yet"));
         continue;
       }
-      std::string n = trim_line(client_.query("SELECT count() FROM " + qualified_name(db, name)));
+      std::string n = answer_value(client_.query("SELECT count() FROM " + qualified_name(db, name)));
       if (n == "0") {
         out.push_back(check_pass(check, "exists and is empty"));
       } else {

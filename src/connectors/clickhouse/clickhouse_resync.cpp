@@ -32,10 +32,9 @@ void ClickHouseDestination::exchange_tables(const std::string& a, const std::str
 std::string ClickHouseDestination::table_identity(const std::string& table) {
   // system.tables.uuid exists from 20.x; it is all zeros outside Atomic databases.
   if (!capabilities().at_least(20, 10)) return {};
-  std::string uuid = client_.query("SELECT toString(uuid) FROM system.tables WHERE database = " +
-                                   quote_ch_literal(database_) + " AND name = " + quote_ch_literal(table) +
-                                   " FORMAT TabSeparated");
-  while (!uuid.empty() && (uuid.back() == '\n' || uuid.back() == '\r')) uuid.pop_back();
+  std::string uuid = answer_value(client_.query("SELECT toString(uuid) FROM system.tables WHERE database = " +
+                                                quote_ch_literal(database_) + " AND name = " + quote_ch_literal(table) +
+                                                " FORMAT TabSeparated"));
   return uuid == "00000000-0000-0000-0000-000000000000" ? std::string() : uuid;
 }
 

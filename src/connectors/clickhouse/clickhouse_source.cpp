@@ -41,34 +41,6 @@ std::string base_type(std::string_view t, bool* nullable = nullptr) {
   return std::string(t);
 }
 
-std::vector<std::vector<std::string>> tsv_rows(const std::string& answer) {
-  std::vector<std::vector<std::string>> rows;
-  size_t pos = 0;
-  while (pos < answer.size()) {
-    size_t eol = answer.find('\n', pos);
-    if (eol == std::string::npos) eol = answer.size();
-    std::string_view line(answer.data() + pos, eol - pos);
-    pos = eol + 1;
-    std::vector<std::string> row;
-    size_t start = 0;
-    for (;;) {
-      size_t tab = line.find('\t', start);
-      std::string_view field = line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
-      if (field == "\\N") {
-        row.push_back("\\N");
-      } else {
-        std::string v;
-        unescape_copy_field(field, v);
-        row.push_back(std::move(v));
-      }
-      if (tab == std::string_view::npos) break;
-      start = tab + 1;
-    }
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
 std::string table_sql(const TableSchema& t) { return qualified_name(t.schema, t.name); }
 
 // The expression that renders a column as ferry's canonical text.
@@ -80,13 +52,6 @@ std::string column_expr(const Column& c) {
   return q;
 }
 
-std::string shorten(std::string_view sql, size_t max = 200) {
-  std::string s(sql.substr(0, max));
-  for (char& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  if (sql.size() > max) s += "...";
-  return s;
-}
 
 
 class NoSnapshotPoint final : public SnapshotPoint {
@@ -96,14 +61,6 @@ class NoSnapshotPoint final : public SnapshotPoint {
  private:
   std::string id_;
 };
-
-HttpOptions http_options(const PeerSpec& peer) {
-  HttpOptions o;
-  o.url = peer.url;
-  o.user = peer.user;
-  o.password = peer.password;
-  return o;
-}
 
 const Column& cursor_of(const TableSchema& t, const std::string& name) {
   const Column* c = t.find(name);
@@ -188,7 +145,7 @@ ClickHouseSource::ClickHouseSource(const PeerSpec& peer)
 ClickHouseSource::~ClickHouseSource() = default;
 
 std::string ClickHouseSource::server_version() {
-  return "ClickHouse " + trim(client_.query("SELECT version()"));
+  return "ClickHouse " + answer_value(client_.query("SELECT version()"));
 }
 
 TableSchema ClickHouseSource::describe(const std::string& table) {
@@ -252,7 +209,7 @@ bool ClickHouseSource::reads_final(const TableSchema& table) {
     if (it != final_.end()) return it->second;
   }
   HttpClient client(http_);  // may run on a partition worker thread
-  std::string engine = trim(client.query("SELECT engine FROM system.tables WHERE database = " +
+  std::string engine = answer_value(client.query("SELECT engine FROM system.tables WHERE database = " +
                                          quote_ch_literal(table.schema) + " AND name = " + quote_ch_literal(table.name) +
                                          " FORMAT TabSeparated"));
   bool replacing = engine.find("ReplacingMergeTree") != std::string::npos;
@@ -305,7 +262,7 @@ CursorProbe ClickHouseSource::probe_cursor(const TableSchema& table, const std::
   sql += last ? ", max(" + col + ") < " + cursor_literal(c, *last) : ", 0";
   sql += " FROM " + table_sql(table) + (final ? " FINAL" : "") + " FORMAT TabSeparated";
   auto rows = tsv_rows(client_.query(sql));
-  if (rows.empty() || rows[0].size() < 4) throw permanent_error("unexpected answer of ClickHouse to " + shorten(sql));
+  if (rows.empty() || rows[0].size() < 4) throw permanent_error("unexpected answer of ClickHouse to " + shorten_sql(sql));
   CursorProbe out;
   int64_t all = std::stoll(rows[0][0]), non_null = std::stoll(rows[0][1]);
   out.null_rows = all - non_null;

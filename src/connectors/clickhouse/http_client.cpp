@@ -9,22 +9,16 @@
 #include <mutex>
 
 #include "connectors/clickhouse/server_error.h"
+#include "connectors/clickhouse/tsv_encoder.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "pipe/spec.h"
 
 namespace ferry::clickhouse {
 
 namespace {
 
 std::once_flag g_curl_init;
-
-std::string shorten(std::string_view sql, size_t max = 200) {
-  std::string s(sql.substr(0, max));
-  for (char& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  if (sql.size() > max) s += "...";
-  return s;
-}
 
 // http://user:pass@host:port/x -> http://host:port/x
 std::string strip_credentials(const std::string& url) {
@@ -126,7 +120,7 @@ constexpr size_t kStreamChunkBytes = size_t(1) << 20;
 class PulledQuery final : public CopyStream {
  public:
   PulledQuery(const HttpOptions& options, const std::string& endpoint, std::string sql)
-      : sql_(std::move(sql)), endpoint_(endpoint), what_("query '" + shorten(sql_) + "'") {
+      : sql_(std::move(sql)), endpoint_(endpoint), what_("query '" + shorten_sql(sql_) + "'") {
     easy_ = curl_easy_init();
     multi_ = curl_multi_init();
     if (!easy_ || !multi_) throw std::bad_alloc();
@@ -210,6 +204,51 @@ class PulledQuery final : public CopyStream {
 };
 
 }  // namespace
+
+HttpOptions http_options(const PeerSpec& peer) {
+  HttpOptions o;
+  o.url = peer.url;
+  o.user = peer.user;
+  o.password = peer.password;
+  return o;
+}
+
+std::string answer_value(std::string answer) {
+  while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r' || answer.back() == ' ')) answer.pop_back();
+  return answer;
+}
+
+std::vector<std::vector<std::string>> tsv_rows(const std::string& answer) {
+  std::vector<std::vector<std::string>> rows;
+  size_t pos = 0;
+  while (pos < answer.size()) {
+    size_t eol = answer.find('\n', pos);
+    if (eol == std::string::npos) eol = answer.size();
+    std::string_view line(answer.data() + pos, eol - pos);
+    pos = eol + 1;
+    std::vector<std::string> row;
+    for (size_t start = 0;;) {
+      size_t tab = line.find('\t', start);
+      std::string_view field = line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
+      std::string v;
+      if (field == "\\N") v = "\\N";
+      else unescape_copy_field(field, v);
+      row.push_back(std::move(v));
+      if (tab == std::string_view::npos) break;
+      start = tab + 1;
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string shorten_sql(std::string_view sql, size_t max) {
+  std::string s(sql.substr(0, max));
+  for (char& c : s)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  if (sql.size() > max) s += "...";
+  return s;
+}
 
 struct HttpClient::Exchange : Answer {
   curl_slist* headers = nullptr;
@@ -316,7 +355,7 @@ void HttpClient::perform(Exchange& x, std::string_view what) {
 
 std::string HttpClient::query(std::string_view sql) {
   Exchange x;
-  std::string what = "query '" + shorten(sql) + "'";
+  std::string what = "query '" + shorten_sql(sql) + "'";
   spdlog::debug("clickhouse {}: {}", endpoint_, what);
   prepare(x, make_url({}));
   curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, sql.data());
@@ -329,7 +368,7 @@ std::string HttpClient::query(std::string_view sql) {
 std::string HttpClient::query_with_table(std::string_view sql, std::string_view table, std::string_view structure,
                                          std::string_view tsv) {
   Exchange x;
-  std::string what = "query '" + shorten(sql) + "'";
+  std::string what = "query '" + shorten_sql(sql) + "'";
   spdlog::debug("clickhouse {}: {} with {} bytes of {}", endpoint_, what, tsv.size(), table);
   std::string structure_param = std::string(table) + "_structure";
   std::string format_param = std::string(table) + "_format";
@@ -364,7 +403,7 @@ void HttpClient::insert_stream(std::string_view sql, const Producer& producer, s
   Exchange x;
   x.producer = &producer;
   x.poison = poison;
-  std::string what = "'" + shorten(sql) + "'";
+  std::string what = "'" + shorten_sql(sql) + "'";
   spdlog::debug("clickhouse {}: streaming {}", endpoint_, what);
   prepare(x, make_url(sql));
   x.headers = curl_slist_append(x.headers, "Transfer-Encoding: chunked");

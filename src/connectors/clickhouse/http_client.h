@@ -16,6 +16,10 @@
 
 typedef void CURL;
 
+namespace ferry {
+struct PeerSpec;
+}
+
 namespace ferry::clickhouse {
 
 struct HttpOptions {
@@ -27,6 +31,18 @@ struct HttpOptions {
   long query_timeout_ms = 600000;  // whole request, query()
   long stall_timeout_s = 600;      // insert_stream(): give up when nothing moves this long
 };
+
+// A ClickHouse peer's url, user and password. No ?database=: the database may not
+// exist yet, and every statement names it.
+HttpOptions http_options(const PeerSpec& peer);
+
+// --- reading answers ---
+// A one-value answer without its line end.
+std::string answer_value(std::string answer);
+// A TabSeparated answer as rows of unescaped fields (NULL stays "\N").
+std::vector<std::vector<std::string>> tsv_rows(const std::string& answer);
+// SQL for messages: at most `max` characters, on one line.
+std::string shorten_sql(std::string_view sql, size_t max = 200);
 
 class HttpClient {
  public:
