@@ -16,66 +16,17 @@
 #include "core/error.h"
 #include "core/ident.h"
 #include "pipe/spec.h"
+#include "clickhouse_fixture.h"
 #include "test_env.h"
+#include "../shared/change_batch_builder.h"
 
 using namespace ferry;
 using namespace ferry::clickhouse;
-using ferry::test::require_env;
+
+using namespace ferry::test;
 
 namespace {
 
-struct C {
-  CellState state = CellState::Value;
-  std::string text;
-  C(const char* t) : text(t) {}  // NOLINT: implicit on purpose
-  C(std::string t) : text(std::move(t)) {}
-  C(CellState s) : state(s) {}
-};
-const C kNull(CellState::Null);
-const C kUnchanged(CellState::Unchanged);
-const C kAbsent(CellState::Absent);
-
-struct BatchBuilder {
-  ChangeBatch batch;
-  uint32_t table(std::string dest, std::vector<std::string> columns, std::vector<uint32_t> key) {
-    ChangeTable t;
-    t.source = "public." + dest;
-    t.destination = std::move(dest);
-    t.columns = std::move(columns);
-    t.key = std::move(key);
-    batch.tables.push_back(std::move(t));
-    return static_cast<uint32_t>(batch.tables.size() - 1);
-  }
-  void cells(const std::vector<C>& cs) {
-    for (const auto& c : cs) batch.add_cell(c.state, c.text);
-  }
-  void row(uint32_t t, RowOp op, uint64_t v, const std::vector<C>& cs, std::optional<std::vector<C>> old = {}) {
-    RowChange r;
-    r.table = t;
-    r.op = op;
-    r.version = v;
-    if (old) {
-      r.old_key_cell = static_cast<uint32_t>(batch.cells.size());
-      cells(*old);
-    }
-    r.first_cell = static_cast<uint32_t>(batch.cells.size());
-    cells(cs);
-    batch.rows.push_back(r);
-  }
-  void upsert(uint32_t t, uint64_t v, const std::vector<C>& cs) { row(t, RowOp::Upsert, v, cs); }
-  void del(uint32_t t, uint64_t v, const std::vector<C>& cs) { row(t, RowOp::Delete, v, cs); }
-  void move(uint32_t t, uint64_t v, const std::vector<C>& cs, const std::vector<C>& old) {
-    row(t, RowOp::Upsert, v, cs, old);
-  }
-  void truncate(uint32_t t, uint64_t v) {
-    RowChange r;
-    r.table = t;
-    r.op = RowOp::Truncate;
-    r.version = v;
-    r.first_cell = static_cast<uint32_t>(batch.cells.size());
-    batch.rows.push_back(r);
-  }
-};
 
 Column col(std::string name, LogicalType t, bool nullable = true, int key = 0) {
   Column c;
@@ -124,34 +75,8 @@ std::vector<C> key_only(const std::string& id) {
   return v;
 }
 
-class ClickHouseApplyTest : public ::testing::Test {
+class ClickHouseApplyTest : public ferry::test::ClickHouseDatabaseTest {
  protected:
-  void SetUp() override {
-    url_ = require_env("FERRY_TEST_CH_URL");
-    static std::atomic<int> counter{0};
-    database_ = "ferry apply ü " + std::to_string(getpid()) + "_" + std::to_string(counter++);
-    peer_.name = "lake";
-    peer_.type = PeerType::ClickHouse;
-    peer_.url = url_;
-    peer_.database = database_;
-    dest_ = std::make_unique<ClickHouseDestination>(peer_);
-    HttpOptions admin;
-    admin.url = url_;
-    admin_ = std::make_unique<HttpClient>(admin);
-  }
-  void TearDown() override {
-    if (admin_) {
-      try {
-        admin_->query("DROP DATABASE IF EXISTS " + quote_backtick_ident(database_));
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << "cleanup: " << e.what();
-      }
-    }
-  }
-  std::string table(const std::string& name) const {
-    return quote_backtick_ident(database_) + "." + quote_backtick_ident(name);
-  }
-  std::string ch(const std::string& sql) { return admin_->query(sql); }
   // FINAL rows as raw TSV lines (ClickHouse escaping), ordered by `order`.
   std::vector<std::string> final_rows(const std::string& name, const std::string& cols, const std::string& order = "id",
                                       const std::string& where = "1") {
@@ -170,12 +95,6 @@ class ClickHouseApplyTest : public ::testing::Test {
     return final_rows("doc", "id, title, body, n, flag, tags, hex(bin), fl, _ferry_version, _ferry_is_deleted", "id",
                       where);
   }
-
-  std::string url_;
-  std::string database_;
-  PeerSpec peer_;
-  std::unique_ptr<ClickHouseDestination> dest_;
-  std::unique_ptr<HttpClient> admin_;
 };
 
 }  // namespace

@@ -20,11 +20,11 @@
 #include "core/error.h"
 #include "core/ident.h"
 #include "pipe/spec.h"
+#include "clickhouse_fixture.h"
 #include "test_env.h"
 
 using namespace ferry;
 using namespace ferry::clickhouse;
-using ferry::test::require_env;
 
 namespace {
 
@@ -111,41 +111,7 @@ std::vector<std::vector<std::string>> raw_tsv_rows(const std::string& text) {
   return rows;
 }
 
-class ClickHouseDestinationTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    url_ = require_env("FERRY_TEST_CH_URL");
-    static std::atomic<int> counter{0};
-    database_ = "ferry ch test ü " + std::to_string(getpid()) + "_" + std::to_string(counter++);
-    peer_.name = "lake";
-    peer_.type = PeerType::ClickHouse;
-    peer_.url = url_;
-    peer_.database = database_;
-    dest_ = std::make_unique<ClickHouseDestination>(peer_);
-    HttpOptions admin;
-    admin.url = url_;
-    admin_ = std::make_unique<HttpClient>(admin);
-  }
-  void TearDown() override {
-    if (admin_) {
-      try {
-        admin_->query("DROP DATABASE IF EXISTS " + quote_backtick_ident(database_));
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << "cleanup: " << e.what();
-      }
-    }
-  }
-  std::string table(const std::string& name) const {
-    return quote_backtick_ident(database_) + "." + quote_backtick_ident(name);
-  }
-  std::string ch(const std::string& sql) { return admin_->query(sql); }
-
-  std::string url_;
-  std::string database_;
-  PeerSpec peer_;
-  std::unique_ptr<ClickHouseDestination> dest_;
-  std::unique_ptr<HttpClient> admin_;
-};
+using ClickHouseDestinationTest = ferry::test::ClickHouseDatabaseTest;
 
 // One column of the every-type table: two COPY values and how they read back.
 struct TypeCase {

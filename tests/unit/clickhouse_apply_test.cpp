@@ -7,63 +7,15 @@
 
 #include "connectors/clickhouse/clickhouse_apply.h"
 #include "core/error.h"
+#include "../shared/change_batch_builder.h"
 
 using namespace ferry;
 using namespace ferry::clickhouse;
 
+using namespace ferry::test;
+
 namespace {
 
-// A cell as a test writes it: a value, or one of the special states.
-struct C {
-  CellState state = CellState::Value;
-  std::string text;
-  C(const char* t) : text(t) {}  // NOLINT: implicit on purpose
-  C(std::string t) : text(std::move(t)) {}
-  C(CellState s) : state(s) {}
-};
-const C kNull(CellState::Null);
-const C kUnchanged(CellState::Unchanged);
-const C kAbsent(CellState::Absent);
-
-struct BatchBuilder {
-  ChangeBatch batch;
-
-  uint32_t table(std::vector<std::string> columns, std::vector<uint32_t> key, std::string name = "t") {
-    ChangeTable t;
-    t.source = "public." + name;
-    t.destination = name;
-    t.columns = std::move(columns);
-    t.key = std::move(key);
-    batch.tables.push_back(std::move(t));
-    return static_cast<uint32_t>(batch.tables.size() - 1);
-  }
-  void cells(const std::vector<C>& cs) {
-    for (const auto& c : cs) batch.add_cell(c.state, c.text);
-  }
-  void row(uint32_t t, RowOp op, uint64_t version, const std::vector<C>& cs, std::optional<std::vector<C>> old = {}) {
-    RowChange r;
-    r.table = t;
-    r.op = op;
-    r.version = version;
-    if (old) {
-      r.old_key_cell = static_cast<uint32_t>(batch.cells.size());
-      cells(*old);
-    }
-    r.first_cell = static_cast<uint32_t>(batch.cells.size());
-    cells(cs);
-    batch.rows.push_back(r);
-  }
-  void upsert(uint32_t t, uint64_t v, const std::vector<C>& cs) { row(t, RowOp::Upsert, v, cs); }
-  void del(uint32_t t, uint64_t v, const std::vector<C>& cs) { row(t, RowOp::Delete, v, cs); }
-  void truncate(uint32_t t, uint64_t v) {
-    RowChange r;
-    r.table = t;
-    r.op = RowOp::Truncate;
-    r.version = v;
-    r.first_cell = static_cast<uint32_t>(batch.cells.size());
-    batch.rows.push_back(r);
-  }
-};
 
 ClickHouseColumn column(std::string name, std::string type, Codec codec, bool nullable, Codec element = Codec::Text) {
   ClickHouseColumn c;
@@ -105,7 +57,7 @@ std::vector<std::string> encode_all(const ChangeBatch& batch, const ChangeMerger
 
 TEST(ClickHouseApplyMerge, UpsertsCollapsePerKeyLastWins) {
   BatchBuilder b;
-  uint32_t t = b.table({"id", "title", "body"}, {0});
+  uint32_t t = b.table("t", {"id", "title", "body"}, {0});
   b.upsert(t, 10, {"1", "a", "x"});
   b.upsert(t, 10, {"2", "b", "y"});
   b.upsert(t, 11, {"1", "a2", "x2"});
@@ -121,7 +73,7 @@ TEST(ClickHouseApplyMerge, UpsertsCollapsePerKeyLastWins) {
 
 TEST(ClickHouseApplyMerge, UnchangedAndAbsentFilledFromEarlierRowsOfTheBatch) {
   BatchBuilder b;
-  uint32_t t = b.table({"id", "title", "body"}, {0});
+  uint32_t t = b.table("t", {"id", "title", "body"}, {0});
   b.upsert(t, 10, {"1", "t1", "long body"});
   b.upsert(t, 11, {"1", "retitled", kUnchanged});
   b.upsert(t, 12, {"2", "t2", "body2"});
@@ -138,7 +90,7 @@ TEST(ClickHouseApplyMerge, UnchangedAndAbsentFilledFromEarlierRowsOfTheBatch) {
 
 TEST(ClickHouseApplyMerge, UnknownCellsAreLookedUpThenFilled) {
   BatchBuilder b;
-  uint32_t t = b.table({"id", "title", "body"}, {0});
+  uint32_t t = b.table("t", {"id", "title", "body"}, {0});
   b.upsert(t, 20, {"5", "new title", kUnchanged});  // body only in ClickHouse
   b.del(t, 21, {"6", kAbsent, kAbsent});            // whole row only in ClickHouse
   b.del(t, 22, {"7", kAbsent, kAbsent});            // nowhere
@@ -168,7 +120,7 @@ TEST(ClickHouseApplyMerge, UnknownCellsAreLookedUpThenFilled) {
 
 TEST(ClickHouseApplyMerge, KeyChangeDeletesTheOldKeyWithItsLastValues) {
   BatchBuilder b;
-  uint32_t t = b.table({"id", "title", "body"}, {0});
+  uint32_t t = b.table("t", {"id", "title", "body"}, {0});
   b.upsert(t, 30, {"1", "one", "b1"});
   // UPDATE doc SET id = 100 WHERE id = 1 (body unchanged TOAST: known from the old key)
   b.row(t, RowOp::Upsert, 31, {"100", "one", kUnchanged}, std::vector<C>{"1", kAbsent, kAbsent});
@@ -200,7 +152,7 @@ TEST(ClickHouseApplyMerge, OldKeyEqualToNewKeyLeavesOneLiveRow) {
   // Replica identity FULL on a table keyed by id: the old tuple is the full old row
   // under the same destination key.
   BatchBuilder b;
-  uint32_t t = b.table({"id", "title", "body"}, {0, 1, 2});
+  uint32_t t = b.table("t", {"id", "title", "body"}, {0, 1, 2});
   b.row(t, RowOp::Upsert, 40, {"1", "new", "b"}, std::vector<C>{"1", "old", "b"});
   ChangeMerger m;
   m.merge(b.batch, t, {0});
@@ -210,8 +162,8 @@ TEST(ClickHouseApplyMerge, OldKeyEqualToNewKeyLeavesOneLiveRow) {
 
 TEST(ClickHouseApplyMerge, TruncateSplitsTheBatchIntoSegments) {
   BatchBuilder b;
-  uint32_t t = b.table({"id", "title", "body"}, {0});
-  uint32_t other = b.table({"id", "title", "body"}, {0}, "other");
+  uint32_t t = b.table("t", {"id", "title", "body"}, {0});
+  uint32_t other = b.table("other", {"id", "title", "body"}, {0});
   b.upsert(t, 50, {"1", "a", "b"});
   b.upsert(other, 50, {"9", "o", "o"});
   b.upsert(t, 50, {"2", "a", "b"});
@@ -237,7 +189,7 @@ TEST(ClickHouseApplyMerge, TruncateSplitsTheBatchIntoSegments) {
 
 TEST(ClickHouseApplyMerge, TruncateFirstAndLast) {
   BatchBuilder b;
-  uint32_t t = b.table({"id", "title", "body"}, {0});
+  uint32_t t = b.table("t", {"id", "title", "body"}, {0});
   b.truncate(t, 60);
   b.upsert(t, 61, {"1", "a", "b"});
   b.truncate(t, 62);
@@ -254,7 +206,7 @@ TEST(ClickHouseApplyMerge, TruncateFirstAndLast) {
 
 TEST(ClickHouseApplyMerge, CompositeKeysAndManyStates) {
   BatchBuilder b;
-  uint32_t t = b.table({"k1", "k2", "v"}, {0, 1});
+  uint32_t t = b.table("t", {"k1", "k2", "v"}, {0, 1});
   for (int i = 0; i < 5000; ++i) b.upsert(t, 1, {std::to_string(i % 100), "k" + std::to_string(i), "v"});
   for (int i = 0; i < 5000; ++i) b.upsert(t, 2, {std::to_string(i % 100), "k" + std::to_string(i), std::to_string(i)});
   // Same texts in different columns are different keys.
@@ -277,7 +229,7 @@ TEST(ClickHouseApplyMerge, CompositeKeysAndManyStates) {
 
 TEST(ClickHouseApplyMerge, KeylessTablesAppendEveryChange) {
   BatchBuilder b;
-  uint32_t t = b.table({"id", "title", "body"}, {});
+  uint32_t t = b.table("t", {"id", "title", "body"}, {});
   b.upsert(t, 1, {"1", "a", "b"});
   b.upsert(t, 2, {"1", "a", "b"});
   b.del(t, 3, {"1", "a", kAbsent});
@@ -293,7 +245,7 @@ TEST(ClickHouseApplyMerge, KeylessTablesAppendEveryChange) {
 
 TEST(ClickHouseApplyMerge, RowsWithoutKeyValueAreSkipped) {
   BatchBuilder b;
-  uint32_t t = b.table({"id", "title", "body"}, {0});
+  uint32_t t = b.table("t", {"id", "title", "body"}, {0});
   b.del(t, 1, {kAbsent, "x", "y"});
   b.upsert(t, 2, {"1", "a", "b"});
   ChangeMerger m;
@@ -304,13 +256,13 @@ TEST(ClickHouseApplyMerge, RowsWithoutKeyValueAreSkipped) {
 
 TEST(ClickHouseApplyMerge, ReusedMergerStartsClean) {
   BatchBuilder b;
-  uint32_t t = b.table({"id", "title", "body"}, {0});
+  uint32_t t = b.table("t", {"id", "title", "body"}, {0});
   b.del(t, 1, {"1", kAbsent, kAbsent});
   ChangeMerger m;
   m.merge(b.batch, t, {0});
   EXPECT_EQ(m.lookups().size(), 1u);
   BatchBuilder b2;
-  uint32_t t2 = b2.table({"id", "title", "body"}, {0});
+  uint32_t t2 = b2.table("t", {"id", "title", "body"}, {0});
   b2.upsert(t2, 2, {"1", "x", "y"});
   m.merge(b2.batch, t2, {0});
   EXPECT_TRUE(m.lookups().empty());
@@ -353,7 +305,7 @@ std::vector<std::string> encode_ordered(const ChangeBatch& batch, const ChangeMe
 
 TEST(ClickHouseApplyOrdered, EveryKeyIsLookedUpOnlyWhenAsked) {
   BatchBuilder b;
-  uint32_t t = b.table({"id", "customer", "title"}, {0});
+  uint32_t t = b.table("t", {"id", "customer", "title"}, {0});
   b.upsert(t, 1, {"1", "5", "a"});
   b.del(t, 2, {"2", kAbsent, kAbsent});
   b.upsert(t, 3, {"3", "6", "c"});
@@ -367,7 +319,7 @@ TEST(ClickHouseApplyOrdered, EveryKeyIsLookedUpOnlyWhenAsked) {
 
 TEST(ClickHouseApplyOrdered, RowsThatLeaveTheirTupleAreSoftDeletedThere) {
   BatchBuilder b;
-  uint32_t t = b.table({"id", "customer", "title"}, {0});
+  uint32_t t = b.table("t", {"id", "customer", "title"}, {0});
   b.upsert(t, 20, {"1", "7", "moved"});                // 5 -> 7
   b.upsert(t, 20, {"2", "5", "same tuple"});           // stays under (5, 2)
   b.del(t, 21, {"3", kAbsent, kAbsent});               // key-only delete: lands under the stored tuple
@@ -398,7 +350,7 @@ TEST(ClickHouseApplyOrdered, RowsThatLeaveTheirTupleAreSoftDeletedThere) {
 
 TEST(ClickHouseApplyOrdered, ReplaysWriteTheSameRowsOrNothing) {
   BatchBuilder b;
-  uint32_t t = b.table({"id", "customer", "title"}, {0});
+  uint32_t t = b.table("t", {"id", "customer", "title"}, {0});
   b.upsert(t, 20, {"1", "7", "moved"});
   b.upsert(t, 20, {"2", "9", "moved twice"});
   ChangeMerger m;
@@ -419,7 +371,7 @@ TEST(ClickHouseApplyOrdered, ReplaysWriteTheSameRowsOrNothing) {
 TEST(ClickHouseApplyOrdered, EveryLiveRowUnderAnotherTupleIsSoftDeleted) {
   // Two live rows of one key (written before ferry handled moves): both other tuples.
   BatchBuilder b;
-  uint32_t t = b.table({"id", "customer", "title"}, {0});
+  uint32_t t = b.table("t", {"id", "customer", "title"}, {0});
   b.upsert(t, 20, {"1", "7", kUnchanged});
   ChangeMerger m;
   m.merge(b.batch, t, {0}, true);
@@ -435,7 +387,7 @@ TEST(ClickHouseApplyOrdered, EveryLiveRowUnderAnotherTupleIsSoftDeleted) {
 
 TEST(ClickHouseApplyOrdered, RowsATruncateSoftDeletedAreLeftAlone) {
   BatchBuilder b;
-  uint32_t t = b.table({"id", "customer", "title"}, {0});
+  uint32_t t = b.table("t", {"id", "customer", "title"}, {0});
   b.truncate(t, 15);
   b.upsert(t, 20, {"1", "7", "a"});
   b.upsert(t, 20, {"2", "7", "b"});
@@ -453,7 +405,7 @@ TEST(ClickHouseApplyOrdered, RowsATruncateSoftDeletedAreLeftAlone) {
 
 TEST(ClickHouseApplyOrdered, KeyChangesDeleteTheOldKeyUnderItsStoredTuple) {
   BatchBuilder b;
-  uint32_t t = b.table({"id", "customer", "title"}, {0});
+  uint32_t t = b.table("t", {"id", "customer", "title"}, {0});
   // UPDATE SET id = 10, customer = 7 WHERE id = 1 (title unchanged TOAST)
   b.row(t, RowOp::Upsert, 20, {"10", "7", kUnchanged}, std::vector<C>{"1", kAbsent, kAbsent});
   // UPDATE SET customer = 8 WHERE id = 2; UPDATE SET id = 20 WHERE id = 2
@@ -520,7 +472,7 @@ TEST(ClickHouseApplyEncode, BatchValuesAreUnescapedSourceText) {
                column("d", "Decimal(10, 2)", Codec::Decimal, false)};
   TsvEncoder enc(p);
   BatchBuilder b;
-  uint32_t t = b.table({"id", "s", "flag", "bin", "arr", "f", "d"}, {0});
+  uint32_t t = b.table("t", {"id", "s", "flag", "bin", "arr", "f", "d"}, {0});
   b.upsert(t, 7, {"1", "tab\there\nnew line \\ back 'q' \"dq\"", "t", "\\x00ff5c", "{\"a b\",NULL,\"it's\",\"x\\\\y\"}",
                   "-Infinity", "12.50"});
   ChangeMerger m;
@@ -539,7 +491,7 @@ TEST(ClickHouseApplyEncode, NullAndUnknownInNotNullableColumns) {
                                                                  Codec::Verbatim)};
   TsvEncoder enc(p);
   BatchBuilder b;
-  uint32_t t = b.table({"id", "n", "u", "a"}, {0});
+  uint32_t t = b.table("t", {"id", "n", "u", "a"}, {0});
   b.del(t, 1, {"1", kAbsent, kAbsent, kAbsent});
   ChangeMerger m;
   m.merge(b.batch, t, {0});
@@ -549,7 +501,7 @@ TEST(ClickHouseApplyEncode, NullAndUnknownInNotNullableColumns) {
   EXPECT_EQ(unknown, 3u);
 
   BatchBuilder b2;
-  uint32_t t2 = b2.table({"id", "n", "u", "a"}, {0});
+  uint32_t t2 = b2.table("t", {"id", "n", "u", "a"}, {0});
   b2.upsert(t2, 1, {"1", kNull, "00000000-0000-0000-0000-000000000001", "{}"});
   m.merge(b2.batch, t2, {0});
   std::string out;
@@ -564,7 +516,7 @@ TEST(ClickHouseApplyEncode, LookupKeysAreStringsForCast) {
                column("a", "Array(Nullable(String))", Codec::Array, false, Codec::Text)};
   TsvEncoder enc(p);
   BatchBuilder b;
-  uint32_t t = b.table({"s", "b", "a"}, {0, 1, 2});
+  uint32_t t = b.table("t", {"s", "b", "a"}, {0, 1, 2});
   b.del(t, 1, {"x\ty\\z", "f", "{\"it's\"}"});
   ChangeMerger m;
   m.merge(b.batch, t, {0, 1, 2});
