@@ -14,19 +14,11 @@ CHANGES=${1:-1000000}
 LAG_SECONDS=${2:-30}
 PGBIN=/usr/lib/postgresql/15/bin
 
-if [[ -z "${FERRY_TEST_PG_DSN:-}" ]]; then
-  env_out=$(scripts/test-servers start)
-  eval "$env_out"
-  trap 'scripts/test-servers stop "$FERRY_SERVERS_DIR" >/dev/null 2>&1 || true' EXIT
-fi
-[[ -x build/ferry ]] || { cmake -S . -B build -G Ninja >/dev/null && cmake --build build --target ferry; }
+source bench/common.sh
 
 db=ferry_cdcbench_$$
 work=$(mktemp -d /tmp/ferry-cdcbench.XXXXXX)
 dsn="$FERRY_TEST_PG_DSN dbname=$db"
-psql_db() { psql "$dsn" -v ON_ERROR_STOP=1 -qtA "$@"; }
-ch() { curl -sS --fail-with-body "$FERRY_TEST_CH_URL/" --data-binary "$1"; }
-now() { date +%s.%N; }
 ferry_pid=""
 cleanup() {
   [[ -n "$ferry_pid" ]] && kill "$ferry_pid" 2>/dev/null && wait "$ferry_pid" 2>/dev/null
@@ -35,7 +27,7 @@ cleanup() {
   ch "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
-trap 'cleanup; [[ -n "${FERRY_SERVERS_DIR:-}" && -n "${env_out:-}" ]] && scripts/test-servers stop "$FERRY_SERVERS_DIR" >/dev/null 2>&1 || true' EXIT
+trap 'cleanup; stop_own_servers' EXIT
 
 psql "$FERRY_TEST_PG_DSN" -qc "CREATE DATABASE $db"
 psql_db -c "CREATE TABLE events (id bigint PRIMARY KEY, kind text, amount numeric(12,2), payload text,

@@ -14,27 +14,17 @@ cd "$(dirname "$0")/.."
 ROWS=${1:-5000000}
 PARALLELISM=${FERRY_BENCH_PARALLELISM:-4}
 
-own_servers=""
-if [[ -z "${FERRY_TEST_PG_DSN:-}" ]]; then
-  env_out=$(scripts/test-servers start)
-  eval "$env_out"
-  own_servers=$FERRY_SERVERS_DIR
-fi
+source bench/common.sh
 cleanup() {
   [[ -n "${server:-}" ]] && kill "$server" 2>/dev/null
   [[ -n "${writer:-}" ]] && kill "$writer" 2>/dev/null
-  [[ -n "$own_servers" ]] && scripts/test-servers stop "$own_servers" >/dev/null 2>&1
-  true
+  stop_own_servers
 }
 trap cleanup EXIT
-[[ -x build/ferry ]] || { cmake -S . -B build -G Ninja >/dev/null && cmake --build build --target ferry; }
 
 db=ferry_rsbench_$$
 work=$(mktemp -d /tmp/ferry-rsbench.XXXXXX)
-psql_db() { psql "$FERRY_TEST_PG_DSN dbname=$db" -v ON_ERROR_STOP=1 -qtA "$@"; }
-ch() { curl -sS --fail-with-body "$FERRY_TEST_CH_URL/" --data-binary "$1"; }
 ch_port=${FERRY_TEST_CH_TCP_PORT:?}
-now() { date +%s.%N; }
 port=$((20000 + $$ % 20000))
 api=http://127.0.0.1:$port/api/v1
 state() { curl -sS "$api/pipes/bench" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }

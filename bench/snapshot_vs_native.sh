@@ -13,20 +13,13 @@ cd "$(dirname "$0")/.."
 ROWS=${1:-10000000}
 PARALLELISM=${FERRY_BENCH_PARALLELISM:-4}
 
-if [[ -z "${FERRY_TEST_PG_DSN:-}" ]]; then
-  env_out=$(scripts/test-servers start)
-  eval "$env_out"
-  trap 'scripts/test-servers stop "$FERRY_SERVERS_DIR" >/dev/null 2>&1 || true' EXIT
-fi
-[[ -x build/ferry ]] || { cmake -S . -B build -G Ninja >/dev/null && cmake --build build --target ferry; }
+source bench/common.sh
+trap stop_own_servers EXIT
 command -v /usr/bin/time >/dev/null || { echo "bench needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
 db=ferry_bench_$$
 work=$(mktemp -d /tmp/ferry-bench.XXXXXX)
-psql_db() { psql "$FERRY_TEST_PG_DSN dbname=$db" -v ON_ERROR_STOP=1 -qtA "$@"; }
-ch() { curl -sS --fail-with-body "$FERRY_TEST_CH_URL/" --data-binary "$1"; }
 ch_port=${FERRY_TEST_CH_TCP_PORT:?}
-now() { date +%s.%N; }
 
 echo "== generating $ROWS rows of mixed types" >&2
 psql "$FERRY_TEST_PG_DSN" -qc "CREATE DATABASE $db"
