@@ -19,6 +19,7 @@
 #include "clickhouse_fixture.h"
 #include "test_env.h"
 #include "../shared/change_batch_builder.h"
+#include "../shared/column_builder.h"
 
 using namespace ferry;
 using namespace ferry::clickhouse;
@@ -27,15 +28,6 @@ using namespace ferry::test;
 
 namespace {
 
-
-Column col(std::string name, LogicalType t, bool nullable = true, int key = 0) {
-  Column c;
-  c.name = std::move(name);
-  c.type = t;
-  c.nullable = nullable;
-  c.key_position = key;
-  return c;
-}
 
 // doc (id int PK, title text NOT NULL, body text, n numeric(10,2), flag bool, tags int[] NOT NULL,
 //      bin bytea, fl float8[] NOT NULL)

@@ -22,9 +22,12 @@
 #include "pipe/spec.h"
 #include "clickhouse_fixture.h"
 #include "test_env.h"
+#include "../shared/column_builder.h"
 
 using namespace ferry;
 using namespace ferry::clickhouse;
+
+using namespace ferry::test;
 
 namespace {
 
@@ -62,16 +65,6 @@ class GeneratedStream : public CopyStream {
   int throw_after_;
   int chunks_ = 0;
 };
-
-Column col(std::string name, LogicalType t, bool nullable = true, int key = 0, std::string source_type = "") {
-  Column c;
-  c.name = std::move(name);
-  c.type = t;
-  c.nullable = nullable;
-  c.key_position = key;
-  c.source_type = std::move(source_type);
-  return c;
-}
 
 std::string hex(std::string_view bytes) {
   static const char* digits = "0123456789ABCDEF";

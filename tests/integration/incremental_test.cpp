@@ -106,6 +106,30 @@ std::vector<std::string> states(Catalog& catalog, const std::string& pipe = "inc
   return out;
 }
 
+// A second ClickHouse database (the sandbox's plus "_src") as an incremental source,
+// dropped at the end, and its peer "chsrc".
+struct ClickHouseSourceDatabase {
+  Sandbox& sb;
+  std::string name;
+  explicit ClickHouseSourceDatabase(Sandbox& s) : sb(s), name(s.name() + "_src") {
+    sb.ch("CREATE DATABASE " + quote_backtick_ident(name));
+  }
+  ~ClickHouseSourceDatabase() {
+    try {
+      sb.ch("DROP DATABASE IF EXISTS " + quote_backtick_ident(name));
+    } catch (...) {
+    }
+  }
+  PeerSpec peer() const {
+    PeerSpec p;
+    p.name = "chsrc";
+    p.type = PeerType::ClickHouse;
+    p.url = env_or_fail("FERRY_TEST_CH_URL");
+    p.database = name;
+    return p;
+  }
+};
+
 }  // namespace
 
 // Inserts and updates made between runs arrive; deletes are not propagated
@@ -464,19 +488,9 @@ newline and \ backslash', NULL, NULL, NULL, '2024-01-01 10:00:01'),
 // ClickHouse as the source (a ReplacingMergeTree read with FINAL) into another database.
 TEST(Incremental, ClickHouseSourceToClickHouse) {
   Sandbox sb("inc_chsrc");
-  std::string src_db = sb.name() + "_src";
-  struct DropDb {
-    Sandbox& sb;
-    std::string db;
-    ~DropDb() {
-      try {
-        sb.ch("DROP DATABASE IF EXISTS " + quote_backtick_ident(db));
-      } catch (...) {
-      }
-    }
-  } drop{sb, src_db};
+  ClickHouseSourceDatabase source_db(sb);
+  const std::string& src_db = source_db.name;
   std::string src = quote_backtick_ident(src_db) + ".events";
-  sb.ch("CREATE DATABASE " + quote_backtick_ident(src_db));
   sb.ch("CREATE TABLE " + src +
         " (id UInt64, v String, n Nullable(Int32), amount Decimal(10, 2), d Date, at DateTime) "
         "ENGINE = ReplacingMergeTree ORDER BY id");
@@ -484,11 +498,7 @@ TEST(Incremental, ClickHouseSourceToClickHouse) {
         " VALUES (1, 'one', 1, 1.25, '2024-01-01', '2024-01-01 00:00:01'), "
         "(2, 'tab\\there', NULL, 2.5, '2024-01-02', '2024-01-01 00:00:02'), "
         "(3, 'it\\'s', 3, -3, '2024-01-03', '2024-01-01 00:00:03')");
-  PeerSpec chsrc;
-  chsrc.name = "chsrc";
-  chsrc.type = PeerType::ClickHouse;
-  chsrc.url = env_or_fail("FERRY_TEST_CH_URL");
-  chsrc.database = src_db;
+  PeerSpec chsrc = source_db.peer();
   auto catalog = open_catalog(sb.catalog_path());
   PipeSpec pipe = incremental_pipe({mapping("events", "at")});
   pipe.source = "chsrc";
@@ -570,27 +580,13 @@ TEST(Incremental, RecreatedPipeStartsAboveExistingVersions) {
 // The ClickHouse source streams answers larger than one chunk.
 TEST(Incremental, ClickHouseSourceStreamsLargeRanges) {
   Sandbox sb("inc_chbig");
-  std::string src_db = sb.name() + "_src";
-  struct DropDb {
-    Sandbox& sb;
-    std::string db;
-    ~DropDb() {
-      try {
-        sb.ch("DROP DATABASE IF EXISTS " + quote_backtick_ident(db));
-      } catch (...) {
-      }
-    }
-  } drop{sb, src_db};
+  ClickHouseSourceDatabase source_db(sb);
+  const std::string& src_db = source_db.name;
   std::string src = quote_backtick_ident(src_db) + ".big";
-  sb.ch("CREATE DATABASE " + quote_backtick_ident(src_db));
   sb.ch("CREATE TABLE " + src + " (id UInt64, s String, seq Int64) ENGINE = MergeTree ORDER BY id");
   sb.ch("INSERT INTO " + src + " SELECT number, concat(toString(number), '\\t', substring('xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 1, number % 50)), number "
         "FROM system.numbers LIMIT 300000");
-  PeerSpec chsrc;
-  chsrc.name = "chsrc";
-  chsrc.type = PeerType::ClickHouse;
-  chsrc.url = env_or_fail("FERRY_TEST_CH_URL");
-  chsrc.database = src_db;
+  PeerSpec chsrc = source_db.peer();
   auto catalog = open_catalog(sb.catalog_path());
   PipeSpec pipe = incremental_pipe({mapping("big", "seq", "99999")}, 0ms);
   pipe.source = "chsrc";

@@ -179,18 +179,16 @@ TEST(PgToClickHouseSnapshot, KillNineMidLoadThenRestart) {
   pid_t pid = spawn_ferry_run(config, catalog_arg);
   // Wait until part of the load is recorded, then kill -9.
   int64_t done_at_kill = 0, total = 0;
-  for (int i = 0; i < 600; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  eventually([&] {
     try {
-      auto catalog = open_catalog(catalog_arg);
-      auto tables = catalog->tables("snap");
-      if (!tables.empty() && tables[0].partitions_done >= 5) break;
+      auto tables = open_catalog(catalog_arg)->tables("snap");
+      return !tables.empty() && tables[0].partitions_done >= 5;
     } catch (...) {
+      return false;  // the catalog is being created
     }
-  }
+  }, 30);
   kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  EXPECT_TRUE(killed_by_sigkill(pid));
   {
     auto catalog = open_catalog(catalog_arg);
     auto tables = catalog->tables("snap");

@@ -227,18 +227,16 @@ TEST(Reset, KillNineDuringKeylessLoad) {
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
 
   pid_t pid = spawn_ferry_run(config, catalog_arg, {"--confirm"});
-  for (int i = 0; i < 600; ++i) {
-    std::this_thread::sleep_for(50ms);
+  eventually([&] {
     try {
-      auto catalog = open_catalog(catalog_arg);
-      auto tables = catalog->tables("snap");
-      if (!tables.empty() && tables[0].partitions_done >= 5) break;
+      auto tables = open_catalog(catalog_arg)->tables("snap");
+      return !tables.empty() && tables[0].partitions_done >= 5;
     } catch (...) {
+      return false;  // the catalog is being created
     }
-  }
+  }, 30);
   kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  EXPECT_TRUE(killed_by_sigkill(pid));
   {
     auto catalog = open_catalog(catalog_arg);
     auto tables = catalog->tables("snap");

@@ -6,9 +6,12 @@
 
 #include "connectors/clickhouse/tsv_encoder.h"
 #include "core/error.h"
+#include "../shared/column_builder.h"
 
 using namespace ferry;
 using namespace ferry::clickhouse;
+
+using namespace ferry::test;
 
 namespace {
 
@@ -18,15 +21,6 @@ std::string read_fixture(const std::string& name) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-Column col(std::string name, LogicalType t, bool nullable = true, int key = 0) {
-  Column c;
-  c.name = std::move(name);
-  c.type = t;
-  c.nullable = nullable;
-  c.key_position = key;
-  return c;
 }
 
 // NOT NULL array (nullable arrays are text in ClickHouse).

@@ -4,20 +4,14 @@
 #include "connectors/clickhouse/server_error.h"
 #include "connectors/clickhouse/type_map.h"
 #include "core/error.h"
+#include "../shared/column_builder.h"
 
 using namespace ferry;
 using namespace ferry::clickhouse;
 
-namespace {
+using namespace ferry::test;
 
-Column col(std::string name, LogicalType t, bool nullable = true, int key = 0) {
-  Column c;
-  c.name = std::move(name);
-  c.type = t;
-  c.nullable = nullable;
-  c.key_position = key;
-  return c;
-}
+namespace {
 
 Column decimal(std::string name, int p, int s) {
   Column c = col(std::move(name), LogicalType::Decimal);
