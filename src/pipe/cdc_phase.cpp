@@ -51,10 +51,17 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
 
   std::set<std::string> left_out = limits.skip;  // grows by best_effort after a permanent apply error
   bool excluded = false;
+  // Applies what is not left out; metrics count what was written.
   auto apply = [&](const ChangeBatch& batch) {
-    if (left_out.empty()) return destination_->apply_changes(batch);
+    if (left_out.empty()) {
+      destination_->apply_changes(batch);
+      record_cdc_batch(pipe_.name, batch);
+      return;
+    }
     ChangeBatch kept = batch_without_tables(batch, left_out);
-    if (!kept.rows.empty()) destination_->apply_changes(kept);
+    if (kept.rows.empty()) return;
+    destination_->apply_changes(kept);
+    record_cdc_batch(pipe_.name, kept);
   };
   auto apply_or_leave_out = [&](const ChangeBatch& batch) {
     try {
@@ -73,7 +80,6 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
   auto flush = [&] {
     if (batcher.rows() > 0) {
       apply_or_leave_out(batcher.batch());
-      record_cdc_batch(pipe_.name, batcher.batch());
       applied_rows += static_cast<int64_t>(batcher.rows());
       batcher.clear();
     }
@@ -148,6 +154,7 @@ void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from
   auto flush = [&] {
     if (batcher.rows() == 0) return;
     dest->apply_changes(batcher.batch());
+    record_cdc_batch(pipe_.name, batcher.batch());
     applied += batcher.rows();
     batcher.clear();
   };
