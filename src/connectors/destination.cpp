@@ -14,6 +14,10 @@ void Destination::add_missing_columns(const TableSchema&, const DestinationTable
   throw Error(ErrorKind::Permanent, "this destination cannot add columns yet");
 }
 
+int64_t Destination::delete_stale_rows(const DestinationTable&, uint64_t) {
+  throw Error(ErrorKind::Permanent, "this destination cannot delete stale rows yet");
+}
+
 bool Destination::table_exists(const std::string&) {
   throw Error(ErrorKind::Permanent, "this destination cannot look up tables yet");
 }

@@ -3,6 +3,7 @@
 // destinations only report (return values, ferry::Error with a kind).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,17 @@ struct CheckResult;
 struct DestinationTable {
   std::string name;                   // destination table name
   std::vector<std::string> order_by;  // user's order key (ClickHouse), key columns get appended
+  // Per column: the destination type to create instead of the mapped one (`column_types`).
+  std::map<std::string, std::string> column_types;
+  OnUnrepresentable on_unrepresentable = OnUnrepresentable::Fail;
+};
+
+// Values written under OnUnrepresentable::Null or Clamp, per destination table and column.
+struct UnrepresentableCount {
+  std::string table;        // destination table
+  std::string column;
+  int64_t count = 0;
+  std::string first_value;  // the first such value, as the source rendered it (truncated)
 };
 
 class Destination {
@@ -36,10 +48,13 @@ class Destination {
   // type when a column cannot be mapped.
   virtual void ensure_table(const TableSchema& source, const DestinationTable& table) = 0;
 
-  // Streams one snapshot partition into the table without holding it in
-  // memory. A partition that is loaded again after a crash must not leave
-  // duplicates once the destination deduplicates by key. Returns rows written.
-  virtual int64_t load_snapshot(const TableSchema& source, const DestinationTable& table, CopyStream& rows) = 0;
+  // Streams rows (a snapshot partition, or an incremental copy's range) into the
+  // table without holding them in memory, every row with row version `version`
+  // (the snapshot's consistent point, or the incremental run): upserts by key, so a
+  // partition loaded again after a crash leaves no duplicates, and a key's row with a
+  // higher version replaces its earlier rows. Returns rows written.
+  virtual int64_t load_snapshot(const TableSchema& source, const DestinationTable& table, CopyStream& rows,
+                                uint64_t version) = 0;
 
   // Applies a batch of row changes idempotently: applying the same batch
   // again (a replay after a crash) leaves the same result, and a row never
@@ -52,14 +67,19 @@ class Destination {
   // Adds columns of `source` the destination table lacks (source schema change).
   virtual void add_missing_columns(const TableSchema& source, const DestinationTable& table);
 
+  // After a full load of `table` in which every row the source had got a version
+  // >= `version`: deletes (soft-deletes, where deletes are soft) the keys whose
+  // latest row is live and older than `version`, i.e. rows the source no longer has
+  // (deleted while the pipe could not stream: before a reset, or while a table was
+  // out of the pipe). Deletes carry `version`, so later changes win over them.
+  // Idempotent. Returns the keys deleted. Default: throws Permanent.
+  virtual int64_t delete_stale_rows(const DestinationTable& table, uint64_t version);
+
+  // Values written under OnUnrepresentable::Null/Clamp since the last call (and
+  // forgets them). The runner adds them to the table statistics.
+  virtual std::vector<UnrepresentableCount> take_unrepresentable() { return {}; }
+
   // --- periodic incremental copy ---
-  // Streams rows like load_snapshot, but as upserts by key that carry `version`:
-  // a key's row with a higher version replaces its earlier rows, so copying a
-  // range again with a higher version never regresses a row. Returns rows written.
-  virtual int64_t load_rows(const TableSchema& source, const DestinationTable& table, CopyStream& rows,
-                            uint64_t version) {
-    throw Error(ErrorKind::Permanent, "this destination cannot take incremental copies yet");
-  }
   // The highest version among the table's rows (0 when empty or missing).
   virtual uint64_t max_version(const DestinationTable& table) { return 0; }
 

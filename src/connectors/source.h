@@ -24,6 +24,10 @@ class SnapshotPoint {
   virtual ~SnapshotPoint() = default;
   // Identifier other sessions import (PostgreSQL exported snapshot name).
   virtual const std::string& id() const = 0;
+  // The source position of the consistent point: every change committed before it
+  // is visible at the point, every change after it has a higher position (the
+  // version snapshot rows are written with). 0 for sources without positions.
+  virtual uint64_t position() const = 0;
 };
 
 // --- periodic incremental copy (DESIGN.md section 5) ---

@@ -48,3 +48,17 @@ const Column* TableSchema::find(const std::string& column) const {
 }
 
 }  // namespace ferry
+
+namespace ferry {
+
+const char* to_string(OnUnrepresentable p) {
+  switch (p) {
+    case OnUnrepresentable::Fail: return "fail";
+    case OnUnrepresentable::Text: return "text";
+    case OnUnrepresentable::Null: return "null";
+    case OnUnrepresentable::Clamp: return "clamp";
+  }
+  return "fail";
+}
+
+}  // namespace ferry

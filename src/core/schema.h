@@ -24,6 +24,17 @@ enum class LogicalType {
 };
 const char* to_string(LogicalType t);
 
+// What a destination does with a value its mapped column type cannot hold (a year-1
+// date in a ClickHouse Date): the pipe setting `on_unrepresentable`. Never silent:
+// every Null/Clamp value is counted per table and column (Destination::take_unrepresentable).
+enum class OnUnrepresentable : uint8_t {
+  Fail,   // the pipe fails naming table, column and value (default)
+  Text,   // columns whose destination type is narrower than the source's are created as text
+  Null,   // such columns are created nullable; the value is written as NULL
+  Clamp,  // the nearest value the type holds (dates: its first or last day)
+};
+const char* to_string(OnUnrepresentable p);
+
 struct Column {
   std::string name;
   std::string source_type;  // as the source names it, e.g. "numeric(10,2)", "integer[]"

@@ -114,7 +114,7 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
           std::string name = destination_table_name(*m);
           if (!left_out.count(name)) {
             try {
-              destination_->add_missing_columns(projected, {name, m->order_by});
+              destination_->add_missing_columns(projected, destination_table(pipe_, *m, name));
             } catch (const Error& e) {
               if (e.kind() != ErrorKind::Permanent || !limits.best_effort.count(name)) throw;
               spdlog::warn("pipe {}: {} cannot take the source's new columns ({}); it stays as it is until its "
@@ -143,7 +143,7 @@ void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from
   std::string names;
   for (const auto& m : spec.tables) {
     // Tells the destination the table's source schema (the table exists).
-    dest->ensure_table(project_table(source_->describe(m.source), m), {destination_table_name(m), m.order_by});
+    dest->ensure_table(project_table(source_->describe(m.source), m), destination_table(pipe_, m));
     names += (names.empty() ? "" : ", ") + destination_table_name(m);
   }
   spdlog::info("pipe {}: replaying changes {}..{} into {}", pipe_.name, source_->format_position(from),
@@ -165,7 +165,7 @@ void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from
         if (const TableMapping* m = batcher.mapping_for(*ev.relation)) {
           if (batcher.layout_changes(*ev.relation)) flush();
           dest->add_missing_columns(project_table(source_->describe(m->source), *m),
-                                    {destination_table_name(*m), m->order_by});
+                                    destination_table(pipe_, *m));
         }
       }
       batcher.add(ev);

@@ -227,7 +227,7 @@ bool PipeRunner::incremental_run() {
     run = std::stoull(*stored);
   } else {
     for (const auto& m : pipe_.tables)
-      run = std::max(run, destination_->max_version({destination_table_name(m), m.order_by}));
+      run = std::max(run, destination_->max_version(destination_table(pipe_, m)));
   }
   ++run;
   catalog_.put_meta(pipe_.name, kIncrementalRunMeta, std::to_string(run));
@@ -329,7 +329,7 @@ bool PipeRunner::incremental_run() {
       if (w.copy) {
         auto t0 = std::chrono::steady_clock::now();
         auto stream = source_->read_range(w.projected, m.cursor, w.lower, *w.probe.max);
-        rows = destination_->load_rows(w.projected, {destination_table_name(m), m.order_by}, *stream, run);
+        rows = destination_->load_snapshot(w.projected, destination_table(pipe_, m), *stream, run);
         catalog_.commit_checkpoint(pipe_.name, m.source, *w.probe.max);
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
         spdlog::info("pipe {}: run {}: table {}: {} rows copied in {} ms; cursor now {}", pipe_.name, run, m.source,

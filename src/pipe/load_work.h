@@ -15,6 +15,7 @@ struct PipeRunner::LoadWork {
   DestinationTable dest;
   std::string table;  // source table as configured
   PartitionRecord part;
+  uint64_t version = 0;  // row version: the consistent point's position (incremental pipes: 0)
 };
 
 }  // namespace ferry

@@ -116,11 +116,10 @@ void PipeRunner::resync_load() {
     if (std::find(plan->tables.begin(), plan->tables.end(), m.source) == plan->tables.end()) continue;
     schemas.push_back(project_table(source_->describe(m.source), m));
     source_->check_readable(schemas.back());
-    // Incremental pipes: the rebuilt table's rows carry version 0, below every later run's,
-    // and the stored cursors stay (the next run copies what changed since the last one).
+    // Incremental pipes: the stored cursors stay (the next run copies what changed since the last one).
     if (pipe_.mode == PipeMode::Incremental) check_incremental_table(schemas.back(), m);
     old_tables.insert(destination_table_name(m));
-    DestinationTable dest{resync_table_name(destination_table_name(m)), m.order_by};
+    DestinationTable dest = destination_table(pipe_, m, resync_table_name(destination_table_name(m)));
     std::vector<PartitionRecord> parts = catalog_.partitions(pipe_.name, m.source);
     bool any_done = std::any_of(parts.begin(), parts.end(), [](const auto& p) { return p.done; });
     bool all_done = !parts.empty() && std::all_of(parts.begin(), parts.end(), [](const auto& p) { return p.done; });
@@ -131,7 +130,9 @@ void PipeRunner::resync_load() {
       parts.clear();
     }
     destination_->ensure_table(schemas.back(), dest);
-    queue_partitions(queue, schemas.back(), dest, m.source, std::move(parts));
+    // Incremental pipes version rows by run; the rebuilt rows stay below every later run's.
+    uint64_t version = pipe_.mode == PipeMode::Incremental ? 0 : point->position();
+    queue_partitions(queue, schemas.back(), dest, m.source, std::move(parts), version);
   }
   spdlog::info("pipe {}: resync load of {} tables, {} partitions to load", pipe_.name, schemas.size(), queue.size());
 

@@ -60,6 +60,16 @@ std::string destination_table_name(const TableMapping& mapping) {
   return mapping.destination.empty() ? split_qualified(mapping.source).name : mapping.destination;
 }
 
+DestinationTable destination_table(const PipeSpec& pipe, const TableMapping& mapping,
+                                   const std::string& name_override) {
+  DestinationTable t;
+  t.name = name_override.empty() ? destination_table_name(mapping) : name_override;
+  t.order_by = mapping.order_by;
+  t.column_types = mapping.column_types;
+  t.on_unrepresentable = pipe.settings.on_unrepresentable;
+  return t;
+}
+
 PipeRunner::PipeRunner(Catalog& catalog, PipeSpec pipe, PeerSpec source, PeerSpec destination, RunnerOptions options)
     : catalog_(catalog),
       pipe_(std::move(pipe)),
@@ -265,7 +275,7 @@ void PipeRunner::setup() {
     TableSchema projected = project_table(source_->describe(mapping.source), mapping);
     source_->check_readable(projected);
     if (pipe_.mode == PipeMode::Incremental) check_incremental_table(projected, mapping);  // incremental_phase.cpp
-    DestinationTable dest{destination_table_name(mapping), mapping.order_by};
+    DestinationTable dest = destination_table(pipe_, mapping);
     // No load owns a staging table before the snapshot: an earlier load's are leftovers.
     if (mode_snapshots(pipe_.mode)) remove_staging_leftovers(*destination_, dest.name);
     destination_->ensure_table(projected, dest);
@@ -291,7 +301,7 @@ void PipeRunner::setup() {
 }
 
 void PipeRunner::queue_partitions(std::deque<LoadWork>& queue, const TableSchema& schema, const DestinationTable& dest,
-                                  const std::string& table, std::vector<PartitionRecord> parts) {
+                                  const std::string& table, std::vector<PartitionRecord> parts, uint64_t version) {
   if (parts.empty()) {
     std::vector<std::string> ranges = source_->plan_partitions(schema, pipe_.settings.snapshot_rows_per_partition);
     for (size_t i = 0; i < ranges.size(); ++i) {
@@ -305,7 +315,7 @@ void PipeRunner::queue_partitions(std::deque<LoadWork>& queue, const TableSchema
     catalog_.save_partition_plan(pipe_.name, table, parts, to_epoch_ms(options_.clock->now()));
   }
   for (const auto& p : parts)
-    if (!p.done) queue.push_back({&schema, dest, table, p});
+    if (!p.done) queue.push_back({&schema, dest, table, p, version});
 }
 
 void PipeRunner::snapshot() {
@@ -323,7 +333,7 @@ void PipeRunner::snapshot() {
   std::vector<std::pair<std::string, std::string>> staged;  // keyless tables: (staging, target)
   for (const auto& mapping : pipe_.tables) {
     schemas.push_back(project_table(source_->describe(mapping.source), mapping));
-    DestinationTable dest{destination_table_name(mapping), mapping.order_by};
+    DestinationTable dest = destination_table(pipe_, mapping);
     std::vector<PartitionRecord> parts = catalog_.partitions(pipe_.name, mapping.source);
     if (schemas.back().key_columns().empty()) {  // keyless: through ferry_tmp_<table> (keyless_staging.h)
       std::string target = dest.name;
@@ -332,8 +342,13 @@ void PipeRunner::snapshot() {
         parts.clear();
       }
       staged.emplace_back(dest.name, target);
+    } else if (parts.empty()) {
+      // A new load: every row it writes gets a version >= this point's, so afterwards
+      // the table's live rows below it are keys the source no longer has. Recorded
+      // before the plan, so a restart that finds the plan also finds the version.
+      catalog_.put_meta(pipe_.name, stale_rows_meta(mapping.source), std::to_string(point->position()));
     }
-    queue_partitions(queue, schemas.back(), dest, mapping.source, std::move(parts));
+    queue_partitions(queue, schemas.back(), dest, mapping.source, std::move(parts), point->position());
   }
   spdlog::info("pipe {}: snapshot of {} tables, {} partitions to load", pipe_.name, pipe_.tables.size(), queue.size());
   // Tables added to a streaming pipe load while the others keep streaming.
@@ -353,6 +368,7 @@ void PipeRunner::snapshot() {
   run_load(queue, *point, stream_beside);
   // Unfinished partitions stay recorded; a restart loads only those (keyless tables: all of them).
   if (stopping()) return;
+  delete_stale_rows();
   for (const auto& [staging, target] : staged)
     if (destination_->table_exists(staging)) destination_->swap_table(staging, target);
   if (adding) {
@@ -363,6 +379,22 @@ void PipeRunner::snapshot() {
   int64_t rows = 0;
   for (const auto& t : catalog_.tables(pipe_.name)) rows += t.rows_loaded;
   on_event(PipeEvent::SnapshotDone, fmt::format("initial load finished: {} rows", rows));
+}
+
+std::string stale_rows_meta(const std::string& table) { return "stale_below:" + table; }
+
+void PipeRunner::delete_stale_rows() {
+  for (const auto& mapping : pipe_.tables) {
+    const std::string key = stale_rows_meta(mapping.source);
+    std::string version = catalog_.get_meta(pipe_.name, key).value_or("");
+    if (version.empty()) continue;
+    int64_t n = destination_->delete_stale_rows(destination_table(pipe_, mapping), std::stoull(version));
+    crash_point("stale-rows-deleted");
+    if (n > 0)
+      spdlog::info("pipe {}: table {}: {} row(s) the source no longer has were deleted at the destination", pipe_.name,
+                   mapping.source, n);
+    catalog_.put_meta(pipe_.name, key, "");
+  }
 }
 
 void PipeRunner::run_load(std::deque<LoadWork>& queue, const SnapshotPoint& point,
@@ -388,7 +420,7 @@ void PipeRunner::run_load(std::deque<LoadWork>& queue, const SnapshotPoint& poin
         auto t0 = std::chrono::steady_clock::now();
         auto stream = source_->read_partition(*w.schema, w.part.range, point);
         CountingCopyStream counted(*stream);
-        int64_t rows = dest->load_snapshot(*w.schema, w.dest, counted);
+        int64_t rows = dest->load_snapshot(*w.schema, w.dest, counted, w.version);
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
         // Recorded only after the destination acknowledged the partition.
         catalog_.finish_partition(pipe_.name, w.table, w.part.index, rows, ms);

@@ -135,8 +135,12 @@ class PipeRunner {
   struct LoadWork;  // one partition to copy (pipe/load_work.h)
   // Plans `table`'s partitions unless `parts` (its recorded plan) has some, and
   // queues the unfinished ones.
+  // `version`: the row version of the rows loaded (LoadWork::version).
   void queue_partitions(std::deque<LoadWork>& queue, const TableSchema& schema, const DestinationTable& dest,
-                        const std::string& table, std::vector<PartitionRecord> parts);
+                        const std::string& table, std::vector<PartitionRecord> parts, uint64_t version);
+  // After a load: the tables whose new load recorded a version (snapshot()) lose the
+  // live rows older than it at the destination (Destination::delete_stale_rows).
+  void delete_stale_rows();
   // Loads the queue with snapshot_parallelism workers reading at `point`. While they
   // work, `alongside` (when given) runs on this thread and must return once its
   // argument turns true (all workers finished) or stopping(). Rethrows the first
@@ -170,5 +174,12 @@ struct TableSchema;
 struct TableMapping;
 TableSchema project_table(const TableSchema& table, const TableMapping& mapping);
 std::string destination_table_name(const TableMapping& mapping);
+// Catalog meta key holding the version below which `table`'s live destination rows
+// are stale once its load finished ("" or missing: nothing to delete).
+std::string stale_rows_meta(const std::string& table);
+// Where `mapping` lands: its destination name (or `name_override`), order key, column
+// types and the pipe's on_unrepresentable policy.
+DestinationTable destination_table(const PipeSpec& pipe, const TableMapping& mapping,
+                                   const std::string& name_override = "");
 
 }  // namespace ferry

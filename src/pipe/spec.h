@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/duration.h"
+#include "core/schema.h"
 
 namespace ferry {
 
@@ -41,6 +42,8 @@ struct TableMapping {
   std::vector<std::string> exclude_columns;
   std::string cursor;                        // incremental only
   std::optional<std::string> initial_value;  // incremental only
+  // column -> destination type created instead of the mapped one (e.g. String for a date)
+  std::map<std::string, std::string> column_types;
 };
 
 struct PipeSettings {
@@ -52,6 +55,7 @@ struct PipeSettings {
   Millis schedule{300000};
   int max_retries = 10;
   Millis retry_backoff_max{60000};
+  OnUnrepresentable on_unrepresentable = OnUnrepresentable::Fail;
 };
 
 struct PipeSpec {

@@ -91,7 +91,7 @@ ActionOutcome PipeRunner::change_tables(const std::vector<std::string>& added, c
       if (std::find(added.begin(), added.end(), mapping.source) == added.end()) continue;
       TableSchema projected = project_table(source_->describe(mapping.source), mapping);
       source_->check_readable(projected);
-      destination_->ensure_table(projected, {destination_table_name(mapping), mapping.order_by});
+      destination_->ensure_table(projected, destination_table(pipe_, mapping));
       TableStatus status;
       status.pipe = pipe_.name;
       status.source = mapping.source;

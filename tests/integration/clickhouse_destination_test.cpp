@@ -240,7 +240,7 @@ TEST_F(ClickHouseDestinationTest, EveryMappedTypeRoundTripsWithWeirdNames) {
     row2 += (i ? "\t" : "") + cases[i].copy2;
   }
   ChunksStream rows({row1 + "\n", row2 + "\n"});
-  EXPECT_EQ(dest_->load_snapshot(schema, dt, rows), 2);
+  EXPECT_EQ(dest_->load_snapshot(schema, dt, rows, 1), 2);
   EXPECT_EQ(dest_->count_rows(dt), 2);
 
   std::string select = "SELECT ";
@@ -297,7 +297,7 @@ TEST_F(ClickHouseDestinationTest, LoadingThePartitionTwiceLeavesNoDuplicates) {
   dest_->ensure_table(schema, dt);
   for (int i = 0; i < 2; ++i) {
     ChunksStream rows({"1\ta\tt\n2\tb\tf\n", "3\tc\tt\n"});
-    EXPECT_EQ(dest_->load_snapshot(schema, dt, rows), 3);
+    EXPECT_EQ(dest_->load_snapshot(schema, dt, rows, 1), 3);
   }
   EXPECT_EQ(dest_->count_rows(dt), 3);
   EXPECT_EQ(ch("SELECT id, name, paid FROM " + table("orders") + " FINAL ORDER BY id FORMAT TabSeparated"),
@@ -318,7 +318,7 @@ TEST_F(ClickHouseDestinationTest, KeylessTableIsAPlainMergeTree) {
   DestinationTable dt{"events", {}};
   dest_->ensure_table(schema, dt);
   ChunksStream rows({"x\ny\n"});
-  EXPECT_EQ(dest_->load_snapshot(schema, dt, rows), 2);
+  EXPECT_EQ(dest_->load_snapshot(schema, dt, rows, 1), 2);
   EXPECT_EQ(dest_->count_rows(dt), 2);
   EXPECT_EQ(ch("SELECT engine FROM system.tables WHERE database = " + quote_ch_literal(database_) +
                " AND name = 'events' FORMAT TabSeparated"),
@@ -336,7 +336,7 @@ TEST_F(ClickHouseDestinationTest, StreamsLargePartitionsInChunks) {
   DestinationTable dt{"big", {}};
   dest_->ensure_table(schema, dt);
   GeneratedStream rows(300000, 10000);
-  EXPECT_EQ(dest_->load_snapshot(schema, dt, rows), 300000);
+  EXPECT_EQ(dest_->load_snapshot(schema, dt, rows, 1), 300000);
   EXPECT_EQ(rows.chunks(), 30);
   EXPECT_EQ(dest_->count_rows(dt), 300000);
   EXPECT_EQ(ch("SELECT sum(id), countIf(flag = 1) FROM " + table("big") + " FORMAT TabSeparated"),
@@ -352,7 +352,7 @@ TEST_F(ClickHouseDestinationTest, SourceFailureAbortsTheInsertAndPropagates) {
   dest_->ensure_table(schema, dt);
   GeneratedStream rows(100000, 1000, 5);
   try {
-    dest_->load_snapshot(schema, dt, rows);
+    dest_->load_snapshot(schema, dt, rows, 1);
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Transient);
@@ -362,7 +362,7 @@ TEST_F(ClickHouseDestinationTest, SourceFailureAbortsTheInsertAndPropagates) {
   EXPECT_EQ(dest_->count_rows(dt), 0);
   // The client (and its connection) is still usable.
   ChunksStream ok({"1\tx\tt\n"});
-  EXPECT_EQ(dest_->load_snapshot(schema, dt, ok), 1);
+  EXPECT_EQ(dest_->load_snapshot(schema, dt, ok, 1), 1);
   EXPECT_EQ(dest_->count_rows(dt), 1);
 }
 
@@ -378,7 +378,7 @@ TEST_F(ClickHouseDestinationTest, UnconvertibleValueFailsNamingTableColumnAndVal
   dest_->ensure_table(schema, dt);
   ChunksStream rows({"1\t1.00\n", "2\tNaN\n"});
   try {
-    dest_->load_snapshot(schema, dt, rows);
+    dest_->load_snapshot(schema, dt, rows, 1);
     FAIL() << "no error";
   } catch (const Error& e) {
     std::string m = e.what();
@@ -442,7 +442,7 @@ TEST_F(ClickHouseDestinationTest, ServerErrorsCarryCodeAndKind) {
   schema.columns = {col("id", LogicalType::Int64, false, 1)};
   ChunksStream rows({"1\n"});
   try {
-    dest_->load_snapshot(schema, {"never created", {}}, rows);
+    dest_->load_snapshot(schema, {"never created", {}}, rows, 1);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Permanent);
@@ -484,7 +484,7 @@ TEST_F(ClickHouseDestinationTest, UnreachableServerIsTransient) {
   ChunksStream rows({"1\n"});
   // load_snapshot needs the version first (capabilities), then the insert: both Transient.
   try {
-    d2.load_snapshot(schema, {"t", {}}, rows);
+    d2.load_snapshot(schema, {"t", {}}, rows, 1);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Transient) << e.what();

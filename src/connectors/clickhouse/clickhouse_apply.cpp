@@ -513,8 +513,12 @@ std::string apply_insert_sql(std::string_view database, std::string_view table,
   return sql;
 }
 
-std::string truncate_sql(std::string_view database, std::string_view table, const std::vector<std::string>& columns,
-                         uint64_t version) {
+namespace {
+
+// INSERT INTO t (cols..., version, is_deleted) SELECT cols..., `version`, 1 FROM t FINAL
+// WHERE live AND _ferry_version <op> `version`.
+std::string soft_delete_live_sql(std::string_view database, std::string_view table,
+                                 const std::vector<std::string>& columns, uint64_t version, std::string_view op) {
   std::string cols;
   for (const auto& c : columns) cols += quote_backtick_ident(c) + ", ";
   std::string v = std::to_string(version);
@@ -522,7 +526,19 @@ std::string truncate_sql(std::string_view database, std::string_view table, cons
   return "INSERT INTO " + t + " (" + cols + quote_backtick_ident(kVersionColumn) + ", " +
          quote_backtick_ident(kIsDeletedColumn) + ") SELECT " + cols + "toUInt64(" + v + "), toUInt8(1) FROM " + t +
          " FINAL WHERE " + quote_backtick_ident(kIsDeletedColumn) + " = 0 AND " + quote_backtick_ident(kVersionColumn) +
-         " <= " + v;
+         " " + std::string(op) + " " + v;
+}
+
+}  // namespace
+
+std::string truncate_sql(std::string_view database, std::string_view table, const std::vector<std::string>& columns,
+                         uint64_t version) {
+  return soft_delete_live_sql(database, table, columns, version, "<=");
+}
+
+std::string stale_rows_sql(std::string_view database, std::string_view table, const std::vector<std::string>& columns,
+                           uint64_t version) {
+  return soft_delete_live_sql(database, table, columns, version, "<");
 }
 
 }  // namespace ferry::clickhouse

@@ -232,4 +232,10 @@ std::string apply_insert_sql(std::string_view database, std::string_view table,
 std::string truncate_sql(std::string_view database, std::string_view table, const std::vector<std::string>& columns,
                          uint64_t version);
 
+// After a full load whose rows all carry versions >= `version`: soft-deletes (with
+// `version`) every live row older than it, i.e. keys the load did not have.
+// INSERT ... SELECT ... FROM t FINAL WHERE _ferry_is_deleted = 0 AND _ferry_version < version.
+std::string stale_rows_sql(std::string_view database, std::string_view table, const std::vector<std::string>& columns,
+                           uint64_t version);
+
 }  // namespace ferry::clickhouse

@@ -15,6 +15,10 @@
 
 namespace ferry::clickhouse {
 
+namespace {
+bool is_ferry_column(std::string_view name) { return name.rfind("_ferry_", 0) == 0; }
+}  // namespace
+
 ClickHouseDestination::ClickHouseDestination(const PeerSpec& peer, DestinationOptions options)
     : ClickHouseDestination(http_options(peer), peer.database, options) {}
 
@@ -62,30 +66,7 @@ void ClickHouseDestination::ensure_table(const TableSchema& source, const Destin
 }
 
 int64_t ClickHouseDestination::load_snapshot(const TableSchema& source, const DestinationTable& table,
-                                             CopyStream& rows) {
-  TablePlan p = plan(source, table);
-  TsvEncoder encoder(p);
-  std::string chunk;
-  int64_t written = 0;
-  // If the source or the encoder fails, the body ends with a lone backslash: every
-  // ClickHouse type fails to parse it, so the INSERT is rejected rather than committed.
-  client_.insert_stream(
-      insert_sql(p),
-      [&](std::string& out) {
-        for (;;) {
-          chunk.clear();
-          if (!rows.next_chunk(chunk)) return false;
-          written += static_cast<int64_t>(encoder.encode(chunk, out));
-          if (!out.empty()) return true;
-        }
-      },
-      "\\");
-  return written;
-}
-
-// --- incremental copy (load_rows, max_version) ---
-int64_t ClickHouseDestination::load_rows(const TableSchema& source, const DestinationTable& table, CopyStream& rows,
-                                         uint64_t version) {
+                                             CopyStream& rows, uint64_t version) {
   TablePlan p = plan(source, table);
   TsvEncoder encoder(p);
   std::vector<std::string> names;
@@ -110,8 +91,32 @@ int64_t ClickHouseDestination::load_rows(const TableSchema& source, const Destin
           if (!out.empty()) return true;
         }
       },
+      // If the source or the encoder fails, the body ends with a lone backslash: every
+      // ClickHouse type fails to parse it, so the INSERT is rejected rather than committed.
       "\\");
   return written;
+}
+
+int64_t ClickHouseDestination::delete_stale_rows(const DestinationTable& table, uint64_t version) {
+  std::string engine = table_engine(table.name);
+  if (engine.find("Replacing") == std::string::npos) return 0;
+  const std::string t = qualified_name(database_, table.name);
+  const std::string older = quote_backtick_ident(kVersionColumn) + " < " + std::to_string(version);
+  // Any row below the version, live or not: without such rows there is nothing to do,
+  // and this needs no FINAL (a freshly loaded table has none).
+  if (answer_value(client_.query("SELECT count() FROM " + t + " WHERE " + older + " FORMAT TabSeparated")) == "0")
+    return 0;
+  const std::string live_older = "SELECT count() FROM " + t + " FINAL WHERE " +
+                                 quote_backtick_ident(kIsDeletedColumn) + " = 0 AND " + older + " FORMAT TabSeparated";
+  int64_t stale = std::strtoll(answer_value(client_.query(live_older)).c_str(), nullptr, 10);
+  if (stale == 0) return 0;
+  std::vector<std::string> cols;
+  for (const auto& e : table_columns(table.name))
+    if (!is_ferry_column(e.name)) cols.push_back(e.name);
+  client_.query(stale_rows_sql(database_, table.name, cols, version));
+  spdlog::info("clickhouse: {}.{}: {} row(s) the new load did not have marked deleted (version {})", database_,
+               table.name, stale, version);
+  return stale;
 }
 
 uint64_t ClickHouseDestination::max_version(const DestinationTable& table) {
@@ -193,8 +198,6 @@ constexpr size_t kLookupKeysPerQuery = 2000;
 // columns of the whole table, so they take many more keys per query.
 constexpr size_t kLookupKeysPerScan = 100000;
 constexpr size_t kInsertPieceBytes = size_t(1) << 20;
-
-bool is_ferry_column(std::string_view name) { return name.rfind("_ferry_", 0) == 0; }
 
 }  // namespace
 

@@ -2,8 +2,9 @@
 //
 // Tables: source columns + _ferry_version UInt64, _ferry_is_deleted UInt8,
 // _ferry_synced_at; ReplacingMergeTree(_ferry_version) ordered by the user's order_by
-// plus the key columns (MergeTree ORDER BY tuple() without key). Snapshot rows are
-// inserted with version 0, so a partition loaded twice collapses under FINAL.
+// plus the key columns (MergeTree ORDER BY tuple() without key). Snapshot rows carry
+// the version of their snapshot's consistent point, so a partition loaded twice
+// collapses under FINAL and a reload is newer than every change before it.
 // Not thread-safe: the runner uses one destination per worker thread.
 #pragma once
 #include <map>
@@ -55,12 +56,13 @@ class ClickHouseDestination final : public Destination {
   // CREATE DATABASE IF NOT EXISTS, CREATE TABLE IF NOT EXISTS; a table that already
   // exists must have every source column.
   void ensure_table(const TableSchema& source, const DestinationTable& table) override;
-  // One streaming INSERT ... FORMAT TabSeparated of the partition; returns rows sent.
-  int64_t load_snapshot(const TableSchema& source, const DestinationTable& table, CopyStream& rows) override;
-  // Incremental copy: like load_snapshot, but every row is written with _ferry_version =
-  // `version` (and _ferry_is_deleted = 0), so a later copy of a key replaces it under FINAL.
-  int64_t load_rows(const TableSchema& source, const DestinationTable& table, CopyStream& rows,
-                    uint64_t version) override;
+  // One streaming INSERT of the rows, each with _ferry_version = `version` and
+  // _ferry_is_deleted = 0, so a later copy of a key replaces it under FINAL; returns rows sent.
+  int64_t load_snapshot(const TableSchema& source, const DestinationTable& table, CopyStream& rows,
+                        uint64_t version) override;
+  // Counts live rows below `version` (no FINAL: cheap when there are none), then
+  // stale_rows_sql. Keyless tables (MergeTree) are never swept: they are loaded whole.
+  int64_t delete_stale_rows(const DestinationTable& table, uint64_t version) override;
   // SELECT max(_ferry_version); 0 when the table does not exist.
   uint64_t max_version(const DestinationTable& table) override;
   // SELECT count() FROM t FINAL WHERE _ferry_is_deleted = 0 (no FINAL for keyless MergeTree).

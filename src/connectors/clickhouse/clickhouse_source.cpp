@@ -57,6 +57,7 @@ std::string column_expr(const Column& c) {
 class NoSnapshotPoint final : public SnapshotPoint {
  public:
   const std::string& id() const override { return id_; }
+  uint64_t position() const override { return 0; }  // no positions: incremental runs version rows
 
  private:
   std::string id_;

@@ -215,13 +215,6 @@ std::string create_table_sql(const TablePlan& plan, const Capabilities& caps, bo
   return sql;
 }
 
-std::string insert_sql(const TablePlan& plan) {
-  std::string sql = "INSERT INTO " + qualified_name(plan.database, plan.table) + " (";
-  for (size_t i = 0; i < plan.columns.size(); ++i) sql += (i ? ", " : "") + quote_backtick_ident(plan.columns[i].name);
-  sql += ") FORMAT TabSeparated";
-  return sql;
-}
-
 bool is_nullable_type(std::string_view type) {
   return type.size() > 10 && type.substr(0, 9) == "Nullable(" && type.back() == ')';
 }

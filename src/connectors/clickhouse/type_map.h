@@ -40,6 +40,9 @@ struct ClickHouseColumn {
   int32_t min_day = 0;          // Date / DateTime64 (or their array elements): accepted range,
   int32_t max_day = 0;          //   days since 1970-01-01, inclusive
   std::string source_type;      // for messages
+  // A value outside [min_day, max_day] (or a decimal NaN/Infinity): fail, NULL or clamp
+  // (Text never reaches the encoders: plan_table made such columns String).
+  OnUnrepresentable on_unrepresentable = OnUnrepresentable::Fail;
 };
 
 struct TablePlan {
@@ -73,9 +76,6 @@ std::string create_database_sql(std::string_view database);
 // CREATE TABLE IF NOT EXISTS ... ENGINE = ReplacingMergeTree(_ferry_version[, _ferry_is_deleted]) ...
 // `is_deleted_arg`: pass _ferry_is_deleted to the engine (only used when the server has it).
 std::string create_table_sql(const TablePlan& plan, const Capabilities& caps, bool is_deleted_arg = false);
-// INSERT INTO `db`.`t` (`a`, `b`) FORMAT TabSeparated: only source columns, so the
-// _ferry_* defaults apply (snapshot rows get version 0).
-std::string insert_sql(const TablePlan& plan);
 
 // "Nullable(T)" -> true; the type inside Nullable(), or `type` itself.
 bool is_nullable_type(std::string_view type);

@@ -54,6 +54,7 @@ class PgSlotSnapshot final : public SnapshotPoint {
   ~PgSlotSnapshot() override;
   const std::string& id() const override { return snapshot_; }
   uint64_t consistent_point() const { return consistent_point_; }
+  uint64_t position() const override { return consistent_point_; }
 
  private:
   std::unique_ptr<PgConnection> conn_;  // replication connection, idle until destroyed

@@ -29,12 +29,17 @@ class PgSnapshotPoint final : public SnapshotPoint {
   explicit PgSnapshotPoint(std::unique_ptr<PgConnection> conn) : conn_(std::move(conn)) {
     conn_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     id_ = conn_->query_value("SELECT pg_export_snapshot()");
+    // Read after the snapshot was taken: every transaction it sees committed with a
+    // commit record below the WAL insert position, every later one above it.
+    position_ = parse_lsn(conn_->query_value("SELECT pg_current_wal_insert_lsn()"));
   }
   const std::string& id() const override { return id_; }
+  uint64_t position() const override { return position_; }
 
  private:
   std::unique_ptr<PgConnection> conn_;  // the exported snapshot lives as long as this transaction
   std::string id_;
+  uint64_t position_ = 0;
 };
 
 class PgPartitionStream final : public CopyStream {

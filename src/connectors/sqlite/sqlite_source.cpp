@@ -186,6 +186,7 @@ class SqliteRowStream final : public CopyStream {
 class SqliteSnapshotPoint final : public SnapshotPoint {
  public:
   const std::string& id() const override { return id_; }
+  uint64_t position() const override { return 0; }  // no positions: incremental runs version rows
 
  private:
   std::string id_;
