@@ -52,8 +52,13 @@ class Source {
   // missing grant fails at Setup rather than mid-load.
   virtual void check_readable(const TableSchema& table) = 0;
 
-  // Opens a consistent point for a snapshot-only load.
-  virtual std::unique_ptr<SnapshotPoint> open_snapshot() = 0;
+  // Opens a consistent point for a load. `exact_position`: the load is combined
+  // with the pipe's change stream (replayed from before the point), so position()
+  // must split changes exactly: a change is visible at the point if and only if
+  // its position is below it (PostgreSQL: a temporary replication slot's exported
+  // snapshot; a plain exported snapshot cannot promise that, as a commit becomes
+  // visible after its WAL record is written).
+  virtual std::unique_ptr<SnapshotPoint> open_snapshot(bool exact_position = false) = 0;
 
   // Splits a table into ranges of about `rows_per_partition` rows. Ranges are
   // opaque strings the same source understands in read_partition.

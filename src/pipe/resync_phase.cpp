@@ -107,7 +107,7 @@ void PipeRunner::resync_load() {
       save();
     }
   }
-  if (!point) point = source_->open_snapshot();
+  if (!point) point = source_->open_snapshot(mode_streams(pipe_.mode));
 
   std::deque<TableSchema> schemas;
   std::deque<LoadWork> queue;

@@ -512,3 +512,41 @@ TEST(PgToClickHouseCdc, InterruptedTableChangesFinishOnRestart) {
   EXPECT_EQ(catalog->get_pipe("cdc")->state, PipeState::Paused);
   EXPECT_EQ(published(), "a");
 }
+
+// A table removed from a pipe and added again while its destination table still holds
+// its old rows: the new load replaces them, and the keys deleted at the source while the
+// table was out of the pipe are deleted at the destination too (values compared per row).
+TEST(PgToClickHouseCdc, ReAddedTableConverges) {
+  Sandbox sb("tabreadd");
+  sb.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text); INSERT INTO a SELECT g, 'a' FROM generate_series(1, 100) g;"
+             "CREATE TABLE b (id int PRIMARY KEY, v text); INSERT INTO b SELECT g, 'b' FROM generate_series(1, 3000) g;");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec only_a = cdc_pipe({"public.a"});
+  PipeSpec both = cdc_pipe({"public.a", "public.b"});
+  {
+    BackgroundPipe pipe(sb, *catalog, both);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+    sb.pg_exec("UPDATE b SET v = 'streamed' WHERE id <= 200");
+    ASSERT_TRUE(converges(sb, "b", {"id", "v"}));
+  }
+  {
+    PipeRunner runner(*catalog, only_a, sb.pg_peer(), sb.ch_peer());
+    ASSERT_TRUE(std::holds_alternative<Accepted>(runner.change_tables({}, {"public.b"})));
+  }
+  {
+    BackgroundPipe pipe(sb, *catalog, only_a);
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+  }
+  // Not streamed: b is out of the pipe.
+  sb.pg_exec("UPDATE b SET v = 'while out' WHERE id <= 100; DELETE FROM b WHERE id > 2900;");
+  {
+    PipeRunner runner(*catalog, both, sb.pg_peer(), sb.ch_peer());
+    ASSERT_TRUE(std::holds_alternative<Accepted>(runner.change_tables({"public.b"}, {})));
+  }
+  BackgroundPipe pipe(sb, *catalog, both);
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+  EXPECT_TRUE(converges(sb, "b", {"id", "v"}, "id", 10s));
+  sb.pg_exec("UPDATE b SET v = 'after' WHERE id BETWEEN 50 AND 60; DELETE FROM b WHERE id = 1;");
+  EXPECT_TRUE(converges(sb, "b", {"id", "v"}));
+  EXPECT_TRUE(converges(sb, "a", {"id", "v"}));
+}

@@ -12,6 +12,8 @@
 
 #include "catalog/catalog.h"
 #include "core/ident.h"
+#include "connectors/postgres/replication_protocol.h"
+#include "pipe/spec_json.h"
 #include "pipe/runner.h"
 #include "cdc_support.h"
 #include "support.h"
@@ -176,38 +178,120 @@ TEST(Reset, KeylessTableHasNoDuplicatesAndNoStagingLeft) {
   EXPECT_EQ(staging_leftovers(sb), "0");
 }
 
-// Rows deleted at the source while the pipe could not see it stay live after a
-// reset unless the destination is cleared; --clear-destination makes it exact.
+// The reset scenario of issue 12: CDC-era values of rows updated again while paused,
+// and rows deleted while paused, must not survive a reset without clearing: the
+// reload carries the snapshot's position as version (newer than every earlier
+// change), and the keys the reload lacks are deleted.
+TEST(Reset, ConvergesWithoutClearing) {
+  Sandbox sb("rstconv");
+  sb.pg_exec("CREATE TABLE acc (id int PRIMARY KEY, v text);"
+             "INSERT INTO acc SELECT g, 'v' || g FROM generate_series(1, 5000) g;");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec pipe = pipe_of("rstconv", PipeMode::SnapshotCdc, {"public.acc"});
+  {
+    BackgroundPipe bg(sb, *catalog, pipe);
+    ASSERT_TRUE(bg.wait_for(PipeState::Running));
+    sb.pg_exec("UPDATE acc SET v = 'cdc ' || id WHERE id <= 200");
+    ASSERT_TRUE(converges(sb, "acc"));
+    EXPECT_EQ(bg.pause(), PipeState::Paused);
+  }
+  // Never streamed: the reset drops the slot.
+  sb.pg_exec("UPDATE acc SET v = 'paused ' || id WHERE id <= 100; DELETE FROM acc WHERE id > 4900;");
+  {
+    PipeRunner runner(*catalog, pipe, sb.pg_peer(), sb.ch_peer());
+    ActionOutcome out = runner.reset(false, false);
+    ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
+  }
+  BackgroundPipe bg(sb, *catalog, pipe);
+  ASSERT_TRUE(bg.wait_for(PipeState::Running));
+  EXPECT_TRUE(converges(sb, "acc", 5s));  // values compared per row
+  EXPECT_EQ(sb.ch_value("SELECT count() FROM " + ch_table(sb, "acc") + " FINAL WHERE _ferry_is_deleted = 1"), "100");
+  // Every live row carries a version at or above the reload's consistent point.
+  std::string start = *catalog->checkpoint("rstconv", "");
+  EXPECT_EQ(sb.ch_value("SELECT min(_ferry_version) FROM " + ch_table(sb, "acc") + " FINAL WHERE _ferry_is_deleted = 0"),
+            std::to_string(parse_lsn(start)));
+  sb.pg_exec("UPDATE acc SET v = 'after' WHERE id BETWEEN 50 AND 150; DELETE FROM acc WHERE id = 1;");
+  EXPECT_TRUE(converges(sb, "acc"));
+}
+
+// --clear-destination still empties the tables before the reload.
 TEST(Reset, ClearDestination) {
   Sandbox sb("rstclear");
   sb.pg_exec("CREATE TABLE acc (id int PRIMARY KEY, v text);"
              "INSERT INTO acc SELECT g, 'v' || g FROM generate_series(1, 3000) g;");
   auto catalog = open_catalog(sb.catalog_path());
   PipeSpec pipe = pipe_of("rstclr", PipeMode::SnapshotCdc, {"public.acc"});
-  std::string live_sql = "SELECT count() FROM " + ch_table(sb, "acc") + " FINAL WHERE _ferry_is_deleted = 0";
-  auto reset_and_run = [&](bool clear) {
-    {
-      PipeRunner runner(*catalog, pipe, sb.pg_peer(), sb.ch_peer());
-      ActionOutcome out = runner.reset(clear, false);
-      ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
-      EXPECT_EQ(catalog->history("rstclr").back().reason, clear ? "reset: clearing destination" : "reset");
-    }
-    BackgroundPipe bg(sb, *catalog, pipe);
-    ASSERT_TRUE(bg.wait_for(PipeState::Running));
-    EXPECT_EQ(bg.pause(), PipeState::Paused);
-  };
+  std::string all_sql = "SELECT count() FROM " + ch_table(sb, "acc");
   {
     BackgroundPipe bg(sb, *catalog, pipe);
     ASSERT_TRUE(bg.wait_for(PipeState::Running));
     EXPECT_EQ(bg.pause(), PipeState::Paused);
   }
-  // The slot goes with the reset: these deletes are never streamed.
   sb.pg_exec("DELETE FROM acc WHERE id > 2500");
-  reset_and_run(false);
-  EXPECT_EQ(sb.ch_value(live_sql), "3000");  // the deleted rows stay live
-  reset_and_run(true);
-  EXPECT_EQ(sb.ch_value(live_sql), "2500");
+  {
+    PipeRunner runner(*catalog, pipe, sb.pg_peer(), sb.ch_peer());
+    ActionOutcome out = runner.reset(true, false);
+    ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
+    EXPECT_EQ(catalog->history("rstclr").back().reason, "reset: clearing destination");
+  }
+  BackgroundPipe bg(sb, *catalog, pipe);
+  ASSERT_TRUE(bg.wait_for(PipeState::Running));
+  EXPECT_EQ(sb.ch_value(all_sql), "2500");  // truncated, then loaded: no soft-deleted rows at all
   EXPECT_TRUE(converges(sb, "acc", 5s));
+}
+
+// kill -9 during the reset load (after loaded partitions, and right after the stale
+// rows were deleted but before that was recorded): the restarts converge exactly.
+TEST(Reset, KillNineDuringResetLoadConverges) {
+  Sandbox sb("rstkillconv");
+  sb.pg_exec("CREATE TABLE acc (id int PRIMARY KEY, v text);"
+             "INSERT INTO acc SELECT g, 'v' || g FROM generate_series(1, 20000) g; ANALYZE acc;");
+  std::string config = sb.write_config(R"(
+  rk:
+    source: src
+    destination: dst
+    mode: snapshot+cdc
+    tables: [ public.acc ]
+    settings: { snapshot_parallelism: 1, snapshot_rows_per_partition: 2000, sync_interval: 200ms }
+)");
+  std::string catalog_arg = "sqlite:" + sb.catalog_path();
+  pid_t pid = spawn_ferry_run(config, catalog_arg);
+  ASSERT_TRUE(eventually([&] {
+    try {
+      auto p = open_catalog(catalog_arg)->get_pipe("rk");
+      return p && p->state == PipeState::Running;
+    } catch (...) {
+      return false;
+    }
+  }));
+  sb.pg_exec("UPDATE acc SET v = 'cdc ' || id WHERE id <= 3000");
+  ASSERT_TRUE(converges(sb, "acc"));
+  ASSERT_TRUE(stop_ferry_run(pid));
+  sb.pg_exec("UPDATE acc SET v = 'stopped ' || id WHERE id <= 1500; DELETE FROM acc WHERE id % 7 = 0;");
+  auto catalog = open_catalog(catalog_arg);
+  {
+    PipeSpec spec = pipe_spec_from_json(catalog->get_pipe("rk")->spec_json);
+    catalog->set_state("rk", PipeState::Paused, "test: paused");
+    PipeRunner runner(*catalog, spec, sb.pg_peer(), sb.ch_peer());
+    ActionOutcome out = runner.reset(false, false);
+    ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
+  }
+  auto run_until_crash = [&](const char* point) {
+    setenv("FERRY_CRASH_AT", point, 1);
+    pid_t p = spawn_ferry_run(config, catalog_arg);
+    unsetenv("FERRY_CRASH_AT");
+    return killed_by_sigkill(p);
+  };
+  EXPECT_TRUE(run_until_crash("load-partition-done"));
+  sb.pg_exec("UPDATE acc SET v = 'between kills' WHERE id BETWEEN 15000 AND 15100");
+  EXPECT_TRUE(run_until_crash("load-partition-done"));
+  EXPECT_TRUE(run_until_crash("stale-rows-deleted"));
+  pid = spawn_ferry_run(config, catalog_arg);
+  EXPECT_TRUE(reaches_state(*catalog, "rk", PipeState::Running));
+  EXPECT_TRUE(converges(sb, "acc"));
+  sb.pg_exec("DELETE FROM acc WHERE id <= 10; UPDATE acc SET v = 'live' WHERE id BETWEEN 11 AND 20;");
+  EXPECT_TRUE(converges(sb, "acc"));
+  EXPECT_TRUE(stop_ferry_run(pid));
 }
 
 // kill -9 of `ferry run` during a keyless table's load, then a restart: the table

@@ -4,6 +4,7 @@
 #include <sys/select.h>
 
 #include <cctype>
+#include <random>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -75,13 +76,19 @@ void PgReplicationAdmin::drop_slot(const std::string& slot) {
 
 uint64_t PgReplicationAdmin::current_wal_lsn() { return parse_lsn(conn_->query_value("SELECT pg_current_wal_lsn()")); }
 
-PgSlotSnapshot::PgSlotSnapshot(const PeerSpec& peer, const std::string& slot)
+PgSlotSnapshot::PgSlotSnapshot(const PeerSpec& peer, const std::string& slot, bool temporary)
     : conn_(PgConnection::open(peer, /*replication=*/true)) {
-  PgResult r = conn_->exec(fmt::format("CREATE_REPLICATION_SLOT {} LOGICAL pgoutput EXPORT_SNAPSHOT", quote_pg_ident(slot)));
+  PgResult r = conn_->exec(fmt::format("CREATE_REPLICATION_SLOT {}{} LOGICAL pgoutput EXPORT_SNAPSHOT",
+                                       quote_pg_ident(slot), temporary ? " TEMPORARY" : ""));
   consistent_point_ = parse_lsn(r.get(0, 1));
   snapshot_ = r.get(0, 2);
 }
 PgSlotSnapshot::~PgSlotSnapshot() = default;
+
+std::string pg_temporary_slot_name() {
+  std::mt19937_64 rng{std::random_device{}()};
+  return fmt::format("ferry_snap_{:016x}", rng());
+}
 
 uint64_t pg_create_slot(const PeerSpec& peer, const std::string& slot) {
   auto conn = PgConnection::open(peer, /*replication=*/true);

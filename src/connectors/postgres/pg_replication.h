@@ -50,7 +50,8 @@ class PgReplicationAdmin {
 // point of the initial load and stays importable while this object lives.
 class PgSlotSnapshot final : public SnapshotPoint {
  public:
-  PgSlotSnapshot(const PeerSpec& peer, const std::string& slot);
+  // `temporary`: the slot only serves the snapshot and goes with the connection.
+  PgSlotSnapshot(const PeerSpec& peer, const std::string& slot, bool temporary = false);
   ~PgSlotSnapshot() override;
   const std::string& id() const override { return snapshot_; }
   uint64_t consistent_point() const { return consistent_point_; }
@@ -61,6 +62,9 @@ class PgSlotSnapshot final : public SnapshotPoint {
   std::string snapshot_;
   uint64_t consistent_point_ = 0;
 };
+
+// A fresh name for a temporary slot ("ferry_snap_<random hex>").
+std::string pg_temporary_slot_name();
 
 // Creates a slot without a snapshot (mode cdc: stream from now on); returns its consistent point.
 uint64_t pg_create_slot(const PeerSpec& peer, const std::string& slot);

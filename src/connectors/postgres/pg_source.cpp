@@ -30,7 +30,9 @@ class PgSnapshotPoint final : public SnapshotPoint {
     conn_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     id_ = conn_->query_value("SELECT pg_export_snapshot()");
     // Read after the snapshot was taken: every transaction it sees committed with a
-    // commit record below the WAL insert position, every later one above it.
+    // commit record below the WAL insert position. (A transaction whose commit record
+    // is below it may still be invisible: fine for snapshot-only loads, which only need
+    // a reload to be newer than the earlier loads; see open_snapshot.)
     position_ = parse_lsn(conn_->query_value("SELECT pg_current_wal_insert_lsn()"));
   }
   const std::string& id() const override { return id_; }
@@ -197,7 +199,8 @@ void PgSource::check_readable(const TableSchema& table) {
   }
 }
 
-std::unique_ptr<SnapshotPoint> PgSource::open_snapshot() {
+std::unique_ptr<SnapshotPoint> PgSource::open_snapshot(bool exact_position) {
+  if (exact_position) return std::make_unique<PgSlotSnapshot>(peer_, pg_temporary_slot_name(), /*temporary=*/true);
   return std::make_unique<PgSnapshotPoint>(PgConnection::open(peer_));
 }
 
