@@ -116,6 +116,13 @@ int run_pipes(const RunArgs& args) {
     const PipeSpec& spec = config.pipes.at(n);
     std::string json = pipe_spec_to_json(spec);
     if (rec->spec_json == json) continue;
+    std::string problem =
+        destination_settings_problem(spec, config.peers.at(spec.source), config.peers.at(spec.destination));
+    if (!problem.empty()) {
+      std::cerr << "ferry: pipe " << n << " changed in " << args.config_file
+                << ", but the destination cannot honour the new settings (nothing changed): " << problem << "\n";
+      return 1;
+    }
     TableListChange change = table_list_change(pipe_spec_from_json(rec->spec_json), spec);
     if (!change.empty()) {
       PipeRunner runner(*catalog, spec, config.peers.at(spec.source), config.peers.at(spec.destination));
@@ -230,12 +237,18 @@ void print_status(const nlohmann::json& j) {
 void print_tables(const nlohmann::json& tables) {
   std::cout << fmt::format("{:<28} {:<24} {:<10} {:>11} {:>12} {:>10}  {}\n", "SOURCE", "DESTINATION", "STATE",
                            "PARTITIONS", "ROWS", "AVG/PART", "STARTED");
-  for (const auto& t : tables)
+  for (const auto& t : tables) {
     std::cout << fmt::format("{:<28} {:<24} {:<10} {:>11} {:>12} {:>8}ms  {}\n", str_or(t["source"]),
                              str_or(t["destination"]), str_or(t["state"]),
                              fmt::format("{}/{}", t.value("partitions_done", int64_t(0)), t.value("partitions_total", int64_t(0))),
                              t.value("rows_loaded", int64_t(0)), t.value("avg_partition_ms", int64_t(0)),
                              str_or(t["load_started_at"], "-"));
+    if (t.contains("unrepresentable") && t["unrepresentable"].is_object())
+      for (const auto& [col, u] : t["unrepresentable"].items())
+        std::cout << fmt::format("  column {}: {} value(s) the destination type cannot hold, written per "
+                                 "on_unrepresentable (first: {})\n",
+                                 col, u.value("count", int64_t(0)), u.value("first_value", std::string()));
+  }
 }
 
 void print_history(const nlohmann::json& history) {

@@ -114,6 +114,24 @@ class Destination {
   // their defaults. Returns rows copied.
   virtual int64_t carry_deleted_rows(const TableSchema& source, const std::string& from, const std::string& to);
 
+  // --- settings and value checks (pipe/precheck.h; nothing changes at the destination) ---
+  // Whether `table`'s settings (order key, column types) can be honoured for
+  // `source` (projected) by this server. Throws Config naming the setting, the cause
+  // and the fix; Transient when unreachable. Default: nothing to check.
+  virtual void check_table(const TableSchema& source, const DestinationTable& table) {}
+  // The columns whose destination type holds less than the source type (a date
+  // range, decimals without NaN), each with that type as created. Default: none.
+  virtual std::vector<std::pair<std::string, std::string>> narrower_columns(const TableSchema& source,
+                                                                            const DestinationTable& table) {
+    return {};
+  }
+  // Whether `value` (the source's canonical text, not NULL) of `column` can be
+  // stored exactly. Default: true.
+  virtual bool value_fits(const TableSchema& source, const DestinationTable& table, const std::string& column,
+                          const std::string& value) {
+    return true;
+  }
+
   // --- pre-check (pipe/precheck.h) ---
   // Appends this destination's checks for `pipe`; `new_pipe`: not yet in the
   // catalog (non-empty destination tables are then a warning). Never throws for

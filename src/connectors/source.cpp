@@ -46,6 +46,11 @@ void Source::precheck(const PipeSpec& pipe, std::vector<CheckResult>& out) {
   precheck_tables(pipe, out);
 }
 
+std::pair<std::optional<std::string>, std::optional<std::string>> Source::column_min_max(const TableSchema&,
+                                                                                       const std::string&) {
+  throw Error(ErrorKind::Permanent, "this source cannot report column ranges");
+}
+
 void Source::precheck_tables(const PipeSpec& pipe, std::vector<CheckResult>& out) {
   for (const auto& mapping : pipe.tables) {
     const std::string& name = mapping.source;

@@ -104,6 +104,12 @@ class Source {
   virtual std::unique_ptr<CopyStream> read_range(const TableSchema& projected, const std::string& cursor_column,
                                                  const std::optional<std::string>& lower, const std::string& upper);
 
+  // The smallest and largest non-NULL value of `column` in the source's canonical
+  // text (nullopt when the table has none). Reads the whole column unless the
+  // source has an index on it. Default: throws Permanent.
+  virtual std::pair<std::optional<std::string>, std::optional<std::string>> column_min_max(const TableSchema& table,
+                                                                                         const std::string& column);
+
   // --- pre-check (pipe/precheck.h) ---
   // Appends this source's checks for `pipe`. Never throws for a server problem:
   // a connection failure is a failing "source connectivity" check and the

@@ -61,4 +61,10 @@ const char* to_string(OnUnrepresentable p) {
   return "fail";
 }
 
+std::optional<OnUnrepresentable> on_unrepresentable_from_string(std::string_view s) {
+  for (auto p : {OnUnrepresentable::Fail, OnUnrepresentable::Text, OnUnrepresentable::Null, OnUnrepresentable::Clamp})
+    if (s == to_string(p)) return p;
+  return std::nullopt;
+}
+
 }  // namespace ferry

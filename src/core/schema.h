@@ -4,7 +4,9 @@
 // output for PostgreSQL sources), in COPY text framing for bulk data.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ferry {
@@ -34,6 +36,7 @@ enum class OnUnrepresentable : uint8_t {
   Clamp,  // the nearest value the type holds (dates: its first or last day)
 };
 const char* to_string(OnUnrepresentable p);
+std::optional<OnUnrepresentable> on_unrepresentable_from_string(std::string_view s);
 
 struct Column {
   std::string name;

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "pipe/change_batcher.h"
 #include "pipe/runner.h"
+#include "pipe/unrepresentable.h"
 #include "server/metrics.h"
 
 namespace ferry {
@@ -56,12 +57,14 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
     if (left_out.empty()) {
       destination_->apply_changes(batch);
       record_cdc_batch(pipe_.name, batch);
+      record_unrepresentable(catalog_, pipe_, destination_->take_unrepresentable());
       return;
     }
     ChangeBatch kept = batch_without_tables(batch, left_out);
     if (kept.rows.empty()) return;
     destination_->apply_changes(kept);
     record_cdc_batch(pipe_.name, kept);
+    record_unrepresentable(catalog_, pipe_, destination_->take_unrepresentable());
   };
   auto apply_or_leave_out = [&](const ChangeBatch& batch) {
     try {
@@ -155,6 +158,7 @@ void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from
     if (batcher.rows() == 0) return;
     dest->apply_changes(batcher.batch());
     record_cdc_batch(pipe_.name, batcher.batch());
+    record_unrepresentable(catalog_, pipe_, dest->take_unrepresentable());
     applied += batcher.rows();
     batcher.clear();
   };

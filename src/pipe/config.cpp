@@ -86,10 +86,12 @@ const std::vector<std::string> kPeerKeys = {"type", "dsn", "path", "url", "host"
                                             "database", "user", "password_env"};
 const std::vector<std::string> kPipeKeys = {"source", "destination", "mode", "tables", "settings"};
 const std::vector<std::string> kTableKeys = {"source",  "destination", "order_by", "exclude_columns",
-                                             "cursor", "initial_value"};
+                                             "cursor", "initial_value", "column_types"};
 const std::vector<std::string> kSettingsKeys = {"batch_size",       "sync_interval", "snapshot_parallelism",
                                                 "snapshot_rows_per_partition", "increment_delay",
-                                                "schedule",         "max_retries",   "retry_backoff_max"};
+                                                "schedule",         "max_retries",   "retry_backoff_max",
+                                                "on_unrepresentable"};
+const std::vector<std::string> kPolicies = {"fail", "text", "null", "clamp"};
 const std::vector<std::string> kPeerTypes = {"postgres", "mysql", "clickhouse", "sqlite"};
 const std::vector<std::string> kModes = {"snapshot", "cdc", "snapshot+cdc", "incremental"};
 
@@ -319,6 +321,17 @@ std::optional<TableMapping> read_table(Collector& c, const YAML::Node& item, con
     if (const Entry* e = m.get("cursor")) {
       if (auto s = get_string(c, *e, child(path, "cursor"), "the name of the cursor column")) t.cursor = *s;
     }
+    if (const Entry* e = m.get("column_types")) {
+      std::string tp = child(path, "column_types");
+      const std::string types_exp = "a map of column name to destination type, like {birth_date: String}";
+      if (e->value.IsMap()) {
+        for (const Entry& ce : read_map(c, e->value, tp, "column name").entries)
+          if (auto ty = get_string(c, ce, child(tp, ce.key), "a destination type like String or Nullable(Int64)"))
+            t.column_types[ce.key] = *ty;
+      } else if (e->value.IsDefined() && !e->value.IsNull()) {
+        c.add(e->line, tp, "column_types is " + describe(e->value), types_exp);
+      }
+    }
     if (const Entry* e = m.get("initial_value")) {
       std::string ip = child(path, "initial_value");
       if (e->value.IsDefined() && !e->value.IsNull()) {
@@ -367,6 +380,14 @@ void read_settings(Collector& c, const Entry& se, const std::string& path, PipeS
   duration("schedule", s.schedule);
   integer("max_retries", "a non-negative integer", s.max_retries);
   duration("retry_backoff_max", s.retry_backoff_max);
+  if (const Entry* e = m.get("on_unrepresentable")) {
+    const std::string exp = "one of: " + join(kPolicies);
+    std::string p = child(path, "on_unrepresentable");
+    if (auto v = get_string(c, *e, p, exp)) {
+      if (auto policy = on_unrepresentable_from_string(*v)) s.on_unrepresentable = *policy;
+      else c.add(e->line, p, "unknown policy " + qt(*v) + did_you_mean(*v, kPolicies), exp);
+    }
+  }
 }
 
 void read_pipe(Collector& c, const Entry& pe, Config& cfg) {

@@ -105,6 +105,18 @@ void validate_pipe_impl(Collector& c, const PipeSpec& p, const std::map<std::str
                    to_string(dst->type),
                "no order_by for this destination");
     check_columns(c, t.order_by, op);
+    std::string ctp = child(tp, "column_types");
+    if (!t.column_types.empty() && dst_known && dst->type != PeerType::ClickHouse)
+      c.add_at(ctp,
+               "column_types is only supported for a clickhouse destination so far, but peer " + qt(dst->name) +
+                   " is " + to_string(dst->type),
+               "no column_types for this destination");
+    for (const auto& [col, type] : t.column_types) {
+      if (std::find(t.exclude_columns.begin(), t.exclude_columns.end(), col) != t.exclude_columns.end())
+        c.add_at(child(ctp, col), "column " + qt(col) + " is both in column_types and in exclude_columns",
+                 "a column that is copied (remove it from one of the two)");
+      if (type.empty()) c.add_at(child(ctp, col), "the type is empty", "a destination type like String");
+    }
     check_columns(c, t.exclude_columns, ep);
     for (size_t j = 0; j < t.exclude_columns.size(); ++j) {
       const std::string& col = t.exclude_columns[j];

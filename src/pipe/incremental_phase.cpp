@@ -28,6 +28,7 @@
 #include "core/log.h"
 #include "pipe/incremental.h"
 #include "pipe/runner.h"
+#include "pipe/unrepresentable.h"
 
 namespace ferry {
 
@@ -330,6 +331,7 @@ bool PipeRunner::incremental_run() {
         auto t0 = std::chrono::steady_clock::now();
         auto stream = source_->read_range(w.projected, m.cursor, w.lower, *w.probe.max);
         rows = destination_->load_snapshot(w.projected, destination_table(pipe_, m), *stream, run);
+        record_unrepresentable(catalog_, pipe_, destination_->take_unrepresentable());
         catalog_.commit_checkpoint(pipe_.name, m.source, *w.probe.max);
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
         spdlog::info("pipe {}: run {}: table {}: {} rows copied in {} ms; cursor now {}", pipe_.name, run, m.source,

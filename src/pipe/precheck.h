@@ -56,6 +56,15 @@ CheckResult check_fail(std::string name, std::string reason, std::string hint);
 
 // Runs the source's and the destination's checks for `pipe`. `new_pipe`: the
 // pipe is not yet in the catalog (non-empty destination tables are a warning).
+// Also, per table: the destination's support for its settings (order_by, column_types)
+// and whether the current values of columns whose destination type is narrower than
+// the source's fit it (min/max; skipped for very large tables).
 PrecheckReport run_precheck(const PipeSpec& pipe, const PeerSpec& source, const PeerSpec& destination, bool new_pipe);
+
+// The settings of `pipe` that the destination server cannot honour (Config errors of
+// Destination::check_table, joined with "; "), "" when none. Unreachable servers and
+// missing tables are not settings problems (""). For changes to existing pipes:
+// refused before anything is stored or changed.
+std::string destination_settings_problem(const PipeSpec& pipe, const PeerSpec& source, const PeerSpec& destination);
 
 }  // namespace ferry

@@ -46,6 +46,17 @@ ActionOutcome PipeRunner::resync(const std::string& table) {
                                "once they are loaded, or resync the whole pipe", pipe_.name, to_string(rec->state))};
   if (!source_) source_ = make_source(source_peer_);
   if (!destination_) destination_ = make_destination(destination_peer_);
+  // The rebuilt tables take the current settings: ones the destination cannot honour
+  // are refused now, while the pipe keeps its state.
+  for (const auto& m : pipe_.tables) {
+    if (std::find(plan.tables.begin(), plan.tables.end(), m.source) == plan.tables.end()) continue;
+    try {
+      destination_->check_table(project_table(source_->describe(m.source), m), destination_table(pipe_, m));
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Config) throw;
+      return Refusal{fmt::format("resync of pipe '{}' refused: {}", pipe_.name, e.what())};
+    }
+  }
 
   if (mode_streams(pipe_.mode)) {
     auto cp = catalog_.checkpoint(pipe_.name, "");

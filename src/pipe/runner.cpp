@@ -1,4 +1,5 @@
 #include "pipe/runner.h"
+#include "pipe/unrepresentable.h"
 
 #include <algorithm>
 #include <chrono>
@@ -231,6 +232,7 @@ ActionOutcome PipeRunner::reset(bool clear_destination, bool confirm) {
   if (!destination_) destination_ = make_destination(destination_peer_);
   if (mode_streams(pipe_.mode)) source_->drop_stream(pipe_.name);  // slot + publication; Setup recreates them
   catalog_.clear_checkpoints(pipe_.name);  // the stream position and the incremental cursors
+  clear_unrepresentable(catalog_, pipe_.name);
   for (auto t : catalog_.tables(pipe_.name)) {
     catalog_.clear_partitions(pipe_.name, t.source);
     t.state = "pending";
@@ -424,6 +426,7 @@ void PipeRunner::run_load(std::deque<LoadWork>& queue, const SnapshotPoint& poin
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
         // Recorded only after the destination acknowledged the partition.
         catalog_.finish_partition(pipe_.name, w.table, w.part.index, rows, ms);
+        record_unrepresentable(catalog_, pipe_, dest->take_unrepresentable());
         crash_point("load-partition-done");
         hold_point("load-partition-done");
         Metrics::global().add_rows(pipe_.name, w.table, MetricPhase::Snapshot, rows, counted.bytes());

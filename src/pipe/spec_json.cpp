@@ -120,6 +120,7 @@ void to_json(json& j, const TableMapping& t) {
   j["exclude_columns"] = t.exclude_columns;
   put_if(j, "cursor", t.cursor);
   if (t.initial_value) j["initial_value"] = *t.initial_value;
+  if (!t.column_types.empty()) j["column_types"] = t.column_types;
 }
 
 namespace {
@@ -132,6 +133,13 @@ TableMapping table_from_json(const json& j, const std::string& where) {
   out.exclude_columns = get_str_list(j, "exclude_columns", where);
   out.cursor = get_str(j, "cursor", where, false);
   if (field(j, "initial_value")) out.initial_value = get_str(j, "initial_value", where, false);
+  if (const json* ct = field(j, "column_types")) {
+    if (!ct->is_object()) throw Error(ErrorKind::Config, where + ": column_types is not an object");
+    for (const auto& [col, type] : ct->items()) {
+      if (!type.is_string()) throw Error(ErrorKind::Config, where + ": column_types." + col + " is not a string");
+      out.column_types[col] = type.get<std::string>();
+    }
+  }
   return out;
 }
 }  // namespace
@@ -150,6 +158,7 @@ void to_json(json& j, const PipeSettings& s) {
   j["schedule"] = format_duration(s.schedule);
   j["max_retries"] = s.max_retries;
   j["retry_backoff_max"] = format_duration(s.retry_backoff_max);
+  j["on_unrepresentable"] = to_string(s.on_unrepresentable);
 }
 
 namespace {
@@ -164,6 +173,12 @@ PipeSettings settings_from_json(const json& j, const std::string& where) {
   get_duration(j, "schedule", where, out.schedule);
   get_int(j, "max_retries", where, out.max_retries);
   get_duration(j, "retry_backoff_max", where, out.retry_backoff_max);
+  if (field(j, "on_unrepresentable")) {
+    std::string v = get_str(j, "on_unrepresentable", where, false);
+    auto policy = on_unrepresentable_from_string(v);
+    if (!policy) throw Error(ErrorKind::Config, where + ": on_unrepresentable '" + v + "' is not fail, text, null or clamp");
+    out.on_unrepresentable = *policy;
+  }
   return out;
 }
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "pipe/incremental.h"
+#include "pipe/unrepresentable.h"
 
 namespace ferry {
 
@@ -51,6 +52,7 @@ PipeLag pipe_lag(Catalog& catalog, const std::string& pipe) {
 
 json pipe_tables_json(Catalog& catalog, const std::string& pipe) {
   json out = json::array();
+  UnrepresentableTallies tallies = unrepresentable_tallies(catalog, pipe);
   for (const auto& t : catalog.tables(pipe)) {
     json tj;
     tj["source"] = t.source;
@@ -62,6 +64,11 @@ json pipe_tables_json(Catalog& catalog, const std::string& pipe) {
     tj["avg_partition_ms"] = t.partitions_done ? t.partition_ms_total / t.partitions_done : 0;
     tj["load_started_at"] = time_or_null(t.load_started_at_ms);
     tj["load_finished_at"] = time_or_null(t.load_finished_at_ms);
+    json un = json::object();
+    if (auto it = tallies.find(t.source); it != tallies.end())
+      for (const auto& [col, tally] : it->second)
+        un[col] = {{"count", tally.count}, {"first_value", tally.first_value}};
+    tj["unrepresentable"] = std::move(un);
     out.push_back(std::move(tj));
   }
   return out;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "pipe/unrepresentable.h"
 #include "catalog/catalog.h"
 #include "connectors/change.h"
 #include "pipe/spec_json.h"
@@ -150,6 +151,15 @@ std::string render_prometheus(Catalog& catalog, const Metrics& metrics) {
     auto it = batches.find(p.name);
     out += fmt::format("ferry_batches_total{} {}\n", labels({{"pipe", p.name}}), it == batches.end() ? 0 : it->second);
   }
+
+  family(out, "ferry_unrepresentable_values", "counter",
+         "Values the destination type could not hold, written per on_unrepresentable (null, clamp), per pipe, table "
+         "and column.");
+  for (const auto& p : pipes)
+    for (const auto& [table, cols] : unrepresentable_tallies(catalog, p.name))
+      for (const auto& [col, t] : cols)
+        out += fmt::format("ferry_unrepresentable_values{} {}\n",
+                           labels({{"pipe", p.name}, {"table", table}, {"column", col}}), t.count);
 
   std::vector<std::pair<std::string, PipeLag>> lags;
   for (const auto& p : pipes) lags.emplace_back(p.name, pipe_lag(catalog, p.name));

@@ -116,6 +116,15 @@ ApplyResult PipeManager::apply(const Config& config, bool remove_missing, bool c
   for (const auto& name : config.pipe_order) {
     const PipeSpec& spec = config.pipes.at(name);
     std::string json = pipe_spec_to_json(spec);
+    if (auto rec = catalog_.get_pipe(name); rec && rec->spec_json != json) {
+      // A changed setting the destination cannot honour is refused before anything changes.
+      std::string problem =
+          destination_settings_problem(spec, config.peers.at(spec.source), config.peers.at(spec.destination));
+      if (!problem.empty()) {
+        result.refused.emplace_back(name, "the destination cannot honour the new settings: " + problem);
+        continue;
+      }
+    }
     if (!catalog_.get_pipe(name)) {
       // Starting a pipe needs a passing pre-check (warnings only with confirm).
       PrecheckReport report = run_precheck(spec, config.peers.at(spec.source), config.peers.at(spec.destination),

@@ -258,9 +258,9 @@ TEST_F(ClickHouseDestinationTest, EveryMappedTypeRoundTripsWithWeirdNames) {
     }
   }
 
-  // The _ferry_* defaults applied: snapshot rows have version 0, not deleted, a sync time.
+  // Snapshot rows carry the version they were loaded with, are not deleted, have a sync time.
   EXPECT_EQ(ch("SELECT count() FROM " + table(dt.name) +
-               " WHERE _ferry_version = 0 AND _ferry_is_deleted = 0 AND "
+               " WHERE _ferry_version = 1 AND _ferry_is_deleted = 0 AND "
                "_ferry_synced_at > toDateTime('2020-01-01 00:00:00') FORMAT TabSeparated"),
             "2\n");
 
@@ -284,31 +284,24 @@ TEST_F(ClickHouseDestinationTest, LoadingThePartitionTwiceLeavesNoDuplicates) {
   schema.columns = {col("id", LogicalType::Int64, false, 1), col("name", LogicalType::String),
                     col("paid", LogicalType::Bool)};
   DestinationTable dt{"orders", {"name"}};
-  // order_by column "name" is nullable: refused on servers without allow_nullable_key.
-  if (!dest_->capabilities().has_nullable_key) {
-    try {
-      dest_->ensure_table(schema, dt);
-      FAIL() << "nullable order_by accepted";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::Config);
-    }
-    schema.columns[1].nullable = false;
-  }
+  // order_by column "name" is nullable: sorted by assumeNotNull(name) on servers
+  // without allow_nullable_key, one row per key all the same.
   dest_->ensure_table(schema, dt);
   for (int i = 0; i < 2; ++i) {
-    ChunksStream rows({"1\ta\tt\n2\tb\tf\n", "3\tc\tt\n"});
-    EXPECT_EQ(dest_->load_snapshot(schema, dt, rows, 1), 3);
+    ChunksStream rows({"1\ta\tt\n2\tb\tf\n", "3\tc\tt\n", "4\t\\N\tt\n"});
+    EXPECT_EQ(dest_->load_snapshot(schema, dt, rows, 1), 4);
   }
-  EXPECT_EQ(dest_->count_rows(dt), 3);
+  EXPECT_EQ(dest_->count_rows(dt), 4);
   EXPECT_EQ(ch("SELECT id, name, paid FROM " + table("orders") + " FINAL ORDER BY id FORMAT TabSeparated"),
-            "1\ta\t1\n2\tb\t0\n3\tc\t1\n");
-  EXPECT_NE(ch("SHOW CREATE TABLE " + table("orders") + " FORMAT TabSeparated").find("ORDER BY (name, id)"),
-            std::string::npos);
+            "1\ta\t1\n2\tb\t0\n3\tc\t1\n4\t\\N\t1\n");
+  std::string order = dest_->capabilities().has_nullable_key ? "ORDER BY (name, id)" : "ORDER BY (assumeNotNull(name), id)";
+  EXPECT_NE(ch("SHOW CREATE TABLE " + table("orders") + " FORMAT TabSeparated").find(order), std::string::npos)
+      << ch("SHOW CREATE TABLE " + table("orders") + " FORMAT TabSeparated");
 
   // A soft-deleted row (newer version, _ferry_is_deleted = 1) is no longer counted.
   ch("INSERT INTO " + table("orders") +
      " (id, name, paid, _ferry_version, _ferry_is_deleted) VALUES (2, 'b', 0, 7, 1)");
-  EXPECT_EQ(dest_->count_rows(dt), 2);
+  EXPECT_EQ(dest_->count_rows(dt), 3);
 }
 
 TEST_F(ClickHouseDestinationTest, KeylessTableIsAPlainMergeTree) {

@@ -251,14 +251,12 @@ TEST(ClickHouseTypeMap, OrderByValidation) {
     EXPECT_EQ(e.kind(), ErrorKind::Config);
     EXPECT_NE(std::string(e.what()).find("order_by column nope"), std::string::npos);
   }
-  // Nullable order_by column: refused before 20.7, allowed with the setting after.
-  try {
-    plan_table(t, {"x", {"col with space"}}, "db", v18);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Config);
-    EXPECT_NE(std::string(e.what()).find("nullable"), std::string::npos) << e.what();
-  }
+  // Nullable order_by column: sorted by assumeNotNull() before 20.7, with the setting after.
+  TablePlan p18 = plan_table(t, {"x", {"col with space"}}, "db", v18);
+  EXPECT_FALSE(p18.nullable_sort_key);
+  EXPECT_NE(create_table_sql(p18, v18).find("ORDER BY (assumeNotNull(`col with space`), `Id`, `region`)"),
+            std::string::npos)
+      << create_table_sql(p18, v18);
   TablePlan p = plan_table(t, {"x", {"col with space"}}, "db", v23);
   EXPECT_TRUE(p.nullable_sort_key);
   EXPECT_NE(create_table_sql(p, v23).find("SETTINGS allow_nullable_key = 1"), std::string::npos);
@@ -308,4 +306,78 @@ TEST(ClickHouseServerError, Classifies) {
   EXPECT_NE(std::string(err.what()).find("ClickHouse error 60 on query 'SELECT 1'"), std::string::npos) << err.what();
   EXPECT_EQ(http_status_error(502, "<html>Bad Gateway</html>", "", "q").kind(), ErrorKind::Transient);
   EXPECT_EQ(http_status_error(403, "", "", "q").kind(), ErrorKind::Permanent);
+}
+
+namespace {
+TableSchema dated_table() {
+  TableSchema t;
+  t.schema = "public";
+  t.name = "people";
+  Column id = col("id", LogicalType::Int64);
+  id.key_position = 1;
+  id.nullable = false;
+  t.columns.push_back(id);
+  Column born = col("born", LogicalType::Date);
+  born.nullable = false;
+  t.columns.push_back(born);
+  Column amount = col("amount", LogicalType::Decimal);
+  amount.precision = 10;
+  amount.scale = 2;
+  t.columns.push_back(amount);
+  t.columns.push_back(col("note", LogicalType::String));
+  return t;
+}
+DestinationTable dest_with(OnUnrepresentable policy, std::map<std::string, std::string> types = {}) {
+  DestinationTable d;
+  d.name = "people";
+  d.column_types = std::move(types);
+  d.on_unrepresentable = policy;
+  return d;
+}
+}  // namespace
+
+// column_types replaces the mapped type; String keeps the source text (Codec::Text);
+// nullable source columns stay nullable; unknown columns, types ferry cannot write and
+// types the server lacks are Config errors naming the column.
+TEST(ClickHouseTypeMap, ColumnTypesOverride) {
+  TablePlan p = plan_table(dated_table(), dest_with(OnUnrepresentable::Fail, {{"born", "String"}, {"amount", "String"}}),
+                           "db", v18);
+  EXPECT_EQ(p.columns[1].type, "String");
+  EXPECT_EQ(p.columns[1].codec, Codec::Text);
+  EXPECT_EQ(p.columns[2].type, "Nullable(String)");
+  EXPECT_EQ(p.columns[3].type, "Nullable(String)");
+  auto config_error_of = [](const DestinationTable& d, const Capabilities& caps) -> std::string {
+    try {
+      plan_table(dated_table(), d, "db", caps);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Config) << e.what();
+      return e.what();
+    }
+    return "";
+  };
+  std::string why = config_error_of(dest_with(OnUnrepresentable::Fail, {{"nope", "String"}}), v18);
+  EXPECT_NE(why.find("nope"), std::string::npos) << why;
+  why = config_error_of(dest_with(OnUnrepresentable::Fail, {{"born", "Date32"}}), v18);
+  EXPECT_NE(why.find("column_types.born = Date32"), std::string::npos) << why;
+  EXPECT_NE(why.find("18.16.1"), std::string::npos) << why;
+  EXPECT_EQ(config_error_of(dest_with(OnUnrepresentable::Fail, {{"born", "Date32"}}), v23), "");
+  why = config_error_of(dest_with(OnUnrepresentable::Fail, {{"born", "LowCardinality(String)"}}), v23);
+  EXPECT_NE(why.find("ferry writes only"), std::string::npos) << why;
+  why = config_error_of(dest_with(OnUnrepresentable::Fail, {{"id", "Nullable(Int64)"}}), v23);
+  EXPECT_NE(why.find("key"), std::string::npos) << why;
+}
+
+// The policy reaches every column; text makes narrower columns String, null makes them
+// Nullable (not key columns), clamp and fail keep the mapping.
+TEST(ClickHouseTypeMap, UnrepresentablePolicyShapesColumns) {
+  TablePlan text = plan_table(dated_table(), dest_with(OnUnrepresentable::Text), "db", v18);
+  EXPECT_EQ(text.columns[1].type, "String");
+  EXPECT_EQ(text.columns[2].type, "Nullable(String)");
+  EXPECT_EQ(text.columns[0].type, "Int64");
+  TablePlan null = plan_table(dated_table(), dest_with(OnUnrepresentable::Null), "db", v18);
+  EXPECT_EQ(null.columns[1].type, "Nullable(Date)");
+  EXPECT_EQ(null.columns[1].on_unrepresentable, OnUnrepresentable::Null);
+  TablePlan clamp = plan_table(dated_table(), dest_with(OnUnrepresentable::Clamp), "db", v18);
+  EXPECT_EQ(clamp.columns[1].type, "Date");
+  EXPECT_EQ(clamp.columns[1].on_unrepresentable, OnUnrepresentable::Clamp);
 }

@@ -97,6 +97,36 @@ int64_t ClickHouseDestination::load_snapshot(const TableSchema& source, const De
   return written;
 }
 
+void ClickHouseDestination::check_table(const TableSchema& source, const DestinationTable& table) {
+  plan(source, table);
+}
+
+std::vector<std::pair<std::string, std::string>> ClickHouseDestination::narrower_columns(
+    const TableSchema& source, const DestinationTable& table) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& c : plan(source, table).columns)
+    if (narrower_than_source(c)) out.emplace_back(c.name, c.type);
+  return out;
+}
+
+bool ClickHouseDestination::value_fits(const TableSchema& source, const DestinationTable& table,
+                                       const std::string& column, const std::string& value) {
+  TablePlan p = plan(source, table);
+  for (auto& c : p.columns) c.on_unrepresentable = OnUnrepresentable::Fail;
+  TsvEncoder encoder(p);
+  for (size_t i = 0; i < p.columns.size(); ++i) {
+    if (p.columns[i].name != column) continue;
+    std::string out;
+    try {
+      encoder.encode_value(i, value, out);
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
+  }
+  return true;
+}
+
 int64_t ClickHouseDestination::delete_stale_rows(const DestinationTable& table, uint64_t version) {
   std::string engine = table_engine(table.name);
   if (engine.find("Replacing") == std::string::npos) return 0;

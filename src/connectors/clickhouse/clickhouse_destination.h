@@ -60,6 +60,12 @@ class ClickHouseDestination final : public Destination {
   // _ferry_is_deleted = 0, so a later copy of a key replaces it under FINAL; returns rows sent.
   int64_t load_snapshot(const TableSchema& source, const DestinationTable& table, CopyStream& rows,
                         uint64_t version) override;
+  void check_table(const TableSchema& source, const DestinationTable& table) override;  // plan_table
+  std::vector<std::pair<std::string, std::string>> narrower_columns(const TableSchema& source,
+                                                                    const DestinationTable& table) override;
+  // Encodes the value as a load would under OnUnrepresentable::Fail.
+  bool value_fits(const TableSchema& source, const DestinationTable& table, const std::string& column,
+                  const std::string& value) override;
   // Counts live rows below `version` (no FINAL: cheap when there are none), then
   // stale_rows_sql. Keyless tables (MergeTree) are never swept: they are loaded whole.
   int64_t delete_stale_rows(const DestinationTable& table, uint64_t version) override;

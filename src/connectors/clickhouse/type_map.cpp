@@ -96,6 +96,37 @@ bool array_element_supported(const Column& c) {
   }
 }
 
+// The column for a user's `column_types` entry: the codec follows the ClickHouse type
+// (String keeps the source's text rendering exactly). Nullable is added for nullable
+// source columns. Throws Config for types ferry does not write or the server lacks.
+ClickHouseColumn overridden_column(const Column& c, const ClickHouseColumn& mapped, const std::string& type,
+                                   const Capabilities& caps, std::string_view table) {
+  std::string base(strip_nullable(type));
+  auto refuse = [&](const std::string& why) -> ClickHouseColumn {
+    throw config_error("table " + std::string(table) + ": column_types." + c.name + " = " + type + ": " + why);
+  };
+  if ((base == "Date32" && !caps.has_date32) || (base.rfind("DateTime64(", 0) == 0 && !caps.has_datetime64))
+    refuse("ClickHouse " + caps.version + " has no such type (Date32: 21.9+, DateTime64: 20.1+); use String to keep "
+           "the source text");
+  ClickHouseColumn out;
+  try {
+    out = column_from_clickhouse_type(c.name, type, caps);
+  } catch (const Error&) {
+    refuse("ferry writes only Int*/UInt*, Float32/64, Decimal(P, S), String, UUID, Date, Date32, DateTime64(...), "
+           "UInt8 and arrays of them");
+  }
+  if (out.codec == Codec::DateTime64Utc && c.type == LogicalType::Timestamp) out.codec = Codec::DateTime64;
+  if (out.codec == Codec::Array && mapped.codec != Codec::Array) refuse("the source column is not an array ferry maps");
+  bool may_be_null = mapped.nullable;  // key columns are never nullable
+  if (may_be_null && !out.nullable && out.codec != Codec::Array) {
+    out.type = "Nullable(" + out.type + ")";
+    out.nullable = true;
+  }
+  if (out.nullable && !mapped.nullable) refuse("the column is part of the key and cannot be Nullable");
+  out.source_type = mapped.source_type;
+  return out;
+}
+
 [[noreturn]] void unmappable(const Column& c, std::string_view table) {
   std::string type = c.source_type.empty() ? to_string(c.type) : c.source_type;
   throw permanent_error("table " + std::string(table) + ": column " + c.name + " has type " + type +
@@ -103,6 +134,13 @@ bool array_element_supported(const Column& c) {
 }
 
 }  // namespace
+
+bool narrower_than_source(const ClickHouseColumn& c) {
+  auto narrow = [](Codec k) {
+    return k == Codec::Date || k == Codec::DateTime64 || k == Codec::DateTime64Utc || k == Codec::Decimal;
+  };
+  return narrow(c.codec) || (c.codec == Codec::Array && narrow(c.element));
+}
 
 ClickHouseColumn map_column(const Column& column, bool force_not_null, const Capabilities& caps,
                             std::string_view table_display) {
@@ -162,6 +200,10 @@ TablePlan plan_table(const TableSchema& source, const DestinationTable& table, s
   for (const auto& k : keys)
     if (std::find(plan.order_by.begin(), plan.order_by.end(), k) == plan.order_by.end()) plan.order_by.push_back(k);
 
+  for (const auto& [name, type] : table.column_types)
+    if (!source.find(name))
+      throw config_error("table " + plan.source + ": column_types names " + name + ", which is not a column the pipe "
+                         "copies");
   for (const auto& c : source.columns) {
     if (c.name.rfind("_ferry_", 0) == 0)
       throw permanent_error("table " + plan.source + ": column " + c.name +
@@ -169,11 +211,23 @@ TablePlan plan_table(const TableSchema& source, const DestinationTable& table, s
     bool is_key = c.key_position > 0;
     bool in_order = std::find(plan.order_by.begin(), plan.order_by.end(), c.name) != plan.order_by.end();
     ClickHouseColumn col = map_column(c, is_key, caps, plan.source);
+    if (auto it = table.column_types.find(c.name); it != table.column_types.end()) {
+      col = overridden_column(c, col, it->second, caps, plan.source);
+    } else if (narrower_than_source(col) && table.on_unrepresentable == OnUnrepresentable::Text) {
+      col.codec = Codec::Text;
+      col.type = col.nullable ? "Nullable(String)" : "String";
+      col.min_day = col.max_day = 0;
+    } else if (narrower_than_source(col) && table.on_unrepresentable == OnUnrepresentable::Null && !col.nullable &&
+               !is_key && col.codec != Codec::Array) {
+      col.nullable = true;
+      col.type = "Nullable(" + col.type + ")";
+    }
+    col.on_unrepresentable = table.on_unrepresentable;
     if (in_order && col.nullable) {
-      if (!caps.has_nullable_key)
-        throw config_error("table " + plan.source + ": order_by column " + c.name + " is nullable, and ClickHouse " +
-                           caps.version + " cannot sort by a Nullable column (20.7+ can); remove it from order_by");
-      plan.nullable_sort_key = true;
+      // Servers before 20.7 sort by assumeNotNull(c): NULL sorts as the type's default,
+      // and the key columns after it still keep one row per key.
+      if (caps.has_nullable_key) plan.nullable_sort_key = true;
+      else plan.not_null_sort.push_back(c.name);
     }
     plan.columns.push_back(std::move(col));
   }
@@ -208,7 +262,11 @@ std::string create_table_sql(const TablePlan& plan, const Capabilities& caps, bo
     sql += "tuple()";
   } else {
     sql += "(";
-    for (size_t i = 0; i < plan.order_by.size(); ++i) sql += (i ? ", " : "") + quote_backtick_ident(plan.order_by[i]);
+    for (size_t i = 0; i < plan.order_by.size(); ++i) {
+      const std::string& c = plan.order_by[i];
+      bool wrap = std::find(plan.not_null_sort.begin(), plan.not_null_sort.end(), c) != plan.not_null_sort.end();
+      sql += (i ? ", " : "") + (wrap ? "assumeNotNull(" + quote_backtick_ident(c) + ")" : quote_backtick_ident(c));
+    }
     sql += ")";
   }
   if (plan.nullable_sort_key) sql += " SETTINGS allow_nullable_key = 1";

@@ -53,20 +53,29 @@ struct TablePlan {
   std::vector<std::string> order_by;  // empty: ORDER BY tuple()
   bool keyed = false;                 // ReplacingMergeTree (has key columns) vs MergeTree
   bool nullable_sort_key = false;     // needs SETTINGS allow_nullable_key = 1
+  std::vector<std::string> not_null_sort;  // nullable order_by columns sorted as assumeNotNull(c) (< 20.7)
 };
 
 inline constexpr std::string_view kVersionColumn = "_ferry_version";
 inline constexpr std::string_view kIsDeletedColumn = "_ferry_is_deleted";
 inline constexpr std::string_view kSyncedAtColumn = "_ferry_synced_at";
 
+// Whether the column's type holds less than the source type: dates and timestamps (a
+// range), decimals (no NaN/Infinity), and arrays of them.
+bool narrower_than_source(const ClickHouseColumn& c);
+
 // Maps one column. Throws Permanent "table T: column C has type X that ferry cannot map
 // to ClickHouse" for Unsupported.
 ClickHouseColumn map_column(const Column& column, bool force_not_null, const Capabilities& caps,
                             std::string_view table_display);
 
-// Maps the whole table; ORDER BY = table.order_by then missing key columns. Throws Config
-// for an unknown order_by column or (servers < 20.7) a nullable one; Permanent for
-// unmappable types and for columns named like ferry's own _ferry_* columns.
+// Maps the whole table; ORDER BY = table.order_by then missing key columns (nullable
+// ones: allow_nullable_key from 20.7, else assumeNotNull(c)). `table.column_types`
+// replace the mapped types; under OnUnrepresentable::Text the columns narrower than
+// the source (dates, timestamps, decimals) become String, under Null they become
+// Nullable. Throws Config for an unknown order_by or column_types column and for a
+// column type ferry cannot write or the server lacks; Permanent for unmappable types
+// and for columns named like ferry's own _ferry_* columns.
 TablePlan plan_table(const TableSchema& source, const DestinationTable& table, std::string_view database,
                      const Capabilities& caps);
 

@@ -199,6 +199,19 @@ void PgSource::check_readable(const TableSchema& table) {
   }
 }
 
+std::pair<std::optional<std::string>, std::optional<std::string>> PgSource::column_min_max(const TableSchema& table,
+                                                                                         const std::string& column) {
+  // PostgreSQL orders -infinity/infinity (dates) and -Infinity/Infinity/NaN (numeric)
+  // at the ends, so min and max show the values a narrower type cannot hold.
+  std::string c = quote_pg_ident(column);
+  PgResult r = meta().exec("SELECT min(" + c + ")::text, max(" + c + ")::text FROM " + qualified(table));
+  auto at = [&](int i) -> std::optional<std::string> {
+    if (r.rows() == 0 || r.is_null(0, i)) return std::nullopt;
+    return r.get(0, i);
+  };
+  return {at(0), at(1)};
+}
+
 std::unique_ptr<SnapshotPoint> PgSource::open_snapshot(bool exact_position) {
   if (exact_position) return std::make_unique<PgSlotSnapshot>(peer_, pg_temporary_slot_name(), /*temporary=*/true);
   return std::make_unique<PgSnapshotPoint>(PgConnection::open(peer_));

@@ -21,6 +21,8 @@ class PgSource final : public Source {
   TableSchema describe(const std::string& table) override;
   void check_readable(const TableSchema& table) override;
   std::unique_ptr<SnapshotPoint> open_snapshot(bool exact_position = false) override;
+  std::pair<std::optional<std::string>, std::optional<std::string>> column_min_max(const TableSchema& table,
+                                                                                 const std::string& column) override;
   std::vector<std::string> plan_partitions(const TableSchema& table, int64_t rows_per_partition) override;
   std::unique_ptr<CopyStream> read_partition(const TableSchema& projected, const std::string& range,
                                              const SnapshotPoint& point) override;
