@@ -840,3 +840,48 @@ TEST(ServerApi, AddAndRemoveTablesOnARunningPipe) {
   EXPECT_TRUE(contains(history, "Modifying")) << history;
   EXPECT_EQ(srv.stop(SIGTERM), 0);
 }
+
+// Settings that depend on the destination's capabilities are checked by apply before
+// anything changes: a type ClickHouse 18.16 lacks is refused naming it (the pipe keeps
+// running with its old spec); a nullable order_by column is accepted and, after a
+// resync, sorted by assumeNotNull() on servers without allow_nullable_key.
+TEST(ServerApi, DestinationSettingsAreCheckedAtApply) {
+  Sandbox sb("srvsettings");
+  sb.pg_exec("CREATE TABLE a (id int PRIMARY KEY, n int, d date); "
+             "INSERT INTO a SELECT g, CASE WHEN g % 3 = 0 THEN NULL ELSE g % 7 END, '2024-01-01' FROM generate_series(1, 500) g;");
+  PipeDef one{"sets", "snapshot+cdc", "[ public.a ]"};
+  std::string config = write_file(sb.dir() + "/ferry.yaml", config_yaml(sb, {one}));
+  FerryServer srv(sb, config);
+  ASSERT_TRUE(srv.start());
+  ASSERT_TRUE(srv.wait_state("sets", "Running"));
+
+  PipeDef date32{"sets", "snapshot+cdc", "[ { source: public.a, column_types: { d: Date32 } } ]"};
+  Answer refused = srv.post("/api/v1/apply", config_yaml(sb, {date32}), "application/yaml");
+  bool has_date32 = refused.status == 200;  // a server with Date32 (21.9+) takes it
+  if (!has_date32) {
+    EXPECT_EQ(refused.status, 409) << refused.body;
+    EXPECT_TRUE(contains(refused.body, "Date32")) << refused.body;
+    EXPECT_TRUE(contains(refused.body, "String")) << refused.body;  // the fix
+    ASSERT_TRUE(srv.wait_state("sets", "Running"));
+    sb.pg_exec("UPDATE a SET d = '2024-02-02' WHERE id = 1");
+    EXPECT_TRUE(converges(sb, "a", {"id", "n", "d"}));
+  }
+
+  PipeDef ordered{"sets", "snapshot+cdc", "[ { source: public.a, order_by: [n] } ]"};
+  Answer accepted = srv.post("/api/v1/apply", config_yaml(sb, {ordered}), "application/yaml");
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  Answer resynced = srv.post("/api/v1/pipes/sets/resync", "{}");
+  ASSERT_EQ(resynced.status / 100, 2) << resynced.body;
+  ASSERT_TRUE(eventually([&] {
+    return contains(sb.ch_value(fmt::format("SELECT sorting_key FROM system.tables WHERE database = '{}' AND name = 'a'",
+                                            sb.name())),
+                    "n");
+  }, 90));
+  ASSERT_TRUE(srv.wait_state("sets", "Running"));
+  std::string key = sb.ch_value(
+      fmt::format("SELECT sorting_key FROM system.tables WHERE database = '{}' AND name = 'a'", sb.name()));
+  EXPECT_TRUE(key == "assumeNotNull(n), id" || key == "n, id") << key;
+  sb.pg_exec("UPDATE a SET n = NULL WHERE id = 2; UPDATE a SET n = 5 WHERE id = 3; DELETE FROM a WHERE id = 4;");
+  EXPECT_TRUE(converges(sb, "a", {"id", "n", "d"}));
+  EXPECT_EQ(srv.stop(SIGTERM), 0);
+}
