@@ -993,3 +993,43 @@ TEST(ConfigErrors, PasswordLikeKeySuggestsPasswordEnv) {
                          "one of: type, dsn"));
   EXPECT_EQ(all_messages(r).find("hunter2"), std::string::npos);
 }
+
+TEST(Config, ColumnTypesAndUnrepresentablePolicy) {
+  Config c = parse_config(with_pipe(R"y(    source: pg
+    destination: ch
+    mode: snapshot
+    tables:
+      - { source: public.people, column_types: { birth_date: String, score: "Nullable(Float64)" } }
+    settings: { on_unrepresentable: clamp }
+)y"),
+                          kFile, test_env());
+  const PipeSpec& p = c.pipes.at("p");
+  EXPECT_EQ(p.settings.on_unrepresentable, OnUnrepresentable::Clamp);
+  ASSERT_EQ(p.tables[0].column_types.size(), 2u);
+  EXPECT_EQ(p.tables[0].column_types.at("birth_date"), "String");
+  EXPECT_EQ(p.tables[0].column_types.at("score"), "Nullable(Float64)");
+  // Kept in the catalog's JSON form.
+  PipeSpec back = pipe_spec_from_json(pipe_spec_to_json(p));
+  EXPECT_EQ(back.settings.on_unrepresentable, OnUnrepresentable::Clamp);
+  EXPECT_EQ(back.tables[0].column_types, p.tables[0].column_types);
+  EXPECT_EQ(pipe_spec_from_json(pipe_spec_to_json(c.pipes.at("p"))).settings.on_unrepresentable,
+            OnUnrepresentable::Clamp);
+}
+
+TEST(ConfigErrors, BadUnrepresentablePolicyAndColumnTypes) {
+  auto r = check(with_pipe(kPipeBody + "    settings:\n      on_unrepresentable: nul\n"));
+  EXPECT_TRUE(HasProblem(r, "pipes.p.settings.on_unrepresentable", "unknown policy 'nul' (did you mean 'null'?)",
+                         "one of: fail, text, null, clamp"));
+  auto r2 = check(with_pipe(R"(    source: pg
+    destination: ch
+    mode: snapshot
+    tables:
+      - { source: public.a, column_types: [String] }
+      - { source: public.b, column_types: { x: [1] }, exclude_columns: [y] }
+      - { source: public.c, column_types: { y: String }, exclude_columns: [y] }
+)"));
+  EXPECT_TRUE(HasProblem(r2, "pipes.p.tables[0].column_types", "column_types is a list", "a map of column name"));
+  EXPECT_TRUE(HasProblem(r2, "pipes.p.tables[1].column_types.x", "is a list", "a destination type"));
+  EXPECT_TRUE(HasProblem(r2, "pipes.p.tables[2].column_types.y", "both in column_types and in exclude_columns",
+                         "a column that is copied", false));
+}
