@@ -258,7 +258,8 @@ TEST_F(ClickHouseDestinationTest, EveryMappedTypeRoundTripsWithWeirdNames) {
     }
   }
 
-  // Snapshot rows carry the version they were loaded with, are not deleted, have a sync time.
+  // The _ferry_* columns: snapshot rows have the load's version, are not deleted, and got a
+  // sync time (the DEFAULT of a column the INSERT does not list, also under RowBinary).
   EXPECT_EQ(ch("SELECT count() FROM " + table(dt.name) +
                " WHERE _ferry_version = 1 AND _ferry_is_deleted = 0 AND "
                "_ferry_synced_at > toDateTime('2020-01-01 00:00:00') FORMAT TabSeparated"),
@@ -381,6 +382,38 @@ TEST_F(ClickHouseDestinationTest, UnconvertibleValueFailsNamingTableColumnAndVal
     EXPECT_NE(m.find("'NaN'"), std::string::npos) << m;
   }
   EXPECT_EQ(dest_->count_rows(dt), 0);
+}
+
+TEST_F(ClickHouseDestinationTest, UnrepresentableValuesFollowThePolicyAndAreCounted) {
+  TableSchema schema;
+  schema.schema = "public";
+  schema.name = "events";
+  Column price = col("price", LogicalType::Decimal);
+  price.precision = 10;
+  price.scale = 2;
+  schema.columns = {col("id", LogicalType::Int64, false, 1), col("day", LogicalType::Date), price};
+  for (OnUnrepresentable policy : {OnUnrepresentable::Clamp, OnUnrepresentable::Null}) {
+    DestinationTable dt{std::string("events_") + to_string(policy), {}};
+    dt.on_unrepresentable = policy;
+    dest_->ensure_table(schema, dt);
+    ChunksStream rows({"1\tinfinity\tInfinity\n2\t1969-07-20\t-Infinity\n", "3\t2020-01-02\tNaN\n"});
+    EXPECT_EQ(dest_->load_snapshot(schema, dt, rows, 1), 3);
+    const bool clamp = policy == OnUnrepresentable::Clamp;
+    // Date holds 1970-01-01 .. 2105-12-31 (day 49672); Decimal(10, 2) at most 99999999.99.
+    EXPECT_EQ(ch("SELECT id, toInt32(day), price FROM " + table(dt.name) + " ORDER BY id FORMAT TabSeparated"),
+              clamp ? "1\t49672\t99999999.99\n2\t0\t-99999999.99\n3\t18263\t\\N\n"
+                    : "1\t\\N\t\\N\n2\t\\N\t\\N\n3\t18263\t\\N\n");
+    std::vector<UnrepresentableCount> counts = dest_->take_unrepresentable();
+    ASSERT_EQ(counts.size(), 2u);
+    EXPECT_EQ(counts[0].table, dt.name);
+    EXPECT_EQ(counts[0].column, "day");
+    EXPECT_EQ(counts[0].count, 2);
+    EXPECT_EQ(counts[0].first_value, "infinity");
+    EXPECT_EQ(counts[1].column, "price");
+    EXPECT_EQ(counts[1].count, 3);
+    EXPECT_EQ(counts[1].first_value, "Infinity");
+    EXPECT_TRUE(dest_->take_unrepresentable().empty());  // taken
+  }
 }
 
 TEST_F(ClickHouseDestinationTest, UnmappableTypeFailsNamingTableColumnAndType) {

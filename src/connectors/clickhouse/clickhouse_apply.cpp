@@ -506,10 +506,10 @@ std::string lookup_sql(std::string_view database, std::string_view table, const 
 }
 
 std::string apply_insert_sql(std::string_view database, std::string_view table,
-                             const std::vector<std::string>& columns) {
+                             const std::vector<std::string>& columns, std::string_view format) {
   std::string sql = "INSERT INTO " + qualified_name(database, table) + " (";
   for (const auto& c : columns) sql += quote_backtick_ident(c) + ", ";
-  sql += quote_backtick_ident(kVersionColumn) + ", " + quote_backtick_ident(kIsDeletedColumn) + ") FORMAT TabSeparated";
+  sql += quote_backtick_ident(kVersionColumn) + ", " + quote_backtick_ident(kIsDeletedColumn) + ") FORMAT " + std::string(format);
   return sql;
 }
 

@@ -221,9 +221,9 @@ std::string lookup_structure(size_t key_columns);
 std::string lookup_sql(std::string_view database, std::string_view table, const std::vector<std::string>& columns,
                        const std::vector<std::string>& types, const std::vector<uint32_t>& key);
 
-// INSERT INTO `db`.`t` (columns..., _ferry_version, _ferry_is_deleted) FORMAT TabSeparated
+// INSERT INTO `db`.`t` (columns..., _ferry_version, _ferry_is_deleted) FORMAT <format>
 std::string apply_insert_sql(std::string_view database, std::string_view table,
-                             const std::vector<std::string>& columns);
+                             const std::vector<std::string>& columns, std::string_view format = "TabSeparated");
 
 // Soft-deletes every live row (not newer than `version`) of the table with `version`:
 // INSERT INTO t (cols..., _ferry_version, _ferry_is_deleted) SELECT cols..., version, 1

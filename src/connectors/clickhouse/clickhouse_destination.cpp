@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "connectors/clickhouse/rowbinary_encoder.h"
 #include "connectors/clickhouse/tsv_encoder.h"
 #include "core/error.h"
 #include "core/ident.h"
@@ -36,7 +37,11 @@ const Capabilities& ClickHouseDestination::capabilities() {
 }
 
 TablePlan ClickHouseDestination::plan(const TableSchema& source, const DestinationTable& table) {
-  return plan_table(source, table, database_, capabilities());
+  TablePlan p = plan_table(source, table, database_, capabilities());
+  // The table's policy for columns plan_table left at the default.
+  for (auto& c : p.columns)
+    if (c.on_unrepresentable == OnUnrepresentable::Fail) c.on_unrepresentable = table.on_unrepresentable;
+  return p;
 }
 
 void ClickHouseDestination::ensure_table(const TableSchema& source, const DestinationTable& table) {
@@ -68,32 +73,28 @@ void ClickHouseDestination::ensure_table(const TableSchema& source, const Destin
 int64_t ClickHouseDestination::load_snapshot(const TableSchema& source, const DestinationTable& table,
                                              CopyStream& rows, uint64_t version) {
   TablePlan p = plan(source, table);
-  TsvEncoder encoder(p);
+  RowBinaryEncoder encoder(p);
+  encoder.set_row_trailer(version, false);  // _ferry_version, _ferry_is_deleted = 0
   std::vector<std::string> names;
   for (const auto& c : p.columns) names.push_back(c.name);
-  const std::string suffix = "\t" + std::to_string(version) + "\t0\n";
-  std::string chunk, encoded;
+  std::string chunk;
   int64_t written = 0;
   client_.insert_stream(
-      apply_insert_sql(database_, p.table, names),  // source columns, _ferry_version, _ferry_is_deleted
+      apply_insert_sql(database_, p.table, names, "RowBinary"),  // source columns, _ferry_version, _ferry_is_deleted
       [&](std::string& out) {
         for (;;) {
           chunk.clear();
           if (!rows.next_chunk(chunk)) return false;
-          encoded.clear();
-          written += static_cast<int64_t>(encoder.encode(chunk, encoded));
-          // TSV escapes newlines inside values: every raw '\n' ends a row.
-          size_t start = 0;
-          for (size_t nl; (nl = encoded.find('\n', start)) != std::string::npos; start = nl + 1) {
-            out.append(encoded, start, nl - start);
-            out += suffix;
-          }
+          // Straight into the piece: should encode() throw, insert_stream drops the piece
+          // (with its partial row) and sends the abort body instead.
+          written += static_cast<int64_t>(encoder.encode(chunk, out));
           if (!out.empty()) return true;
         }
       },
-      // If the source or the encoder fails, the body ends with a lone backslash: every
-      // ClickHouse type fails to parse it, so the INSERT is rejected rather than committed.
-      "\\");
+      // If the source or the encoder fails, the body ends with a byte that cannot complete a
+      // row, so the INSERT is rejected rather than committed.
+      RowBinaryEncoder::kAbortBody);
+  note_unrepresentable(p, encoder);
   return written;
 }
 
@@ -125,6 +126,33 @@ bool ClickHouseDestination::value_fits(const TableSchema& source, const Destinat
     }
   }
   return true;
+}
+
+void ClickHouseDestination::note_unrepresentable(const TablePlan& p, const RowBinaryEncoder& encoder) {
+  const std::vector<int64_t>& counts = encoder.unrepresentable_counts();
+  for (size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] == 0) continue;
+    const ClickHouseColumn& c = p.columns[i];
+    auto it = std::find_if(unrepresentable_.begin(), unrepresentable_.end(), [&](const UnrepresentableCount& u) {
+      return u.table == p.table && u.column == c.name;
+    });
+    if (it == unrepresentable_.end()) {
+      unrepresentable_.push_back({p.table, c.name, 0, encoder.first_unrepresentable(i)});
+      it = unrepresentable_.end() - 1;
+    }
+    it->count += counts[i];
+    if (warned_.insert(p.table + "\n" + c.name).second)
+      spdlog::warn("clickhouse: {}.{}: column {} ({} as {}) got value(s) ClickHouse cannot hold, first '{}': written "
+                   "under on_unrepresentable: {}",
+                   database_, p.table, c.name, c.source_type, c.type, encoder.first_unrepresentable(i),
+                   to_string(c.on_unrepresentable));
+  }
+}
+
+std::vector<UnrepresentableCount> ClickHouseDestination::take_unrepresentable() {
+  std::vector<UnrepresentableCount> out;
+  out.swap(unrepresentable_);
+  return out;
 }
 
 int64_t ClickHouseDestination::delete_stale_rows(const DestinationTable& table, uint64_t version) {

@@ -10,12 +10,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "connectors/clickhouse/capabilities.h"
 #include "connectors/clickhouse/clickhouse_apply.h"
 #include "connectors/clickhouse/http_client.h"
+#include "connectors/clickhouse/rowbinary_encoder.h"
 #include "connectors/clickhouse/type_map.h"
 #include "connectors/destination.h"
 
@@ -56,8 +58,10 @@ class ClickHouseDestination final : public Destination {
   // CREATE DATABASE IF NOT EXISTS, CREATE TABLE IF NOT EXISTS; a table that already
   // exists must have every source column.
   void ensure_table(const TableSchema& source, const DestinationTable& table) override;
-  // One streaming INSERT of the rows, each with _ferry_version = `version` and
-  // _ferry_is_deleted = 0, so a later copy of a key replaces it under FINAL; returns rows sent.
+  // One streaming INSERT (FORMAT RowBinary: values arrive bit-exact) of the rows, each with
+  // _ferry_version = `version` and _ferry_is_deleted = 0, so a later copy of a key replaces
+  // it under FINAL; returns rows sent. Values written under on_unrepresentable Null/Clamp
+  // are counted for take_unrepresentable() (and the first of each column is logged once).
   int64_t load_snapshot(const TableSchema& source, const DestinationTable& table, CopyStream& rows,
                         uint64_t version) override;
   void check_table(const TableSchema& source, const DestinationTable& table) override;  // plan_table
@@ -69,6 +73,7 @@ class ClickHouseDestination final : public Destination {
   // Counts live rows below `version` (no FINAL: cheap when there are none), then
   // stale_rows_sql. Keyless tables (MergeTree) are never swept: they are loaded whole.
   int64_t delete_stale_rows(const DestinationTable& table, uint64_t version) override;
+  std::vector<UnrepresentableCount> take_unrepresentable() override;
   // SELECT max(_ferry_version); 0 when the table does not exist.
   uint64_t max_version(const DestinationTable& table) override;
   // SELECT count() FROM t FINAL WHERE _ferry_is_deleted = 0 (no FINAL for keyless MergeTree).
@@ -146,6 +151,8 @@ class ClickHouseDestination final : public Destination {
   };
 
   std::string table_engine(const std::string& table);
+  // Adds the encoder's counts of a committed load to unrepresentable_; warns once per column.
+  void note_unrepresentable(const TablePlan& plan, const RowBinaryEncoder& encoder);
   void remember_plan(const TablePlan& plan, const TableSchema& source);
   ApplyTable& prepare_apply(const ChangeTable& table);
   void lookup_rows(ApplyTable& at);
@@ -162,6 +169,8 @@ class ClickHouseDestination final : public Destination {
   LookupRows lookup_;
   std::string keys_, scratch_;
   ApplyStats stats_;
+  std::vector<UnrepresentableCount> unrepresentable_;  // since the last take_unrepresentable()
+  std::set<std::string> warned_;                       // "table\ncolumn" already logged
 };
 
 }  // namespace ferry::clickhouse

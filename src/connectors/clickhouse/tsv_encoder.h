@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "connectors/clickhouse/pg_text.h"  // unescape_copy_field
 #include "connectors/clickhouse/type_map.h"
 
 namespace ferry::clickhouse {
@@ -64,8 +65,6 @@ class TsvEncoder {
 };
 
 // Helpers, exposed for tests.
-// Decodes PostgreSQL COPY text escapes of one field into `out` (cleared first).
-void unescape_copy_field(std::string_view raw, std::string& out);
 // Appends `bytes` escaped for a ClickHouse TSV field.
 void append_tsv_escaped(std::string& out, std::string_view bytes);
 
