@@ -36,6 +36,7 @@ std::unique_ptr<PipeRunner> PipeManager::make_runner(const PipeSpec& spec, std::
                                                spec.name, spec.source, spec.destination));
   RunnerOptions opts;
   opts.stop = stop;
+  opts.metrics = &metrics_;
   return std::make_unique<PipeRunner>(catalog_, spec, src->second, dst->second, opts);
 }
 

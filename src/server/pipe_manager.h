@@ -15,6 +15,7 @@
 #include "catalog/catalog.h"
 #include "pipe/lifecycle.h"
 #include "pipe/spec.h"
+#include "server/metrics.h"
 
 namespace ferry {
 
@@ -64,6 +65,8 @@ class PipeManager {
   std::optional<struct PrecheckReport> check(const std::string& pipe);
 
   Catalog& catalog() { return catalog_; }
+  // The counters of this manager's runners (thread-safe; see server/metrics.h).
+  const Metrics& metrics() const { return metrics_; }
   bool running(const std::string& pipe);
 
  private:
@@ -83,6 +86,7 @@ class PipeManager {
 
   Catalog& catalog_;
   std::map<std::string, PeerSpec> peers_;
+  Metrics metrics_;  // declared before workers_: outlives every runner
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Worker>> workers_;
 };
