@@ -158,7 +158,7 @@ int run_pipes(const RunArgs& args) {
       const PipeSpec& spec = config.pipes.at(names[i]);
       RunnerOptions opts;
       opts.stop = &g_stop;
-      opts.once = args.once;
+      opts.hooks = args.hooks;
       opts.on_progress = [&, name = names[i]](const LoadProgress& p) { progress.update(name, p); };
       opts.once = args.once;  // incremental pipes: one run, then exit
       PipeRunner runner(*catalog, spec, config.peers.at(spec.source), config.peers.at(spec.destination), opts);
@@ -417,7 +417,7 @@ int run_server(const ServerArgs& args) {
   if (config)
     for (const auto& [name, peer] : config->peers) peers[name] = peer;
 
-  PipeManager manager(*catalog, std::move(peers));
+  PipeManager manager(*catalog, std::move(peers), args.hooks);
   ApiServer api(manager, options);
   int port = api.bind();  // fail before any pipe starts when the address is taken
   if (config) {

@@ -17,7 +17,6 @@
 #include "core/ident.h"
 #include "core/log.h"
 #include "core/schema.h"
-#include "core/test_hooks.h"
 #include "pipe/incremental.h"
 #include "pipe/keyless_staging.h"
 #include "pipe/load_work.h"

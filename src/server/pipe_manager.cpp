@@ -17,8 +17,8 @@
 
 namespace ferry {
 
-PipeManager::PipeManager(Catalog& catalog, std::map<std::string, PeerSpec> peers)
-    : catalog_(catalog), peers_(std::move(peers)) {}
+PipeManager::PipeManager(Catalog& catalog, std::map<std::string, PeerSpec> peers, const TestHooks* hooks)
+    : catalog_(catalog), peers_(std::move(peers)), hooks_(hooks) {}
 
 PipeManager::~PipeManager() { stop_all(); }
 
@@ -37,6 +37,7 @@ std::unique_ptr<PipeRunner> PipeManager::make_runner(const PipeSpec& spec, std::
   RunnerOptions opts;
   opts.stop = stop;
   opts.metrics = &metrics_;
+  opts.hooks = hooks_;
   return std::make_unique<PipeRunner>(catalog_, spec, src->second, dst->second, opts);
 }
 

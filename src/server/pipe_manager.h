@@ -20,6 +20,7 @@
 namespace ferry {
 
 class PipeRunner;
+struct TestHooks;
 
 struct ActionRequest {
   PipeAction action = PipeAction::Pause;
@@ -43,7 +44,9 @@ struct ApplyResult {
 
 class PipeManager {
  public:
-  PipeManager(Catalog& catalog, std::map<std::string, PeerSpec> peers);
+  // `hooks` (may be null; not owned, must outlive the manager): handed to every
+  // runner (core/test_hooks.h).
+  PipeManager(Catalog& catalog, std::map<std::string, PeerSpec> peers, const TestHooks* hooks = nullptr);
   ~PipeManager();
 
   // Registers the config's peers and pipes: new pipes are pre-checked, then
@@ -86,6 +89,7 @@ class PipeManager {
 
   Catalog& catalog_;
   std::map<std::string, PeerSpec> peers_;
+  const TestHooks* hooks_;
   Metrics metrics_;  // declared before workers_: outlives every runner
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Worker>> workers_;

@@ -379,10 +379,11 @@ TEST(PgToClickHouseCdc, AddedTableLoadsWhileTheOthersKeepStreaming) {
   }
   std::string hold = sb.dir() + "/hold";
   write_file(hold, "");
-  setenv("FERRY_HOLD_AT", "load-partition-done", 1);
-  setenv("FERRY_HOLD_FILE", hold.c_str(), 1);
+  TestHooks hooks;
+  hooks.hold_at = "load-partition-done";
+  hooks.hold_file = hold;
   {
-    BackgroundPipe pipe(sb, *catalog, two);
+    BackgroundPipe pipe(sb, *catalog, two, &hooks);
     auto deadline = std::chrono::steady_clock::now() + 30s;
     auto b_partitions_done = [&] {
       for (const auto& t : catalog->tables("cdc"))
@@ -406,8 +407,6 @@ TEST(PgToClickHouseCdc, AddedTableLoadsWhileTheOthersKeepStreaming) {
     EXPECT_TRUE(converges(sb, "a", {"id", "v"}));
     EXPECT_TRUE(converges(sb, "b", {"id", "v"}));
   }
-  unsetenv("FERRY_HOLD_AT");
-  unsetenv("FERRY_HOLD_FILE");
   EXPECT_EQ(catalog->get_meta("cdc", "adding").value_or(""), "");
 }
 
