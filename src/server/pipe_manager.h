@@ -49,10 +49,13 @@ class PipeManager {
   PipeManager(Catalog& catalog, std::map<std::string, PeerSpec> peers, const TestHooks* hooks = nullptr);
   ~PipeManager();
 
-  // Registers the config's peers and pipes: new pipes are pre-checked, then
+  // Registers the config's peers and pipes, each pipe through
+  // apply_pipe_config (pipe/config_change.h): new pipes are pre-checked, then
   // created and started (refused below 100%, or with warnings unless
   // `confirm`); pipes whose spec changed get the new spec (used on their next
-  // start); with `remove_missing`, pipes absent from the config are deleted.
+  // start; a table change stops the runner, changes the tables and starts it
+  // again unless Paused); with `remove_missing`, pipes absent from the config
+  // are deleted.
   ApplyResult apply(const Config& config, bool remove_missing, bool confirm = false);
 
   // Starts a runner for every pipe of the catalog that has work to do, each
