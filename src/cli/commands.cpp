@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "pipe/config.h"
+#include "pipe/config_change.h"
 #include "pipe/precheck.h"
 #include "pipe/runner.h"
 #include "pipe/spec_json.h"
@@ -108,44 +109,36 @@ int run_pipes(const RunArgs& args) {
   if (names.empty()) throw config_error(args.config_file + ": no pipes to run");
 
   std::unique_ptr<Catalog> catalog = open_catalog(args.catalog);
-  // Existing pipes whose config changed: tables added or removed go through the same
-  // change as `ferry apply` (refused in states that do not allow it); the spec is stored.
-  for (const auto& n : names) {
-    auto rec = catalog->get_pipe(n);
-    if (!rec) continue;
-    const PipeSpec& spec = config.pipes.at(n);
-    std::string json = pipe_spec_to_json(spec);
-    if (rec->spec_json == json) continue;
-    std::string problem =
-        destination_settings_problem(spec, config.peers.at(spec.source), config.peers.at(spec.destination));
-    if (!problem.empty()) {
-      std::cerr << "ferry: pipe " << n << " changed in " << args.config_file
-                << ", but the destination cannot honour the new settings (nothing changed): " << problem << "\n";
+  // Existing pipes whose config changed first (tables added or removed are refused in
+  // states that do not allow it), then new pipes, which start only after a passing
+  // pre-check (DESIGN.md section 6). The same steps as `ferry apply` (pipe/config_change.h).
+  for (bool existing : {true, false}) {
+    for (const auto& n : names) {
+      if (static_cast<bool>(catalog->get_pipe(n)) != existing) continue;
+      const PipeSpec& spec = config.pipes.at(n);
+      ConfigChangeOptions change;
+      change.confirm = args.confirm;
+      ConfigChangeOutcome out =
+          apply_pipe_config(*catalog, spec, config.peers.at(spec.source), config.peers.at(spec.destination), change);
+      if (out.result != ConfigChangeOutcome::Refused) continue;
+      switch (out.refused_by) {
+        case ConfigChangeOutcome::DestinationSettings:
+          std::cerr << "ferry: pipe " << n << " changed in " << args.config_file
+                    << ", but the destination cannot honour the new settings (nothing changed): " << out.message << "\n";
+          break;
+        case ConfigChangeOutcome::Precheck:
+          std::cout << "pre-check of new pipe " << n << ":\n" << out.precheck->to_text();
+          std::cerr << "ferry: not starting pipe " << n << ": "
+                    << (out.precheck->failed() ? "the pre-check failed"
+                                               : "the pre-check has warnings; run again with --confirm to accept them")
+                    << "\n";
+          break;
+        default:
+          std::cerr << "ferry: the tables of pipe " << n << " changed in " << args.config_file
+                    << " but cannot change now: " << out.message << "\n";
+      }
       return 1;
     }
-    TableListChange change = table_list_change(pipe_spec_from_json(rec->spec_json), spec);
-    if (!change.empty()) {
-      PipeRunner runner(*catalog, spec, config.peers.at(spec.source), config.peers.at(spec.destination));
-      ActionOutcome out = runner.change_tables(change.added, change.removed);
-      if (auto* r = std::get_if<Refusal>(&out)) {
-        std::cerr << "ferry: the tables of pipe " << n << " changed in " << args.config_file << " but cannot change now: "
-                  << r->message << "\n";
-        return 1;
-      }
-    }
-    catalog->update_pipe_spec(n, json);
-  }
-  // New pipes start only after a passing pre-check (DESIGN.md section 6).
-  for (const auto& n : names) {
-    if (catalog->get_pipe(n)) continue;
-    const PipeSpec& spec = config.pipes.at(n);
-    PrecheckReport report = run_precheck(spec, config.peers.at(spec.source), config.peers.at(spec.destination), true);
-    if (report.ok(args.confirm)) continue;
-    std::cout << "pre-check of new pipe " << n << ":\n" << report.to_text();
-    std::cerr << "ferry: not starting pipe " << n << ": "
-              << (report.failed() ? "the pre-check failed" : "the pre-check has warnings; run again with --confirm to accept them")
-              << "\n";
-    return 1;
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -158,7 +151,7 @@ int run_pipes(const RunArgs& args) {
       const PipeSpec& spec = config.pipes.at(names[i]);
       RunnerOptions opts;
       opts.stop = &g_stop;
-      opts.once = args.once;
+      opts.hooks = args.hooks;
       opts.on_progress = [&, name = names[i]](const LoadProgress& p) { progress.update(name, p); };
       opts.once = args.once;  // incremental pipes: one run, then exit
       PipeRunner runner(*catalog, spec, config.peers.at(spec.source), config.peers.at(spec.destination), opts);
@@ -417,7 +410,7 @@ int run_server(const ServerArgs& args) {
   if (config)
     for (const auto& [name, peer] : config->peers) peers[name] = peer;
 
-  PipeManager manager(*catalog, std::move(peers));
+  PipeManager manager(*catalog, std::move(peers), args.hooks);
   ApiServer api(manager, options);
   int port = api.bind();  // fail before any pipe starts when the address is taken
   if (config) {

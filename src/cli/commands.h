@@ -3,6 +3,10 @@
 #include <string>
 #include <vector>
 
+namespace ferry {
+struct TestHooks;
+}
+
 namespace ferry::cli {
 
 struct RunArgs {
@@ -12,6 +16,7 @@ struct RunArgs {
   bool once = false;
   bool progress = true;
   bool confirm = false;  // accept pre-check warnings of new pipes
+  const TestHooks* hooks = nullptr;  // handed to the runners; not owned
 };
 // Pipes not yet in the catalog are pre-checked first (pipe/precheck.h): below
 // 100% or with warnings and no `confirm`, the report is printed and nothing runs (exit 1).
@@ -73,6 +78,7 @@ struct ServerArgs {
   std::string listen = "127.0.0.1:7420";
   std::string token_env = "FERRY_API_TOKEN";
   bool confirm = false;  // accept pre-check warnings of the config's new pipes
+  const TestHooks* hooks = nullptr;  // handed to the runners; not owned
 };
 // `ferry server`: runs the pipes and serves the REST API until SIGTERM/SIGINT.
 int run_server(const ServerArgs& args);

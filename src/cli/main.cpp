@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/test_hooks.h"
 
 namespace {
 
@@ -20,6 +21,9 @@ std::string default_server() {
 
 int main(int argc, char** argv) {
   using namespace ferry::cli;
+  // Read once, before any thread starts; inert (not handed on) unless a variable is set.
+  const ferry::TestHooks hooks = ferry::TestHooks::from_environment();
+  const ferry::TestHooks* test_hooks = hooks.any() ? &hooks : nullptr;
   CLI::App app{"ferry: copies tables between databases and keeps them in sync"};
   app.require_subcommand(1);
   app.fallthrough();  // global options (--server, -v) also after the subcommand
@@ -103,8 +107,14 @@ int main(int argc, char** argv) {
       std::cout << "ferry " << FERRY_VERSION << "\n";
       return 0;
     }
-    if (run_cmd->parsed()) return run_pipes(run);
-    if (server_cmd->parsed()) return run_server(serve);
+    if (run_cmd->parsed()) {
+      run.hooks = test_hooks;
+      return run_pipes(run);
+    }
+    if (server_cmd->parsed()) {
+      serve.hooks = test_hooks;
+      return run_server(serve);
+    }
     if (check_cmd->parsed()) return check_pipe(check);
     if (apply_cmd->parsed()) {
       apply.server = server;

@@ -6,25 +6,36 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <thread>
 
 namespace ferry {
 
-void crash_point(const char* name) {
-  static const char* target = std::getenv("FERRY_CRASH_AT");
-  if (!target || std::strcmp(target, name) != 0) return;
-  std::fprintf(stderr, "ferry: FERRY_CRASH_AT=%s reached: killing this process\n", name);
+TestHooks TestHooks::from_environment(const std::function<const char*(const char*)>& lookup) {
+  auto value = [&](const char* name) {
+    const char* v = lookup(name);
+    return std::string(v ? v : "");
+  };
+  TestHooks hooks;
+  hooks.crash_at = value("FERRY_CRASH_AT");
+  hooks.hold_at = value("FERRY_HOLD_AT");
+  hooks.hold_file = value("FERRY_HOLD_FILE");
+  return hooks;
+}
+
+TestHooks TestHooks::from_environment() {
+  return from_environment([](const char* name) { return std::getenv(name); });
+}
+
+void TestHooks::crash_point(std::string_view name) const {
+  if (crash_at.empty() || crash_at != name) return;
+  std::fprintf(stderr, "ferry: FERRY_CRASH_AT=%s reached: killing this process\n", crash_at.c_str());
   std::fflush(stderr);
   kill(getpid(), SIGKILL);
 }
 
-void hold_point(const char* name) {
-  // Read at every call, so that a test can set it before starting a runner in-process.
-  const char* target = std::getenv("FERRY_HOLD_AT");
-  const char* file = std::getenv("FERRY_HOLD_FILE");
-  if (!target || !file || std::strcmp(target, name) != 0) return;
-  while (access(file, F_OK) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+void TestHooks::hold_point(std::string_view name) const {
+  if (hold_at.empty() || hold_file.empty() || hold_at != name) return;
+  while (access(hold_file.c_str(), F_OK) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
 }  // namespace ferry

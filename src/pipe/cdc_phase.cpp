@@ -11,7 +11,7 @@
 #include "pipe/change_batcher.h"
 #include "pipe/runner.h"
 #include "pipe/unrepresentable.h"
-#include "server/metrics.h"
+#include "pipe/metrics_sink.h"
 
 namespace ferry {
 
@@ -56,14 +56,14 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
   auto apply = [&](const ChangeBatch& batch) {
     if (left_out.empty()) {
       destination_->apply_changes(batch);
-      record_cdc_batch(pipe_.name, batch);
+      record_cdc_batch(metrics(), pipe_.name, batch);
       record_unrepresentable(catalog_, pipe_, destination_->take_unrepresentable());
       return;
     }
     ChangeBatch kept = batch_without_tables(batch, left_out);
     if (kept.rows.empty()) return;
     destination_->apply_changes(kept);
-    record_cdc_batch(pipe_.name, kept);
+    record_cdc_batch(metrics(), pipe_.name, kept);
     record_unrepresentable(catalog_, pipe_, destination_->take_unrepresentable());
   };
   auto apply_or_leave_out = [&](const ChangeBatch& batch) {
@@ -157,7 +157,7 @@ void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from
   auto flush = [&] {
     if (batcher.rows() == 0) return;
     dest->apply_changes(batcher.batch());
-    record_cdc_batch(pipe_.name, batcher.batch());
+    record_cdc_batch(metrics(), pipe_.name, batcher.batch());
     record_unrepresentable(catalog_, pipe_, dest->take_unrepresentable());
     applied += batcher.rows();
     batcher.clear();

@@ -9,7 +9,6 @@
 #include "core/error.h"
 #include "core/ident.h"
 #include "core/log.h"
-#include "core/test_hooks.h"
 #include "pipe/keyless_staging.h"
 #include "pipe/runner.h"
 
@@ -86,7 +85,7 @@ bool resync_swap_pending(Destination& dest, const std::string& target, const Res
 }
 
 void swap_in_resync_tables(Destination& dest, const std::vector<std::string>& targets, ResyncPlan& plan,
-                           const std::function<void(const ResyncPlan&)>& save) {
+                           const std::function<void(const ResyncPlan&)>& save, const TestHooks* hooks) {
   if (targets.empty()) return;
   if (dest.can_exchange_tables()) {
     for (const auto& t : targets) plan.rebuilt_identity[t] = dest.table_identity(resync_table_name(t));
@@ -95,7 +94,7 @@ void swap_in_resync_tables(Destination& dest, const std::vector<std::string>& ta
       if (dest.table_exists(t)) dest.exchange_tables(resync_table_name(t), t);
       else dest.rename_table(resync_table_name(t), t);
     }
-    crash_point("resync-swapped");
+    if (hooks) hooks->crash_point("resync-swapped");
     for (const auto& t : targets) dest.drop_table(resync_table_name(t));  // the old rows
     return;
   }
@@ -106,7 +105,7 @@ void swap_in_resync_tables(Destination& dest, const std::vector<std::string>& ta
     renames.emplace_back(resync_table_name(t), t);
   }
   dest.rename_tables(renames);
-  crash_point("resync-swapped");
+  if (hooks) hooks->crash_point("resync-swapped");
   for (const auto& t : targets) dest.drop_table(old_table_name(t));
 }
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "connectors/destination.h"
+#include "core/test_hooks.h"
 #include "pipe/spec.h"
 
 namespace ferry {
@@ -63,9 +64,9 @@ bool resync_swap_pending(Destination& dest, const std::string& target, const Res
 // with EXCHANGE TABLES where the destination has it (identities recorded in
 // `plan` and saved through `save` first), else with one multi-table RENAME
 // (target -> ferry_old_<target>, target_resync -> target). Readers never find
-// a target missing.
+// a target missing. `hooks` (may be null): crash point "resync-swapped" after the swap.
 void swap_in_resync_tables(Destination& dest, const std::vector<std::string>& targets, ResyncPlan& plan,
-                           const std::function<void(const ResyncPlan&)>& save);
+                           const std::function<void(const ResyncPlan&)>& save, const TestHooks* hooks = nullptr);
 
 // Drops what a resync of `target` may have left: ferry_old_<target> after an
 // interrupted rename swap (restoring the target first), and `<target>_resync`.

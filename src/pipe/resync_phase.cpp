@@ -9,7 +9,6 @@
 #include "connectors/source.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "core/test_hooks.h"
 #include "pipe/change_batcher.h"
 #include "pipe/incremental.h"
 #include "pipe/load_work.h"
@@ -204,7 +203,8 @@ void PipeRunner::resync_swap() {
     }
     crash_point("resync-carried");
     swap_in_resync_tables(*destination_, targets, *plan,
-                          [&](const ResyncPlan& p) { catalog_.put_meta(pipe_.name, kResyncMeta, resync_plan_to_json(p)); });
+                          [&](const ResyncPlan& p) { catalog_.put_meta(pipe_.name, kResyncMeta, resync_plan_to_json(p)); },
+                          options_.hooks);
   }
   std::vector<std::string> rebuilt;
   for (const auto& m : pipe_.tables) {

@@ -17,14 +17,12 @@
 #include "core/ident.h"
 #include "core/log.h"
 #include "core/schema.h"
-#include "core/test_hooks.h"
 #include "pipe/incremental.h"
 #include "pipe/keyless_staging.h"
 #include "pipe/load_work.h"
 #include "pipe/precheck.h"
 #include "pipe/resync.h"
 #include "pipe/spec_json.h"
-#include "server/metrics.h"
 
 namespace ferry {
 
@@ -429,7 +427,7 @@ void PipeRunner::run_load(std::deque<LoadWork>& queue, const SnapshotPoint& poin
         record_unrepresentable(catalog_, pipe_, dest->take_unrepresentable());
         crash_point("load-partition-done");
         hold_point("load-partition-done");
-        Metrics::global().add_rows(pipe_.name, w.table, MetricPhase::Snapshot, rows, counted.bytes());
+        metrics().add_rows(pipe_.name, w.table, MetricPhase::Snapshot, rows, counted.bytes());
         if (options_.on_progress) {
           for (const auto& t : catalog_.tables(pipe_.name)) {
             if (t.source != w.table) continue;

@@ -15,6 +15,8 @@
 
 #include "catalog/catalog.h"
 #include "core/clock.h"
+#include "core/test_hooks.h"
+#include "pipe/metrics_sink.h"
 #include "pipe/spec.h"
 
 namespace ferry {
@@ -39,6 +41,12 @@ struct RunnerOptions {
   // Called from worker threads after each finished partition.
   std::function<void(const LoadProgress&)> on_progress;
   Clock* clock = &Clock::system();
+  // Receives the rows, bytes and batches written (from worker threads; see
+  // pipe/metrics_sink.h). Not owned; must outlive the runner. Null: none().
+  MetricsSink* metrics = &MetricsSink::none();
+  // Crash and hold points for tests (core/test_hooks.h); null: none. Not owned;
+  // must outlive the runner.
+  const TestHooks* hooks = nullptr;
   // Incremental pipes: run() returns after one finished run (state stays Running);
   // the schedule is not waited for. `ferry run --once`.
   bool once = false;
@@ -154,6 +162,13 @@ class PipeRunner {
   // Streaming modes: the stream start (slot) and its checkpoint; returns the
   // consistent point for the initial load when one was just created.
   std::unique_ptr<class SnapshotPoint> start_stream_if_needed(bool with_snapshot);
+  void crash_point(const char* name) const {
+    if (options_.hooks) options_.hooks->crash_point(name);
+  }
+  void hold_point(const char* name) const {
+    if (options_.hooks) options_.hooks->hold_point(name);
+  }
+  MetricsSink& metrics() const { return options_.metrics ? *options_.metrics : MetricsSink::none(); }
   bool stopping() const { return (options_.stop && options_.stop->load()) || pause_requested_.load(); }
 
   Catalog& catalog_;

@@ -267,7 +267,7 @@ void ApiServer::routes() {
 
   s.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {
           res.status = 200;
-          res.set_content(render_prometheus(manager_.catalog(), Metrics::global()), "text/plain; version=0.0.4; charset=utf-8");
+          res.set_content(render_prometheus(manager_.catalog(), manager_.metrics()), "text/plain; version=0.0.4; charset=utf-8");
         }));
 }
 

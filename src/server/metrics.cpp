@@ -7,18 +7,10 @@
 
 #include "pipe/unrepresentable.h"
 #include "catalog/catalog.h"
-#include "connectors/change.h"
 #include "pipe/spec_json.h"
 #include "server/api_json.h"
 
 namespace ferry {
-
-const char* to_string(MetricPhase p) { return p == MetricPhase::Snapshot ? "snapshot" : "cdc"; }
-
-Metrics& Metrics::global() {
-  static Metrics m;
-  return m;
-}
 
 Metrics::TableCounters& Metrics::table_counters(const std::string& pipe, const std::string& table, MetricPhase phase) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -63,23 +55,6 @@ void Metrics::clear() {
   std::lock_guard<std::mutex> lock(mu_);
   tables_.clear();
   batches_.clear();
-}
-
-void record_cdc_batch(const std::string& pipe, const ChangeBatch& batch) {
-  if (batch.rows.empty()) return;
-  std::vector<int64_t> rows(batch.tables.size(), 0), bytes(batch.tables.size(), 0);
-  for (const RowChange& r : batch.rows) {
-    if (r.table >= batch.tables.size()) continue;
-    ++rows[r.table];
-    size_t width = batch.tables[r.table].columns.size();
-    if (r.op == RowOp::Truncate) continue;
-    for (size_t i = r.first_cell; i < r.first_cell + width && i < batch.cells.size(); ++i)
-      bytes[r.table] += batch.cells[i].size;
-  }
-  Metrics& m = Metrics::global();
-  for (size_t t = 0; t < batch.tables.size(); ++t)
-    if (rows[t]) m.add_rows(pipe, batch.tables[t].source, MetricPhase::Cdc, rows[t], bytes[t]);
-  m.add_batch(pipe);
 }
 
 std::string escape_label_value(const std::string& v) {

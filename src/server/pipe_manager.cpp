@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "pipe/config.h"
+#include "pipe/config_change.h"
 #include "pipe/keyless_staging.h"
 #include "pipe/precheck.h"
 #include "pipe/resync.h"
@@ -17,8 +18,8 @@
 
 namespace ferry {
 
-PipeManager::PipeManager(Catalog& catalog, std::map<std::string, PeerSpec> peers)
-    : catalog_(catalog), peers_(std::move(peers)) {}
+PipeManager::PipeManager(Catalog& catalog, std::map<std::string, PeerSpec> peers, const TestHooks* hooks)
+    : catalog_(catalog), peers_(std::move(peers)), hooks_(hooks) {}
 
 PipeManager::~PipeManager() { stop_all(); }
 
@@ -36,6 +37,8 @@ std::unique_ptr<PipeRunner> PipeManager::make_runner(const PipeSpec& spec, std::
                                                spec.name, spec.source, spec.destination));
   RunnerOptions opts;
   opts.stop = stop;
+  opts.metrics = &metrics_;
+  opts.hooks = hooks_;
   return std::make_unique<PipeRunner>(catalog_, spec, src->second, dst->second, opts);
 }
 
@@ -115,65 +118,50 @@ ApplyResult PipeManager::apply(const Config& config, bool remove_missing, bool c
   }
   for (const auto& name : config.pipe_order) {
     const PipeSpec& spec = config.pipes.at(name);
-    std::string json = pipe_spec_to_json(spec);
-    if (auto rec = catalog_.get_pipe(name); rec && rec->spec_json != json) {
-      // A changed setting the destination cannot honour is refused before anything changes.
-      std::string problem =
-          destination_settings_problem(spec, config.peers.at(spec.source), config.peers.at(spec.destination));
-      if (!problem.empty()) {
-        result.refused.emplace_back(name, "the destination cannot honour the new settings: " + problem);
-        continue;
-      }
-    }
-    if (!catalog_.get_pipe(name)) {
-      // Starting a pipe needs a passing pre-check (warnings only with confirm).
-      PrecheckReport report = run_precheck(spec, config.peers.at(spec.source), config.peers.at(spec.destination),
-                                           /*new_pipe=*/true);
-      if (!report.ok(confirm)) {
-        spdlog::warn("pipe {} not created: pre-check at {}%", name, static_cast<int>(report.success_rate()));
-        result.refused.emplace_back(name, report.to_text());
-        continue;
-      }
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    auto rec = catalog_.get_pipe(name);
-    if (!rec) {
-      catalog_.create_pipe(name, json, "pipe created by apply");
-      result.created.push_back(name);
-      start_locked(name, false);
-    } else if (rec->spec_json != json) {
-      TableListChange change = table_list_change(pipe_spec_from_json(rec->spec_json), spec);
-      const auto& added = change.added;
-      const auto& removed = change.removed;
-      if (change.empty()) {
-        catalog_.update_pipe_spec(name, json);
-        result.updated.push_back(name);
-        continue;
-      }
-      // Table changes: the running work is stopped and checkpointed first.
-      PipeAction action = added.empty() ? PipeAction::RemoveTables : PipeAction::AddTables;
-      if (!action_allowed(action, rec->state)) {
-        result.refused.emplace_back(name, std::get<Refusal>(apply_action(action, rec->state, spec.mode)).message);
-        continue;
-      }
+    std::unique_lock<std::mutex> lock(mu_, std::defer_lock);
+    bool stopped = false;
+    ConfigChangeOptions change;
+    change.confirm = confirm;
+    change.created_reason = "pipe created by apply";
+    change.before_table_change = [&] {
+      // Table changes: the running work is stopped and checkpointed first, and no action
+      // may start it again until the change is made.
+      lock.lock();
       stop_locked(name);
-      catalog_.update_pipe_spec(name, json);
-      auto worker = std::make_unique<Worker>();
-      worker->runner = make_runner(spec, &worker->stop);
-      try {
-        ActionOutcome out = worker->runner->change_tables(added, removed);
-        if (auto* r = std::get_if<Refusal>(&out)) {
-          result.refused.emplace_back(name, r->message);
-          continue;
+      stopped = true;
+    };
+    ConfigChangeOutcome out;
+    try {
+      out = apply_pipe_config(catalog_, spec, config.peers.at(spec.source), config.peers.at(spec.destination), change);
+    } catch (const std::exception& e) {
+      if (!stopped) throw;
+      result.refused.emplace_back(name, std::string("changing tables failed: ") + e.what());
+      continue;  // stays stopped: its next start finishes the change (the new spec is stored)
+    }
+    switch (out.result) {
+      case ConfigChangeOutcome::Created:
+        lock.lock();
+        result.created.push_back(name);
+        start_locked(name, false);
+        break;
+      case ConfigChangeOutcome::Updated: result.updated.push_back(name); break;
+      case ConfigChangeOutcome::Unchanged: result.unchanged.push_back(name); break;
+      case ConfigChangeOutcome::Refused:
+        if (out.refused_by == ConfigChangeOutcome::Precheck) {
+          spdlog::warn("pipe {} not created: pre-check at {}%", name, static_cast<int>(out.precheck->success_rate()));
+          result.refused.emplace_back(name, out.precheck->to_text());
+        } else if (out.refused_by == ConfigChangeOutcome::DestinationSettings) {
+          result.refused.emplace_back(name, "the destination cannot honour the new settings: " + out.message);
+        } else {
+          result.refused.emplace_back(name, out.message);
         }
-      } catch (const std::exception& e) {
-        result.refused.emplace_back(name, std::string("changing tables failed: ") + e.what());
-        continue;
-      }
-      result.updated.push_back(name);
-      if (catalog_.get_pipe(name)->state != PipeState::Paused) launch_locked(name, std::move(worker));
-    } else {
-      result.unchanged.push_back(name);
+        break;
+    }
+    if (stopped) {  // back to work; a Paused pipe waits for resume
+      auto rec = catalog_.get_pipe(name);
+      if (rec && rec->state != PipeState::Paused && rec->state != PipeState::Failed &&
+          rec->state != PipeState::Completed)
+        start_locked(name, false);
     }
   }
   if (remove_missing) {

@@ -15,10 +15,12 @@
 #include "catalog/catalog.h"
 #include "pipe/lifecycle.h"
 #include "pipe/spec.h"
+#include "server/metrics.h"
 
 namespace ferry {
 
 class PipeRunner;
+struct TestHooks;
 
 struct ActionRequest {
   PipeAction action = PipeAction::Pause;
@@ -42,13 +44,18 @@ struct ApplyResult {
 
 class PipeManager {
  public:
-  PipeManager(Catalog& catalog, std::map<std::string, PeerSpec> peers);
+  // `hooks` (may be null; not owned, must outlive the manager): handed to every
+  // runner (core/test_hooks.h).
+  PipeManager(Catalog& catalog, std::map<std::string, PeerSpec> peers, const TestHooks* hooks = nullptr);
   ~PipeManager();
 
-  // Registers the config's peers and pipes: new pipes are pre-checked, then
+  // Registers the config's peers and pipes, each pipe through
+  // apply_pipe_config (pipe/config_change.h): new pipes are pre-checked, then
   // created and started (refused below 100%, or with warnings unless
   // `confirm`); pipes whose spec changed get the new spec (used on their next
-  // start); with `remove_missing`, pipes absent from the config are deleted.
+  // start; a table change stops the runner, changes the tables and starts it
+  // again unless Paused); with `remove_missing`, pipes absent from the config
+  // are deleted.
   ApplyResult apply(const Config& config, bool remove_missing, bool confirm = false);
 
   // Starts a runner for every pipe of the catalog that has work to do, each
@@ -64,6 +71,8 @@ class PipeManager {
   std::optional<struct PrecheckReport> check(const std::string& pipe);
 
   Catalog& catalog() { return catalog_; }
+  // The counters of this manager's runners (thread-safe; see server/metrics.h).
+  const Metrics& metrics() const { return metrics_; }
   bool running(const std::string& pipe);
 
  private:
@@ -83,6 +92,8 @@ class PipeManager {
 
   Catalog& catalog_;
   std::map<std::string, PeerSpec> peers_;
+  const TestHooks* hooks_;
+  Metrics metrics_;  // declared before workers_: outlives every runner
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Worker>> workers_;
 };

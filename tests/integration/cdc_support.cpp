@@ -21,10 +21,11 @@ PipeSpec pg_to_ch_pipe(const std::string& name, const std::vector<std::string>& 
   return p;
 }
 
-BackgroundPipe::BackgroundPipe(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe)
+BackgroundPipe::BackgroundPipe(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe, const TestHooks* hooks)
     : catalog_(catalog), name_(pipe.name) {
   RunnerOptions opts;
   opts.stop = &stop_;
+  opts.hooks = hooks;
   runner_ = std::make_unique<PipeRunner>(catalog, pipe, sb.pg_peer(), sb.ch_peer(), opts);
   thread_ = std::thread([this] { final_ = runner_->run(); });
 }

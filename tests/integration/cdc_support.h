@@ -27,7 +27,8 @@ PipeSpec pg_to_ch_pipe(const std::string& name, const std::vector<std::string>& 
 // Runs a pipe in a background thread until stop() (or pause()).
 class BackgroundPipe {
  public:
-  BackgroundPipe(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe);
+  // `hooks` (may be null; must outlive this): crash and hold points for the runner.
+  BackgroundPipe(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe, const TestHooks* hooks = nullptr);
   ~BackgroundPipe() { stop(); }
   PipeState stop();
   // Requests a pause (must be accepted) and waits for run() to return.

@@ -210,13 +210,10 @@ TEST(Incremental, SlowTransactionCommittingDuringTheDelayIsNotLost) {
   auto t0 = std::chrono::steady_clock::now();
   std::thread runner([&] { result = run_once(*catalog, pipe, sb.pg_peer(), sb.ch_peer()); });
   // Wait until run 2 read its bound (5: the slow row is not visible yet) and waits.
-  bool waiting = false;
-  for (int i = 0; i < 200 && !waiting; ++i) {
+  ASSERT_TRUE(eventually([&] {
     json st = raw_status(*catalog);
-    waiting = st.value("run", 0) == 2 && st.value("phase", "") == "waiting";
-    if (!waiting) std::this_thread::sleep_for(20ms);
-  }
-  ASSERT_TRUE(waiting);
+    return st.value("run", 0) == 2 && st.value("phase", "") == "waiting";
+  }, 4));
   EXPECT_EQ(raw_status(*catalog)["tables"]["public.q"]["upper"], "5");
   slow.exec("COMMIT");  // during increment_delay
   runner.join();
@@ -418,12 +415,10 @@ TEST(Incremental, ScheduledRunsKeepThePipeRunning) {
     result = r.run();
   });
   auto wait_run = [&](int n) {
-    for (int i = 0; i < 300; ++i) {
+    return eventually([&] {
       json st = raw_status(*catalog);
-      if (st.is_object() && st.contains("last_run") && st["last_run"].value("run", 0) >= n) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
+      return st.is_object() && st.contains("last_run") && st["last_run"].value("run", 0) >= n;
+    }, 6);
   };
   ASSERT_TRUE(wait_run(1));
   auto t1 = std::chrono::steady_clock::now();

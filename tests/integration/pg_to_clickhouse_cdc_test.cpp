@@ -379,35 +379,29 @@ TEST(PgToClickHouseCdc, AddedTableLoadsWhileTheOthersKeepStreaming) {
   }
   std::string hold = sb.dir() + "/hold";
   write_file(hold, "");
-  setenv("FERRY_HOLD_AT", "load-partition-done", 1);
-  setenv("FERRY_HOLD_FILE", hold.c_str(), 1);
+  TestHooks hooks;
+  hooks.hold_at = "load-partition-done";
+  hooks.hold_file = hold;
   {
-    BackgroundPipe pipe(sb, *catalog, two);
-    auto deadline = std::chrono::steady_clock::now() + 30s;
+    BackgroundPipe pipe(sb, *catalog, two, &hooks);
     auto b_partitions_done = [&] {
       for (const auto& t : catalog->tables("cdc"))
         if (t.source == "public.b") return t.partitions_done;
       return int64_t{0};
     };
-    while (b_partitions_done() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
-    ASSERT_GT(b_partitions_done(), 0);
+    ASSERT_TRUE(eventually([&] { return b_partitions_done() > 0; }, 30));
     sb.pg_exec("INSERT INTO a VALUES (1000, 'during the load'); UPDATE b SET v = 'during' WHERE id IN (1, 4999);"
                "DELETE FROM b WHERE id = 2;");
     std::string db = quote_backtick_ident(sb.name());
-    std::string seen;
-    while (seen != "1" && std::chrono::steady_clock::now() < deadline) {
-      seen = sb.ch_value(fmt::format("SELECT count() FROM {}.a FINAL WHERE id = 1000", db));
-      std::this_thread::sleep_for(50ms);
-    }
-    EXPECT_EQ(seen, "1");  // streamed while b was still loading
+    EXPECT_TRUE(eventually([&] {  // streamed while b was still loading
+      return sb.ch_value(fmt::format("SELECT count() FROM {}.a FINAL WHERE id = 1000", db)) == "1";
+    }, 30));
     EXPECT_EQ(catalog->get_pipe("cdc")->state, PipeState::Snapshot);
     std::remove(hold.c_str());
     ASSERT_TRUE(pipe.wait_for(PipeState::Running));
     EXPECT_TRUE(converges(sb, "a", {"id", "v"}));
     EXPECT_TRUE(converges(sb, "b", {"id", "v"}));
   }
-  unsetenv("FERRY_HOLD_AT");
-  unsetenv("FERRY_HOLD_FILE");
   EXPECT_EQ(catalog->get_meta("cdc", "adding").value_or(""), "");
 }
 

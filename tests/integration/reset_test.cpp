@@ -161,7 +161,7 @@ TEST(Reset, KeylessTableHasNoDuplicatesAndNoStagingLeft) {
     EXPECT_EQ(sb.ch_value(count_sql), "4500");
     EXPECT_EQ(staging_leftovers(sb), "0");
     sb.pg_exec("INSERT INTO nk SELECT g, 'streamed' FROM generate_series(4501, 4600) g");
-    for (int i = 0; i < 300 && sb.ch_value(count_sql) != "4600"; ++i) std::this_thread::sleep_for(100ms);
+    EXPECT_TRUE(eventually([&] { return sb.ch_value(count_sql) == "4600"; }, 30));
     EXPECT_EQ(sb.ch_value(count_sql), "4600");
     EXPECT_EQ(bg.pause(), PipeState::Paused);
   }
@@ -385,8 +385,7 @@ TEST(Reset, IncrementalForgetsCursors) {
   pipe.settings.schedule = Millis(3600 * 1000);
   {
     BackgroundPipe bg(sb, *catalog, pipe);
-    for (int i = 0; i < 600 && !catalog->checkpoint("rstinc", "public.ev"); ++i) std::this_thread::sleep_for(50ms);
-    ASSERT_TRUE(catalog->checkpoint("rstinc", "public.ev"));
+    ASSERT_TRUE(eventually([&] { return catalog->checkpoint("rstinc", "public.ev").has_value(); }, 30));
     EXPECT_EQ(bg.pause(), PipeState::Paused);
   }
   // A change the cursor does not see: only a copy from the start picks it up.

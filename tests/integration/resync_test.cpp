@@ -464,10 +464,11 @@ TEST(Resync, SlotStaysAtTheResyncStartAcrossAnInterruptedLoad) {
   Writer writer(sb);
   std::string hold = sb.dir() + "/hold";
   write_file(hold, "");
-  setenv("FERRY_HOLD_AT", "load-partition-done", 1);
-  setenv("FERRY_HOLD_FILE", hold.c_str(), 1);
+  TestHooks hooks;
+  hooks.hold_at = "load-partition-done";
+  hooks.hold_file = hold;
   {
-    BackgroundPipe pipe(sb, *catalog, spec);  // loads one partition, holds, streams beside
+    BackgroundPipe pipe(sb, *catalog, spec, &hooks);  // loads one partition, holds, streams beside
     ASSERT_TRUE(eventually([&] { return partitions_done() >= 1; }));
     std::this_thread::sleep_for(1500ms);
     std::remove(hold.c_str());
@@ -476,7 +477,7 @@ TEST(Resync, SlotStaysAtTheResyncStartAcrossAnInterruptedLoad) {
   EXPECT_NE(*catalog->checkpoint("rs", ""), start);  // the stream moved on meanwhile
   write_file(hold, "");
   {
-    BackgroundPipe pipe(sb, *catalog, spec);  // restarts the stream at the later checkpoint
+    BackgroundPipe pipe(sb, *catalog, spec, &hooks);  // restarts the stream at the later checkpoint
     int64_t done = partitions_done();
     ASSERT_TRUE(eventually([&] { return partitions_done() > done; }));
     std::this_thread::sleep_for(12s);  // past the stream's 10 s status interval
@@ -486,6 +487,4 @@ TEST(Resync, SlotStaysAtTheResyncStartAcrossAnInterruptedLoad) {
     writer.stop();
     EXPECT_TRUE(converges(sb, "acc", kAccCols));
   }
-  unsetenv("FERRY_HOLD_AT");
-  unsetenv("FERRY_HOLD_FILE");
 }

@@ -169,35 +169,6 @@ TEST(ServerMetrics, CountsConcurrentlyAndRendersPerPipeAndTable) {
   EXPECT_EQ(text.find("# TYPE ferry_rows_total"), text.rfind("# TYPE ferry_rows_total"));
 }
 
-TEST(ServerMetrics, CdcBatchCountsRowsAndBytesPerTable) {
-  Metrics::global().clear();
-  ChangeBatch b;
-  b.tables.push_back(ChangeTable{"public.a", "a", {"id", "v"}, {0}});
-  b.tables.push_back(ChangeTable{"public.b", "b", {"id"}, {0}});
-  auto row = [&](uint32_t table, std::vector<std::string> vals) {
-    RowChange r;
-    r.table = table;
-    r.first_cell = static_cast<uint32_t>(b.cells.size());
-    for (auto& v : vals) b.add_cell(CellState::Value, v);
-    b.rows.push_back(r);
-  };
-  row(0, {"1", "hello"});
-  row(0, {"2", "x"});
-  row(1, {"10"});
-  record_cdc_batch("p", b);
-  record_cdc_batch("p", ChangeBatch{});  // empty: not a batch
-  int64_t a_rows = 0, a_bytes = 0, b_rows = 0;
-  for (const auto& s : Metrics::global().tables()) {
-    if (s.table == "public.a" && s.phase == MetricPhase::Cdc) a_rows = s.rows, a_bytes = s.bytes;
-    if (s.table == "public.b" && s.phase == MetricPhase::Cdc) b_rows = s.rows;
-  }
-  EXPECT_EQ(a_rows, 2);
-  EXPECT_EQ(a_bytes, 8);
-  EXPECT_EQ(b_rows, 1);
-  EXPECT_EQ(Metrics::global().batches()["p"], 1);
-  Metrics::global().clear();
-}
-
 TEST(ServerJson, PeersNeverCarrySecrets) {
   TempDir dir;
   auto catalog = open_catalog("sqlite:" + (dir.path / "c.db").string());
