@@ -180,3 +180,42 @@ TEST(FloatBits, SnapshotCopiesEveryDoubleAndRealBitForBit) {
   ASSERT_EQ(runner.run(), PipeState::Completed) << catalog->get_pipe("fsnap")->last_error;
   EXPECT_EQ(expect_same_bits(sb, "f"), values.size());
 }
+
+TEST(FloatBits, ChangesStreamEveryDoubleAndRealBitForBit) {
+  Sandbox sb("fbitscdc");
+  sb.pg_exec("CREATE TABLE g (id integer PRIMARY KEY, d double precision NOT NULL, r real NOT NULL)");
+  const std::vector<Bits> values = test_values(20000);
+  insert_values(sb, "g", std::vector<Bits>(values.begin(), values.begin() + 1000), 1);
+  std::string config = sb.write_config(R"(
+  fcdc:
+    source: src
+    destination: dst
+    mode: snapshot+cdc
+    tables: [ public.g ]
+    settings: { sync_interval: 200ms, batch_size: 5000 }
+)");
+  std::string catalog_arg = "sqlite:" + sb.catalog_path();
+  std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
+  pid_t pid = spawn_ferry_run(config, catalog_arg, {"--confirm"});
+  ASSERT_TRUE(reaches_state(*catalog, "fcdc", PipeState::Running));
+  // Inserts, then updates that give every row of the snapshot another value: both streamed.
+  insert_values(sb, "g", std::vector<Bits>(values.begin() + 1000, values.end()), 1001);
+  std::vector<Bits> updated(values.rbegin(), values.rbegin() + 1000);
+  for (size_t i = 0; i < updated.size(); i += 500) {
+    std::string sql;
+    for (size_t k = i; k < i + 500 && k < updated.size(); ++k)
+      sql += fmt::format("UPDATE g SET d = '{}', r = '{}' WHERE id = {};", pg_text(as_double(updated[k].d)),
+                         pg_text(as_float(updated[k].r)), k + 1);
+    sb.pg_exec(sql);
+  }
+  const std::string max_id = std::to_string(values.size());
+  EXPECT_TRUE(eventually([&] {
+    return sb.ch_value(fmt::format("SELECT count() FROM {}.g FINAL WHERE _ferry_is_deleted = 0",
+                                   quote_backtick_ident(sb.name()))) == max_id &&
+           sb.pg_value("SELECT d::text FROM g WHERE id = 1000") ==
+               sb.ch_value(fmt::format("SELECT toString(d) FROM {}.g FINAL WHERE id = 1000",
+                                       quote_backtick_ident(sb.name())));
+  }));
+  EXPECT_TRUE(stop_ferry_run(pid));
+  EXPECT_EQ(expect_same_bits(sb, "g"), values.size());
+}

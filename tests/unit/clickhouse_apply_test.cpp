@@ -1,5 +1,7 @@
 // The pure parts of applying change batches to ClickHouse (clickhouse_apply.h):
-// merging rows per key, filling unknown cells, lookup answers, TSV rows and SQL text.
+// merging rows per key, filling unknown cells, lookup answers, RowBinary rows and SQL text.
+// Rows are compared as TSV-like text decoded from their RowBinary bytes here (decode_rows),
+// lookup answers are built in RowBinary from such text (answer).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,11 +10,14 @@
 #include "connectors/clickhouse/clickhouse_apply.h"
 #include "core/error.h"
 #include "../shared/change_batch_builder.h"
+#include "../shared/rowbinary_text.h"
 
 using namespace ferry;
 using namespace ferry::clickhouse;
 
 using namespace ferry::test;
+using ferry::test::answer;
+using ferry::test::decode_rows;
 
 namespace {
 
@@ -40,14 +45,16 @@ TablePlan doc_plan() {
 }
 
 // Every output row as TSV, in output order.
-std::vector<std::string> encode_all(const ChangeBatch& batch, const ChangeMerger& m, TsvEncoder& enc,
+std::vector<std::string> encode_all(const ChangeBatch& batch, const ChangeMerger& m, RowBinaryEncoder& enc,
                                     const LookupRows* lookup = nullptr, size_t* unknown = nullptr) {
   std::vector<std::string> rows;
   size_t u = 0;
   for (const auto& o : m.outputs()) {
     std::string out;
     u += encode_output(batch, m, o, lookup, enc, out);
-    rows.push_back(out);
+    std::vector<std::string> one = decode_rows(enc, out);
+    EXPECT_EQ(one.size(), 1u);
+    rows.push_back(one.empty() ? std::string() : one[0]);
   }
   if (unknown) *unknown = u;
   return rows;
@@ -64,7 +71,7 @@ TEST(ClickHouseApplyMerge, UpsertsCollapsePerKeyLastWins) {
   b.upsert(t, 12, {"1", "a3", kNull});
   ChangeMerger m;
   m.merge(b.batch, t, {0});
-  TsvEncoder enc(doc_plan());
+  RowBinaryEncoder enc(doc_plan());
   ASSERT_EQ(m.steps().size(), 1u);
   EXPECT_FALSE(m.steps()[0].truncate);
   EXPECT_TRUE(m.lookups().empty());
@@ -80,7 +87,7 @@ TEST(ClickHouseApplyMerge, UnchangedAndAbsentFilledFromEarlierRowsOfTheBatch) {
   b.del(t, 13, {"2", kAbsent, kAbsent});  // REPLICA IDENTITY DEFAULT: key only
   ChangeMerger m;
   m.merge(b.batch, t, {0});
-  TsvEncoder enc(doc_plan());
+  RowBinaryEncoder enc(doc_plan());
   EXPECT_TRUE(m.lookups().empty());
   size_t unknown = 99;
   EXPECT_EQ(encode_all(b.batch, m, enc, nullptr, &unknown),
@@ -102,15 +109,16 @@ TEST(ClickHouseApplyMerge, UnknownCellsAreLookedUpThenFilled) {
   EXPECT_EQ(m.key_text(m.lookups()[1], 0), "6");
   EXPECT_EQ(m.key_text(m.lookups()[2], 0), "7");
 
-  TsvEncoder enc(doc_plan());
+  RowBinaryEncoder enc(doc_plan());
+  TsvEncoder key_enc(doc_plan());
   std::string keys, scratch;
-  for (uint32_t s : m.lookups()) append_lookup_key(m, s, {0}, enc, scratch, keys);
+  for (uint32_t s : m.lookups()) append_lookup_key(m, s, {0}, key_enc, scratch, keys);
   EXPECT_EQ(keys, "0\t5\n1\t6\n2\t7\n");
 
   LookupRows lookup;
-  lookup.reset(m.states(), m.columns());
-  // ClickHouse renderings pass through unchanged (escapes included).
-  lookup.add_answer("0\t5\told title\tbody\\twith tab\t3\t0\n1\t6\tsix\t\\N\t4\t0\n");
+  lookup.reset(m.states(), enc);
+  // ClickHouse's RowBinary fields pass through unchanged.
+  lookup.add_answer(answer(enc, "0\t5\told title\tbody\\twith tab\t3\t0\n1\t6\tsix\t\\N\t4\t0\n"));
   size_t unknown = 0;
   auto rows = encode_all(b.batch, m, enc, &lookup, &unknown);
   EXPECT_EQ(rows, (std::vector<std::string>{"5\tnew title\tbody\\twith tab\t20\t0\n", "6\tsix\t\\N\t21\t1\n",
@@ -132,13 +140,14 @@ TEST(ClickHouseApplyMerge, KeyChangeDeletesTheOldKeyWithItsLastValues) {
   b.row(t, RowOp::Upsert, 34, {"301", "three", kUnchanged}, std::vector<C>{"300", kAbsent, kAbsent});
   ChangeMerger m;
   m.merge(b.batch, t, {0});
-  TsvEncoder enc(doc_plan());
+  RowBinaryEncoder enc(doc_plan());
+  TsvEncoder key_enc(doc_plan());
   std::string keys, scratch;
-  for (uint32_t s : m.lookups()) append_lookup_key(m, s, {0}, enc, scratch, keys);
+  for (uint32_t s : m.lookups()) append_lookup_key(m, s, {0}, key_enc, scratch, keys);
   EXPECT_EQ(keys, "2\t2\n4\t3\n");  // states 2 (key 2) and 4 (key 3)
   LookupRows lookup;
-  lookup.reset(m.states(), m.columns());
-  lookup.add_answer("2\t2\told two\told b2\t5\t0\n4\t3\told three\told b3\t6\t0\n");
+  lookup.reset(m.states(), enc);
+  lookup.add_answer(answer(enc, "2\t2\told two\told b2\t5\t0\n4\t3\told three\told b3\t6\t0\n"));
   size_t unknown = 0;
   auto rows = encode_all(b.batch, m, enc, &lookup, &unknown);
   EXPECT_EQ(rows, (std::vector<std::string>{"1\tone\tb1\t31\t1\n", "100\tone\tb1\t31\t0\n",
@@ -156,7 +165,7 @@ TEST(ClickHouseApplyMerge, OldKeyEqualToNewKeyLeavesOneLiveRow) {
   b.row(t, RowOp::Upsert, 40, {"1", "new", "b"}, std::vector<C>{"1", "old", "b"});
   ChangeMerger m;
   m.merge(b.batch, t, {0});
-  TsvEncoder enc(doc_plan());
+  RowBinaryEncoder enc(doc_plan());
   EXPECT_EQ(encode_all(b.batch, m, enc), (std::vector<std::string>{"1\tnew\tb\t40\t0\n"}));
 }
 
@@ -178,7 +187,7 @@ TEST(ClickHouseApplyMerge, TruncateSplitsTheBatchIntoSegments) {
   EXPECT_EQ(m.steps()[0].last - m.steps()[0].first, 2u);
   EXPECT_FALSE(m.steps()[1].truncate);
   EXPECT_EQ(m.steps()[1].last - m.steps()[1].first, 2u);
-  TsvEncoder enc(doc_plan());
+  RowBinaryEncoder enc(doc_plan());
   EXPECT_EQ(encode_all(b.batch, m, enc), (std::vector<std::string>{"1\ta\tb\t50\t0\n", "2\ta\tb\t50\t0\n",
                                                                     "1\tafter\ttruncate\t51\t0\n", "3\tc\td\t52\t0\n"}));
   // Only the other table's row for the other table.
@@ -220,7 +229,7 @@ TEST(ClickHouseApplyMerge, CompositeKeysAndManyStates) {
   p.source = "public.t";
   p.columns = {column("k1", "Int32", Codec::Verbatim, false), column("k2", "String", Codec::Text, false),
                column("v", "String", Codec::Text, false)};
-  TsvEncoder enc(p);
+  RowBinaryEncoder enc(p);
   auto rows = encode_all(b.batch, m, enc);
   EXPECT_EQ(rows[4999], "99\tk4999\t4999\t2\t0\n");
   EXPECT_EQ(rows[5000], "1\t2\tx\t3\t0\n");
@@ -236,7 +245,7 @@ TEST(ClickHouseApplyMerge, KeylessTablesAppendEveryChange) {
   ChangeMerger m;
   m.merge(b.batch, t, {});
   EXPECT_TRUE(m.lookups().empty());
-  TsvEncoder enc(doc_plan());
+  RowBinaryEncoder enc(doc_plan());
   size_t unknown = 0;
   EXPECT_EQ(encode_all(b.batch, m, enc, nullptr, &unknown),
             (std::vector<std::string>{"1\ta\tb\t1\t0\n", "1\ta\tb\t2\t0\n", "1\ta\t\\N\t3\t1\n"}));
@@ -266,7 +275,7 @@ TEST(ClickHouseApplyMerge, ReusedMergerStartsClean) {
   b2.upsert(t2, 2, {"1", "x", "y"});
   m.merge(b2.batch, t2, {0});
   EXPECT_TRUE(m.lookups().empty());
-  TsvEncoder enc(doc_plan());
+  RowBinaryEncoder enc(doc_plan());
   EXPECT_EQ(encode_all(b2.batch, m, enc), (std::vector<std::string>{"1\tx\ty\t2\t0\n"}));
 }
 
@@ -286,18 +295,20 @@ TablePlan orders_plan() {
 }
 const std::vector<uint32_t> kOrder = {1};  // customer
 
+// For lookup answers of orders_plan() tables.
+RowBinaryEncoder& orders_encoder() {
+  static RowBinaryEncoder enc(orders_plan());
+  return enc;
+}
+
 // Every output through encode_output_ordered, as TSV lines.
 std::vector<std::string> encode_ordered(const ChangeBatch& batch, const ChangeMerger& m, const LookupRows& lookup,
                                         OrderedCounts& counts, std::optional<uint64_t> truncated = std::nullopt) {
-  TsvEncoder enc(orders_plan());
+  RowBinaryEncoder enc(orders_plan());
   std::string out, scratch;
   for (const auto& o : m.outputs()) encode_output_ordered(batch, m, o, lookup, kOrder, truncated, enc, scratch, out, counts);
-  std::vector<std::string> rows;
-  for (size_t pos = 0; pos < out.size();) {
-    size_t eol = out.find('\n', pos);
-    rows.push_back(out.substr(pos, eol - pos));
-    pos = eol + 1;
-  }
+  std::vector<std::string> rows = decode_rows(enc, out);
+  for (auto& r : rows) r.pop_back();  // the newline
   return rows;
 }
 
@@ -332,8 +343,8 @@ TEST(ClickHouseApplyOrdered, RowsThatLeaveTheirTupleAreSoftDeletedThere) {
   m.merge(b.batch, t, {0}, true);
   ASSERT_EQ(m.lookups().size(), 6u);
   LookupRows lookup;
-  lookup.reset(m.states(), m.columns());
-  lookup.add_answer("0\t1\t5\told\t10\t0\n1\t2\t5\told two\t10\t0\n2\t3\t6\tthree\t10\t0\n3\t4\t5\tfour\t11\t0\n");
+  lookup.reset(m.states(), orders_encoder());
+  lookup.add_answer(answer(orders_encoder(), "0\t1\t5\told\t10\t0\n1\t2\t5\told two\t10\t0\n2\t3\t6\tthree\t10\t0\n3\t4\t5\tfour\t11\t0\n"));
   OrderedCounts counts;
   EXPECT_EQ(encode_ordered(b.batch, m, lookup, counts),
             (std::vector<std::string>{"1\t5\told\t20\t1", "1\t7\tmoved\t20\t0",  //
@@ -356,11 +367,11 @@ TEST(ClickHouseApplyOrdered, ReplaysWriteTheSameRowsOrNothing) {
   ChangeMerger m;
   m.merge(b.batch, t, {0}, true);
   LookupRows lookup;
-  lookup.reset(m.states(), m.columns());
+  lookup.reset(m.states(), orders_encoder());
   // The batch was applied already: old tuples soft-deleted with its version, new rows live.
   // Key 2 was moved on by a later batch (a replay from an older checkpoint).
-  lookup.add_answer("0\t1\t5\told\t20\t1\n0\t1\t7\tmoved\t20\t0\n1\t2\t5\told\t20\t1\n1\t2\t9\tmoved twice\t30\t1\n"
-                    "1\t2\t3\tlater\t30\t0\n");
+  lookup.add_answer(answer(orders_encoder(), "0\t1\t5\told\t20\t1\n0\t1\t7\tmoved\t20\t0\n1\t2\t5\told\t20\t1\n1\t2\t9\tmoved twice\t30\t1\n"
+                    "1\t2\t3\tlater\t30\t0\n"));
   OrderedCounts counts;
   EXPECT_EQ(encode_ordered(b.batch, m, lookup, counts), (std::vector<std::string>{"1\t7\tmoved\t20\t0"}));
   EXPECT_EQ(counts.stale, 1u);
@@ -376,8 +387,8 @@ TEST(ClickHouseApplyOrdered, EveryLiveRowUnderAnotherTupleIsSoftDeleted) {
   ChangeMerger m;
   m.merge(b.batch, t, {0}, true);
   LookupRows lookup;
-  lookup.reset(m.states(), m.columns());
-  lookup.add_answer("0\t1\t5\tv5\t10\t0\n0\t1\t6\tv6\t12\t0\n0\t1\t4\tgone\t12\t1\n");
+  lookup.reset(m.states(), orders_encoder());
+  lookup.add_answer(answer(orders_encoder(), "0\t1\t5\tv5\t10\t0\n0\t1\t6\tv6\t12\t0\n0\t1\t4\tgone\t12\t1\n"));
   OrderedCounts counts;
   auto rows = encode_ordered(b.batch, m, lookup, counts);
   std::sort(rows.begin(), rows.end() - 1);
@@ -394,9 +405,9 @@ TEST(ClickHouseApplyOrdered, RowsATruncateSoftDeletedAreLeftAlone) {
   ChangeMerger m;
   m.merge(b.batch, t, {0}, true);
   LookupRows lookup;
-  lookup.reset(m.states(), m.columns());
+  lookup.reset(m.states(), orders_encoder());
   // Key 1's row is older than the truncate; key 2's was written after it (a replay).
-  lookup.add_answer("0\t1\t5\told\t10\t0\n1\t2\t5\tnewer\t16\t0\n");
+  lookup.add_answer(answer(orders_encoder(), "0\t1\t5\told\t10\t0\n1\t2\t5\tnewer\t16\t0\n"));
   OrderedCounts counts;
   EXPECT_EQ(encode_ordered(b.batch, m, lookup, counts, 15u),
             (std::vector<std::string>{"1\t7\ta\t20\t0", "2\t5\tnewer\t20\t1", "2\t7\tb\t20\t0"}));
@@ -414,8 +425,8 @@ TEST(ClickHouseApplyOrdered, KeyChangesDeleteTheOldKeyUnderItsStoredTuple) {
   ChangeMerger m;
   m.merge(b.batch, t, {0}, true);
   LookupRows lookup;
-  lookup.reset(m.states(), m.columns());
-  lookup.add_answer("0\t1\t5\tone\t10\t0\n2\t2\t5\ttwo\t10\t0\n");
+  lookup.reset(m.states(), orders_encoder());
+  lookup.add_answer(answer(orders_encoder(), "0\t1\t5\tone\t10\t0\n2\t2\t5\ttwo\t10\t0\n"));
   OrderedCounts counts;
   EXPECT_EQ(encode_ordered(b.batch, m, lookup, counts),
             (std::vector<std::string>{"1\t5\tone\t20\t1",                     // old key, stored values: its own tuple
@@ -425,36 +436,29 @@ TEST(ClickHouseApplyOrdered, KeyChangesDeleteTheOldKeyUnderItsStoredTuple) {
   EXPECT_EQ(counts.soft_deletes, 1u);
 }
 
-TEST(ClickHouseApplyOrdered, ValuesAreComparedAsClickHouseReadsThem) {
-  ClickHouseColumn text = column("s", "String", Codec::Text, false);
-  ClickHouseColumn dec = column("d", "Decimal(10, 2)", Codec::Decimal, false);
-  ClickHouseColumn num = column("n", "Nullable(Int32)", Codec::Verbatim, true);
-  EXPECT_TRUE(same_clickhouse_value(text, "it's", "it\\'s"));
-  EXPECT_TRUE(same_clickhouse_value(text, "a\\tb\\\\c", "a\\tb\\\\c"));
-  EXPECT_TRUE(same_clickhouse_value(text, "\\x41", "A"));
-  EXPECT_FALSE(same_clickhouse_value(text, "a\\\\tb", "a\\tb"));
-  EXPECT_FALSE(same_clickhouse_value(text, "\\N", "\\\\N"));  // NULL, the text \N
-  EXPECT_TRUE(same_clickhouse_value(dec, "1.50", "1.5"));
-  EXPECT_TRUE(same_clickhouse_value(dec, "-0.00", "0"));
-  EXPECT_TRUE(same_clickhouse_value(dec, "100", "100.00"));
-  EXPECT_FALSE(same_clickhouse_value(dec, "100", "1"));
-  EXPECT_FALSE(same_clickhouse_value(dec, "1.05", "1.5"));
-  EXPECT_TRUE(same_clickhouse_value(num, "\\N", "\\N"));
-  EXPECT_FALSE(same_clickhouse_value(num, "\\N", "0"));
-  EXPECT_FALSE(same_clickhouse_value(num, "5", "7"));
-  EXPECT_TRUE(same_clickhouse_value(num, "5", "5"));
+// Tables of String columns, for the LookupRows tests.
+TablePlan strings_plan(size_t n) {
+  TablePlan p;
+  p.source = "public.t";
+  for (size_t j = 0; j < n; ++j) p.columns.push_back(column("s" + std::to_string(j), "String", Codec::Text, false));
+  return p;
 }
 
+// The RowBinary field of a String.
+std::string rb_string(std::string_view s) { return std::string(1, static_cast<char>(s.size())) + std::string(s); }
+
 TEST(ClickHouseApplyLookup, EveryRowOfAStateCanBeWalked) {
+  RowBinaryEncoder enc(strings_plan(1));
   LookupRows l;
-  l.reset(3, 1);
-  l.add_answer("0\ta\t5\t0\n1\tb\t3\t1\n0\tc\t7\t1\n");
-  l.add_answer("0\td\t7\t0\n");
-  EXPECT_EQ(l.field(0, 0), "d");  // highest version, live on the tie
+  l.reset(3, enc);
+  l.add_answer(answer(enc, "0\ta\t5\t0\n1\tb\t3\t1\n0\tc\t7\t1\n"));
+  l.add_answer(answer(enc, "0\td\t7\t0\n"));
+  EXPECT_EQ(l.field(0, 0), rb_string("d"));  // highest version, live on the tie
   EXPECT_EQ(l.version(0), 7u);
   std::vector<std::string> seen;
   for (int32_t r = l.first_row(0); r >= 0; r = l.next_row(r))
-    seen.push_back(std::string(l.row_field(r, 0)) + std::to_string(l.row_version(r)) + (l.row_deleted(r) ? "d" : ""));
+    seen.push_back(std::string(l.row_field(r, 0).substr(1)) + std::to_string(l.row_version(r)) +
+                   (l.row_deleted(r) ? "d" : ""));
   std::sort(seen.begin(), seen.end());
   EXPECT_EQ(seen, (std::vector<std::string>{"a5", "c7d", "d7"}));
   EXPECT_EQ(l.first_row(2), -1);
@@ -470,7 +474,7 @@ TEST(ClickHouseApplyEncode, BatchValuesAreUnescapedSourceText) {
                column("arr", "Array(Nullable(String))", Codec::Array, false, Codec::Text),
                column("f", "Float64", Codec::Float, false),
                column("d", "Decimal(10, 2)", Codec::Decimal, false)};
-  TsvEncoder enc(p);
+  RowBinaryEncoder enc(p);
   BatchBuilder b;
   uint32_t t = b.table("t", {"id", "s", "flag", "bin", "arr", "f", "d"}, {0});
   b.upsert(t, 7, {"1", "tab\there\nnew line \\ back 'q' \"dq\"", "t", "\\x00ff5c", "{\"a b\",NULL,\"it's\",\"x\\\\y\"}",
@@ -489,7 +493,7 @@ TEST(ClickHouseApplyEncode, NullAndUnknownInNotNullableColumns) {
   p.columns = {column("id", "Int64", Codec::Verbatim, false), column("n", "Int32", Codec::Verbatim, false),
                column("u", "UUID", Codec::Uuid, false), column("a", "Array(Nullable(Int32))", Codec::Array, false,
                                                                  Codec::Verbatim)};
-  TsvEncoder enc(p);
+  RowBinaryEncoder enc(p);
   BatchBuilder b;
   uint32_t t = b.table("t", {"id", "n", "u", "a"}, {0});
   b.del(t, 1, {"1", kAbsent, kAbsent, kAbsent});
@@ -527,39 +531,35 @@ TEST(ClickHouseApplyEncode, LookupKeysAreStringsForCast) {
 }
 
 TEST(ClickHouseApplyLookup, HighestVersionWinsThenLiveRow) {
+  RowBinaryEncoder enc(strings_plan(2));
   LookupRows l;
-  l.reset(3, 2);
-  l.add_answer("0\ta\tb\t5\t0\n0\tc\td\t7\t1\n1\te\tf\t3\t1\n1\tg\th\t3\t0\n");
+  l.reset(3, enc);
+  l.add_answer(answer(enc, "0\ta\tb\t5\t0\n0\tc\td\t7\t1\n1\te\tf\t3\t1\n1\tg\th\t3\t0\n"));
   l.add_answer("");
-  l.add_answer("1\ti\tj\t2\t0\n");
+  l.add_answer(answer(enc, "1\ti\tj\t2\t0\n"));
   EXPECT_TRUE(l.found(0));
   EXPECT_TRUE(l.found(1));
   EXPECT_FALSE(l.found(2));
-  EXPECT_EQ(l.field(0, 0), "c");
-  EXPECT_EQ(l.field(0, 1), "d");
-  EXPECT_EQ(l.field(1, 0), "g");
+  EXPECT_EQ(l.field(0, 0), rb_string("c"));
+  EXPECT_EQ(l.field(0, 1), rb_string("d"));
+  EXPECT_EQ(l.field(1, 0), rb_string("g"));
   EXPECT_EQ(l.rows(), 5u);
 }
 
 TEST(ClickHouseApplyLookup, MalformedAnswersAreErrors) {
+  RowBinaryEncoder enc(strings_plan(2));
   LookupRows l;
-  l.reset(2, 2);
-  EXPECT_THROW(l.add_answer("0\ta\tb\t5\t0"), Error);    // no newline
-  EXPECT_THROW(l.add_answer("0\ta\t5\t0\n"), Error);     // too few fields
-  EXPECT_THROW(l.add_answer("9\ta\tb\t5\t0\n"), Error);  // unknown state
-  EXPECT_THROW(l.add_answer("0\ta\tb\tx\t0\n"), Error);  // bad version
-  EXPECT_THROW(l.add_answer("0\ta\tb\t5\t0\tz\n"), Error);
-}
-
-TEST(ClickHouseApplyEncode, NanArrayElementsAreWrittenSoThat1816ReadsThem) {
-  ClickHouseColumn floats = column("f", "Array(Nullable(Float64))", Codec::Array, false, Codec::Float);
-  std::string out;
-  append_clickhouse_field(floats, "[nan,inf,-nan,NULL,1.5,nan]", out);
-  EXPECT_EQ(out, "[-nan,inf,-nan,NULL,1.5,-nan]");
-  ClickHouseColumn strings = column("s", "Array(Nullable(String))", Codec::Array, false, Codec::Text);
-  out.clear();
-  append_clickhouse_field(strings, "['nan',NULL]", out);
-  EXPECT_EQ(out, "['nan',NULL]");
+  l.reset(2, enc);
+  const std::string good = answer(enc, "0\ta\tb\t5\t0\n");
+  for (size_t cut = 1; cut < good.size(); ++cut)
+    EXPECT_THROW(l.add_answer(std::string_view(good).substr(0, cut)), Error) << cut;  // cut off anywhere
+  l.reset(2, enc);
+  EXPECT_THROW(l.add_answer(answer(enc, "9\ta\tb\t5\t0\n")), Error);  // unknown state
+  l.reset(2, enc);
+  EXPECT_THROW(l.add_answer(answer(enc, "0\ta\tb\t5\tz\n")), Error);  // bad _ferry_is_deleted
+  l.reset(2, enc);
+  l.add_answer(good);
+  EXPECT_EQ(l.rows(), 1u);
 }
 
 TEST(ClickHouseApplySql, Statements) {
@@ -569,9 +569,11 @@ TEST(ClickHouseApplySql, Statements) {
             "CAST(_ferry_k0 AS Int32) AS `id`, CAST(_ferry_k1 AS String) AS `my col` FROM _ferry_keys) ALL INNER JOIN "
             "(SELECT `id`, `my col`, `v`, `_ferry_version`, `_ferry_is_deleted` FROM `db`.`t` FINAL WHERE (`id`, "
             "`my col`) IN (SELECT CAST(_ferry_k0 AS Int32), CAST(_ferry_k1 AS String) FROM _ferry_keys)) USING (`id`, "
-            "`my col`) FORMAT TabSeparated");
+            "`my col`) FORMAT RowBinary");
   EXPECT_EQ(apply_insert_sql("db", "t", {"id", "v"}),
             "INSERT INTO `db`.`t` (`id`, `v`, `_ferry_version`, `_ferry_is_deleted`) FORMAT TabSeparated");
+  EXPECT_EQ(apply_insert_sql("db", "t", {"id"}, "RowBinary"),
+            "INSERT INTO `db`.`t` (`id`, `_ferry_version`, `_ferry_is_deleted`) FORMAT RowBinary");
   EXPECT_EQ(truncate_sql("db", "t", {"id", "v"}, 42),
             "INSERT INTO `db`.`t` (`id`, `v`, `_ferry_version`, `_ferry_is_deleted`) SELECT `id`, `v`, toUInt64(42), "
             "toUInt8(1) FROM `db`.`t` FINAL WHERE `_ferry_is_deleted` = 0 AND `_ferry_version` <= 42");

@@ -379,3 +379,37 @@ TEST(ClickHouseRowBinaryEncoder, FixtureAllTypesChunkSplitGivesSameBytes) {
     EXPECT_EQ(hex(out).substr(0, 22), le<int64_t>(1) + "00" "0080");
   }
 }
+
+TEST(ClickHouseRowBinaryEncoder, FieldEndWalksWhatTheEncoderWritesAndDefaults) {
+  TableSchema t;
+  t.schema = "public";
+  t.name = "t";
+  t.columns = {col("id", LogicalType::Int64, false, 1), col("s", LogicalType::String),
+               decimal("d", 38, 2),                     col("u", LogicalType::Uuid),
+               array("a", LogicalType::String),         array("f", LogicalType::Float32),
+               col("day", LogicalType::Date)};
+  DestinationTable d;
+  d.name = "t";
+  RowBinaryEncoder enc(plan_table(t, d, "db", v23));
+  std::string out;
+  ASSERT_EQ(enc.encode("1\tabc\t-1.25\t00112233-4455-6677-8899-aabbccddeeff\t{x,NULL,\"\"}\t{1.5,NULL}\t\\N\n"
+                       "2\t\\N\t\\N\t\\N\t{}\t{}\t2020-01-02\n",
+                       out),
+            2u);
+  size_t pos = 0;
+  for (int row = 0; row < 2; ++row)
+    for (size_t j = 0; j < enc.columns(); ++j) {
+      size_t end = RowBinaryEncoder::field_end(enc.layout(j), out, pos);
+      ASSERT_NE(end, std::string_view::npos) << row << " " << j;
+      // Cut off anywhere inside the field: npos.
+      for (size_t cut = pos; cut < end; ++cut)
+        EXPECT_EQ(RowBinaryEncoder::field_end(enc.layout(j), std::string_view(out).substr(0, cut), pos),
+                  std::string_view::npos);
+      pos = end;
+    }
+  EXPECT_EQ(pos, out.size());
+  std::string defaults;
+  for (size_t j = 0; j < enc.columns(); ++j) enc.append_default(j, defaults);
+  // id 0, s NULL, d NULL, u NULL, a [], f [], day NULL
+  EXPECT_EQ(hex(defaults), "0000000000000000" "01" "01" "01" "00" "00" "01");
+}

@@ -215,8 +215,10 @@ void ChangeMerger::merge(const ChangeBatch& batch, uint32_t table, const std::ve
 // ---------------------------------------------------------------------------------------
 // LookupRows
 
-void LookupRows::reset(size_t states, size_t columns) {
-  columns_ = columns;
+void LookupRows::reset(size_t states, const RowBinaryEncoder& encoder) {
+  columns_ = encoder.columns();
+  layouts_.clear();
+  for (size_t j = 0; j < columns_; ++j) layouts_.push_back(encoder.layout(j));
   buffer_.clear();
   fields_.clear();
   versions_.clear();
@@ -237,194 +239,84 @@ std::string_view LookupRows::field(uint32_t state, size_t column) const {
 }
 
 void LookupRows::add_answer(std::string_view answer) {
-  size_t base = buffer_.size();
+  size_t pos = buffer_.size();
   buffer_.append(answer);
   std::string_view all(buffer_);
-  size_t pos = base;
   auto malformed = [&](const char* what) {
     throw permanent_error(std::string("unexpected answer from ClickHouse to a key lookup: ") + what);
   };
+  constexpr size_t npos = std::string_view::npos;
   while (pos < all.size()) {
-    size_t eol = all.find('\n', pos);
-    if (eol == std::string_view::npos) malformed("a line without its newline");
-    // state
-    size_t tab = all.find('\t', pos);
-    if (tab == std::string_view::npos || tab > eol) malformed("a line without fields");
-    uint64_t state = 0;
-    auto r = std::from_chars(all.data() + pos, all.data() + tab, state);
-    if (r.ec != std::errc() || r.ptr != all.data() + tab || state >= row_of_state_.size()) malformed("a bad key index");
-    pos = tab + 1;
-    size_t row = versions_.size();
+    uint32_t state = 0;
+    if (all.size() - pos < sizeof state) malformed("a row cut off");
+    std::memcpy(&state, all.data() + pos, sizeof state);
+    if (state >= row_of_state_.size()) malformed("a bad key index");
+    pos += sizeof state;
+    const size_t row = versions_.size();
     for (size_t j = 0; j < columns_; ++j) {
-      tab = all.find('\t', pos);
-      if (tab == std::string_view::npos || tab > eol) malformed("too few fields");
-      fields_.push_back(Field{pos, tab - pos});
-      pos = tab + 1;
+      const size_t end = RowBinaryEncoder::field_end(layouts_[j], all, pos);
+      if (end == npos) malformed("a row cut off");
+      fields_.push_back(Field{pos, end - pos});
+      pos = end;
     }
-    tab = all.find('\t', pos);
-    if (tab == std::string_view::npos || tab > eol) malformed("too few fields");
     uint64_t version = 0;
-    r = std::from_chars(all.data() + pos, all.data() + tab, version);
-    if (r.ec != std::errc() || r.ptr != all.data() + tab) malformed("a bad version");
-    std::string_view del = all.substr(tab + 1, eol - tab - 1);
-    if (del != "0" && del != "1") malformed("a bad _ferry_is_deleted");
+    if (all.size() - pos < sizeof version + 1) malformed("a row cut off");
+    std::memcpy(&version, all.data() + pos, sizeof version);
+    pos += sizeof version;
+    const char del = all[pos++];
+    if (del != 0 && del != 1) malformed("a bad _ferry_is_deleted");
     versions_.push_back(version);
-    deleted_.push_back(del == "1" ? 1 : 0);
+    deleted_.push_back(static_cast<uint8_t>(del));
     next_.push_back(first_of_state_[state]);
     first_of_state_[state] = static_cast<int32_t>(row);
     int32_t& cur = row_of_state_[state];
-    if (cur < 0 || version > versions_[cur] || (version == versions_[cur] && deleted_[cur] && del == "0"))
+    if (cur < 0 || version > versions_[cur] || (version == versions_[cur] && deleted_[cur] && del == 0))
       cur = static_cast<int32_t>(row);
-    pos = eol + 1;
   }
 }
 
 // ---------------------------------------------------------------------------------------
 // Encoding
 
-void append_clickhouse_field(const ClickHouseColumn& column, std::string_view field, std::string& out) {
-  if (column.codec != Codec::Array || column.element != Codec::Float) {
-    out.append(field);
-    return;
-  }
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == 'n' && i > 0 && (field[i - 1] == '[' || field[i - 1] == ',') &&
-        field.substr(i, 3) == "nan")
-      out.push_back('-');
-    out.push_back(field[i]);
-  }
-}
-
 namespace {
 
-// Appends the TSV field of slot `sl` of column `j` as encode_output writes it; returns
-// whether its value was unknown (written as NULL or the default).
+// Appends the RowBinary field of slot `sl` of column `j` as encode_output writes it;
+// returns whether its value was unknown (written as NULL or the default).
 bool append_output_field(const ChangeBatch& batch, const Slot& sl, size_t j, const LookupRows* lookup,
-                         TsvEncoder& encoder, std::string& out) {
-  const ClickHouseColumn& c = encoder.column(j);
+                         RowBinaryEncoder& encoder, std::string& out) {
   switch (sl.kind) {
     case SlotKind::Value:
       encoder.encode_value(j, std::string_view(batch.arena).substr(sl.offset, sl.size), out);
       return false;
     case SlotKind::Null:
-      if (!c.nullable)
-        throw permanent_error("column " + c.name + ": NULL in a column that is not Nullable in ClickHouse (" + c.type +
-                              ")");
-      out.append("\\N", 2);
+      encoder.encode_null(j, out);
       return false;
     case SlotKind::Unknown:
       if (lookup && lookup->found(sl.offset)) {
-        append_clickhouse_field(c, lookup->field(sl.offset, j), out);
+        out.append(lookup->field(sl.offset, j));
         return false;
       }
-      if (c.nullable) {
-        out.append("\\N", 2);
-      } else {
-        TsvEncoder::append_default(c, out);
-      }
+      encoder.append_default(j, out);
       return true;
   }
   return false;
 }
 
-void append_row_end(uint64_t version, bool deleted, std::string& out) {
-  out.push_back('\t');
-  append_uint(out, version);
-  out.push_back('\t');
-  out.push_back(deleted ? '1' : '0');
-  out.push_back('\n');
-}
-
-// The bytes a TSV field stands for (ClickHouse's escapes: \b \f \n \r \t \0 \a \v \xHH,
-// and a backslash before any other character is that character).
-void unescape_tsv(std::string_view field, std::string& out) {
-  out.clear();
-  for (size_t i = 0; i < field.size(); ++i) {
-    char ch = field[i];
-    if (ch != '\\' || i + 1 == field.size()) {
-      out.push_back(ch);
-      continue;
-    }
-    char e = field[++i];
-    switch (e) {
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
-      case '0': out.push_back('\0'); break;
-      case 'a': out.push_back('\a'); break;
-      case 'v': out.push_back('\v'); break;
-      case 'x': {
-        auto hex = [](char h) -> int {
-          if (h >= '0' && h <= '9') return h - '0';
-          if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-          if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-          return -1;
-        };
-        int hi = i + 1 < field.size() ? hex(field[i + 1]) : -1;
-        int lo = i + 2 < field.size() ? hex(field[i + 2]) : -1;
-        if (hi >= 0 && lo >= 0) {
-          out.push_back(static_cast<char>(hi * 16 + lo));
-          i += 2;
-        } else {
-          out.push_back('x');
-        }
-        break;
-      }
-      default: out.push_back(e); break;
-    }
-  }
-}
-
-// A decimal without trailing fractional zeros, "-0" as "0" ("1.50" and "1.5" alike).
-std::string_view trim_decimal(std::string_view d) {
-  if (d.find('.') != std::string_view::npos) {
-    while (!d.empty() && d.back() == '0') d.remove_suffix(1);
-    if (!d.empty() && d.back() == '.') d.remove_suffix(1);
-  }
-  if (d == "-0") d = "0";
-  return d;
-}
-
 }  // namespace
 
 size_t encode_output(const ChangeBatch& batch, const ChangeMerger& merger, const ChangeMerger::Output& o,
-                     const LookupRows* lookup, TsvEncoder& encoder, std::string& out) {
+                     const LookupRows* lookup, RowBinaryEncoder& encoder, std::string& out) {
   const Slot* sl = merger.slots(o);
   const size_t n = merger.columns();
   size_t unknown = 0;
-  for (size_t j = 0; j < n; ++j) {
-    if (j) out.push_back('\t');
-    unknown += append_output_field(batch, sl[j], j, lookup, encoder, out) ? 1 : 0;
-  }
-  append_row_end(o.version, o.deleted, out);
+  for (size_t j = 0; j < n; ++j) unknown += append_output_field(batch, sl[j], j, lookup, encoder, out) ? 1 : 0;
+  RowBinaryEncoder::append_trailer(out, o.version, o.deleted);
   return unknown;
-}
-
-bool same_clickhouse_value(const ClickHouseColumn& column, std::string_view written, std::string_view stored) {
-  if (written == stored) return true;
-  if (written == "\\N" || stored == "\\N") return false;  // NULL and a value (or a string "\\N")
-  switch (column.codec) {
-    case Codec::Text:
-    case Codec::Bytes: {
-      // Escaped alike except for optional escapes (ClickHouse writes ' as \').
-      std::string a, b;
-      unescape_tsv(written, a);
-      unescape_tsv(stored, b);
-      return a == b;
-    }
-    case Codec::Decimal:
-      // Servers that print decimals without trailing zeros.
-      return trim_decimal(written) == trim_decimal(stored);
-    default:
-      return false;
-  }
 }
 
 void encode_output_ordered(const ChangeBatch& batch, const ChangeMerger& merger, const ChangeMerger::Output& o,
                            const LookupRows& lookup, const std::vector<uint32_t>& order,
-                           std::optional<uint64_t> truncated, TsvEncoder& encoder, std::string& scratch,
+                           std::optional<uint64_t> truncated, RowBinaryEncoder& encoder, std::string& scratch,
                            std::string& out, OrderedCounts& counts) {
   if (lookup.found(o.state)) {
     if (lookup.version(o.state) > o.version) {
@@ -440,14 +332,11 @@ void encode_output_ordered(const ChangeBatch& batch, const ChangeMerger& merger,
       for (size_t k = 0; k < order.size() && same; ++k) {
         scratch.clear();
         append_output_field(batch, sl[order[k]], order[k], &lookup, encoder, scratch);
-        same = same_clickhouse_value(encoder.column(order[k]), scratch, lookup.row_field(r, order[k]));
+        same = scratch == lookup.row_field(r, order[k]);
       }
       if (same) continue;
-      for (size_t j = 0; j < n; ++j) {
-        if (j) out.push_back('\t');
-        append_clickhouse_field(encoder.column(j), lookup.row_field(r, j), out);
-      }
-      append_row_end(o.version, true, out);
+      for (size_t j = 0; j < n; ++j) out.append(lookup.row_field(r, j));
+      RowBinaryEncoder::append_trailer(out, o.version, true);
       ++counts.soft_deletes;
       ++counts.rows;
     }
@@ -502,7 +391,7 @@ std::string lookup_sql(std::string_view database, std::string_view table, const 
   std::string keys(kLookupTable);
   return "SELECT _ferry_i, " + cols + " FROM (SELECT _ferry_i" + left + " FROM " + keys +
          ") ALL INNER JOIN (SELECT " + cols + " FROM " + qualified_name(database, table) + " FINAL WHERE " +
-         key_tuple + " IN (SELECT " + casts + " FROM " + keys + ")) USING (" + using_list + ") FORMAT TabSeparated";
+         key_tuple + " IN (SELECT " + casts + " FROM " + keys + ")) USING (" + using_list + ") FORMAT RowBinary";
 }
 
 std::string apply_insert_sql(std::string_view database, std::string_view table,

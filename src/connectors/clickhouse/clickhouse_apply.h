@@ -16,10 +16,10 @@
 // Within a segment each key is written once, with the last change's version and values
 // (the last change to a key wins; versions only grow in a batch).
 //
-// Values of the batch are the source's canonical text (unescaped) and are converted with
-// TsvEncoder::encode_value; values looked up in ClickHouse are its own TSV renderings and
-// are written back unchanged (lossless round trip), except `nan` array elements, which
-// 18.16 cannot read back (see append_clickhouse_field).
+// Rows are written in RowBinary. Values of the batch are the source's canonical text
+// (unescaped) and are converted with RowBinaryEncoder::encode_value; values looked up in
+// ClickHouse arrive in RowBinary too (lookup_sql) and their bytes are written back
+// unchanged, so nothing is re-parsed from text on either side (bit-exact floats).
 //
 // Tables without a key (MergeTree, nothing to deduplicate by) get every change appended
 // as a row of its own; their unknown cells stay unknown.
@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "connectors/change.h"
+#include "connectors/clickhouse/rowbinary_encoder.h"
 #include "connectors/clickhouse/tsv_encoder.h"
 #include "connectors/clickhouse/type_map.h"
 
@@ -122,19 +123,21 @@ class ChangeMerger {
   size_t skipped_ = 0;
 };
 
-// Rows looked up in ClickHouse, by state. Each answer line is
-//   state \t column 0 \t ... \t column n-1 \t _ferry_version \t _ferry_is_deleted
-// with the columns as raw TSV fields. A key may have several rows (a user order_by with
+// Rows looked up in ClickHouse, by state. An answer is RowBinary rows of
+//   state (UInt32), column 0 ... column n-1, _ferry_version (UInt64), _ferry_is_deleted (UInt8)
+// with the columns of the layouts of the encoder given to reset(); fields are kept as their
+// RowBinary bytes (with the Nullable flag). A key may have several rows (a user order_by with
 // non-key columns: one per ORDER BY tuple it was written under); the one with the highest
 // version is the key's row (found/field/version), a live one on a tie. All of them can be
 // walked with first_row/next_row.
 class LookupRows {
  public:
-  void reset(size_t states, size_t columns);
-  // Parses one answer (copied). Throws Permanent when malformed.
+  // `encoder`: the columns' types (only its layouts are read, and only during reset).
+  void reset(size_t states, const RowBinaryEncoder& encoder);
+  // Parses one answer (copied). Throws Permanent when malformed or cut off.
   void add_answer(std::string_view answer);
   bool found(uint32_t state) const { return row_of_state_[state] >= 0; }
-  // Raw TSV field of column `column` of the row found for `state`.
+  // RowBinary field of column `column` of the row found for `state`.
   std::string_view field(uint32_t state, size_t column) const;
   // Version of the row found for `state` (the highest version of the key's rows).
   uint64_t version(uint32_t state) const { return versions_[static_cast<size_t>(row_of_state_[state])]; }
@@ -153,6 +156,7 @@ class LookupRows {
     size_t size = 0;
   };
   size_t columns_ = 0;
+  std::vector<RowBinaryEncoder::Layout> layouts_;
   std::string buffer_;          // the answers
   std::vector<Field> fields_;   // columns_ per row, into buffer_
   std::vector<uint64_t> versions_;
@@ -162,22 +166,11 @@ class LookupRows {
   std::vector<int32_t> first_of_state_;  // the state's last row in the answers
 };
 
-// Appends a TSV field read from ClickHouse so that ClickHouse reads it back as the same
-// value: unchanged, except that `nan` elements of a float array become `-nan` (18.16
-// writes [nan] but reads "[n" as the start of NULL).
-void append_clickhouse_field(const ClickHouseColumn& column, std::string_view field, std::string& out);
-
-// Appends one TSV row for `o`: its columns, then _ferry_version and _ferry_is_deleted.
+// Appends one RowBinary row for `o`: its columns, then _ferry_version and _ferry_is_deleted.
 // Unknown cells come from `lookup`, else are NULL (Nullable) or the type's default;
 // returns how many were left unknown that way.
 size_t encode_output(const ChangeBatch& batch, const ChangeMerger& merger, const ChangeMerger::Output& o,
-                     const LookupRows* lookup, TsvEncoder& encoder, std::string& out);
-
-// Whether ClickHouse reads TSV fields `written` (as ferry writes it) and `stored` (as
-// ClickHouse renders it) as the same value of `column`. Never true for different values;
-// may be false for equal ones rendered differently (two spellings of one float), which for
-// encode_output_ordered only costs a soft delete that the row written after it overrides.
-bool same_clickhouse_value(const ClickHouseColumn& column, std::string_view written, std::string_view stored);
+                     const LookupRows* lookup, RowBinaryEncoder& encoder, std::string& out);
 
 // What encode_output_ordered did, summed over calls.
 struct OrderedCounts {
@@ -200,15 +193,16 @@ struct OrderedCounts {
 // After it, the key has no live row under any tuple but o's: when o is live, exactly one.
 // A soft delete goes before o in the same stream: ClickHouse commits blocks in order, so
 // an interrupted INSERT leaves the key without its live row until the replay (never with
-// two); and should the values only look different (same_clickhouse_value), o, written
-// later with the same version under the same tuple, wins.
+// two). Tuples are compared by their RowBinary bytes: never equal for different values;
+// different for a few equal ones (0 and -0), where o, written later with the same version
+// under what ClickHouse takes for the same tuple, wins over the soft delete.
 void encode_output_ordered(const ChangeBatch& batch, const ChangeMerger& merger, const ChangeMerger::Output& o,
                            const LookupRows& lookup, const std::vector<uint32_t>& order,
-                           std::optional<uint64_t> truncated, TsvEncoder& encoder, std::string& scratch,
+                           std::optional<uint64_t> truncated, RowBinaryEncoder& encoder, std::string& scratch,
                            std::string& out, OrderedCounts& counts);
 
 // Appends the external-table row for looking up `state`: "state \t key0 \t key1\n", each
-// key as the TSV field of a String that CAST(... AS <column type>) parses.
+// key as the TSV field of a String that CAST(... AS <column type>) parses (TsvEncoder).
 void append_lookup_key(const ChangeMerger& merger, uint32_t state,
                        const std::vector<uint32_t>& key, TsvEncoder& encoder, std::string& scratch, std::string& out);
 
@@ -217,7 +211,7 @@ inline constexpr std::string_view kLookupTable = "_ferry_keys";
 std::string lookup_structure(size_t key_columns);
 
 // SELECT state, columns..., _ferry_version, _ferry_is_deleted of the rows of `db`.`table`
-// (FINAL) whose key is in the external table. `types`: ClickHouse type of each column.
+// (FINAL) whose key is in the external table, FORMAT RowBinary. `types`: ClickHouse type of each column.
 std::string lookup_sql(std::string_view database, std::string_view table, const std::vector<std::string>& columns,
                        const std::vector<std::string>& types, const std::vector<uint32_t>& key);
 

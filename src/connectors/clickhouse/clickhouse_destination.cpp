@@ -37,11 +37,7 @@ const Capabilities& ClickHouseDestination::capabilities() {
 }
 
 TablePlan ClickHouseDestination::plan(const TableSchema& source, const DestinationTable& table) {
-  TablePlan p = plan_table(source, table, database_, capabilities());
-  // The table's policy for columns plan_table left at the default.
-  for (auto& c : p.columns)
-    if (c.on_unrepresentable == OnUnrepresentable::Fail) c.on_unrepresentable = table.on_unrepresentable;
-  return p;
+  return plan_table(source, table, database_, capabilities());  // sets every column's on_unrepresentable
 }
 
 void ClickHouseDestination::ensure_table(const TableSchema& source, const DestinationTable& table) {
@@ -94,7 +90,7 @@ int64_t ClickHouseDestination::load_snapshot(const TableSchema& source, const De
       // If the source or the encoder fails, the body ends with a byte that cannot complete a
       // row, so the INSERT is rejected rather than committed.
       RowBinaryEncoder::kAbortBody);
-  note_unrepresentable(p, encoder);
+  note_unrepresentable(p.table, encoder);
   return written;
 }
 
@@ -114,7 +110,7 @@ bool ClickHouseDestination::value_fits(const TableSchema& source, const Destinat
                                        const std::string& column, const std::string& value) {
   TablePlan p = plan(source, table);
   for (auto& c : p.columns) c.on_unrepresentable = OnUnrepresentable::Fail;
-  TsvEncoder encoder(p);
+  RowBinaryEncoder encoder(p);
   for (size_t i = 0; i < p.columns.size(); ++i) {
     if (p.columns[i].name != column) continue;
     std::string out;
@@ -128,25 +124,28 @@ bool ClickHouseDestination::value_fits(const TableSchema& source, const Destinat
   return true;
 }
 
-void ClickHouseDestination::note_unrepresentable(const TablePlan& p, const RowBinaryEncoder& encoder) {
+void ClickHouseDestination::note_unrepresentable(const std::string& table, RowBinaryEncoder& encoder) {
   const std::vector<int64_t>& counts = encoder.unrepresentable_counts();
+  bool any = false;
   for (size_t i = 0; i < counts.size(); ++i) {
     if (counts[i] == 0) continue;
-    const ClickHouseColumn& c = p.columns[i];
+    any = true;
+    const ClickHouseColumn& c = encoder.column(i);
     auto it = std::find_if(unrepresentable_.begin(), unrepresentable_.end(), [&](const UnrepresentableCount& u) {
-      return u.table == p.table && u.column == c.name;
+      return u.table == table && u.column == c.name;
     });
     if (it == unrepresentable_.end()) {
-      unrepresentable_.push_back({p.table, c.name, 0, encoder.first_unrepresentable(i)});
+      unrepresentable_.push_back({table, c.name, 0, encoder.first_unrepresentable(i)});
       it = unrepresentable_.end() - 1;
     }
     it->count += counts[i];
-    if (warned_.insert(p.table + "\n" + c.name).second)
+    if (warned_.insert(table + "\n" + c.name).second)
       spdlog::warn("clickhouse: {}.{}: column {} ({} as {}) got value(s) ClickHouse cannot hold, first '{}': written "
                    "under on_unrepresentable: {}",
-                   database_, p.table, c.name, c.source_type, c.type, encoder.first_unrepresentable(i),
+                   database_, table, c.name, c.source_type, c.type, encoder.first_unrepresentable(i),
                    to_string(c.on_unrepresentable));
   }
+  if (any) encoder.reset_unrepresentable();
 }
 
 std::vector<UnrepresentableCount> ClickHouseDestination::take_unrepresentable() {
@@ -394,8 +393,9 @@ ClickHouseDestination::ApplyTable& ClickHouseDestination::prepare_apply(const Ch
       if (std::find(at.key.begin(), at.key.end(), j) == at.key.end()) at.order.push_back(j);
     }
   }
-  at.encoder = std::make_unique<TsvEncoder>(layout);
-  at.insert_sql = apply_insert_sql(database_, ct.destination, ct.columns);
+  at.encoder = std::make_unique<RowBinaryEncoder>(layout);
+  at.key_encoder = std::make_unique<TsvEncoder>(layout);
+  at.insert_sql = apply_insert_sql(database_, ct.destination, ct.columns, "RowBinary");
   at.lookup_sql = at.key.empty() ? std::string() : lookup_sql(database_, ct.destination, ct.columns, at.types, at.key);
   at.layout = ct.columns;
   at.ready = true;
@@ -404,13 +404,13 @@ ClickHouseDestination::ApplyTable& ClickHouseDestination::prepare_apply(const Ch
 
 void ClickHouseDestination::lookup_rows(ApplyTable& at) {
   const std::vector<uint32_t>& wanted = merger_.lookups();
-  lookup_.reset(merger_.states(), merger_.columns());
+  lookup_.reset(merger_.states(), *at.encoder);
   const std::string structure = lookup_structure(at.key.size());
   const size_t per_query = at.order.empty() ? kLookupKeysPerQuery : kLookupKeysPerScan;
   for (size_t i = 0; i < wanted.size(); i += per_query) {
     keys_.clear();
     size_t end = std::min(wanted.size(), i + per_query);
-    for (size_t k = i; k < end; ++k) append_lookup_key(merger_, wanted[k], at.key, *at.encoder, scratch_, keys_);
+    for (size_t k = i; k < end; ++k) append_lookup_key(merger_, wanted[k], at.key, *at.key_encoder, scratch_, keys_);
     lookup_.add_answer(client_.query_with_table(at.lookup_sql, kLookupTable, structure, keys_));
   }
   stats_.keys_looked_up += wanted.size();
@@ -424,6 +424,7 @@ void ClickHouseDestination::apply_table(const ChangeBatch& batch, uint32_t t) {
   merger_.merge(batch, t, at.key, ordered);
   const bool lookup = !merger_.lookups().empty();
   if (lookup) lookup_rows(at);  // before anything of the batch is written
+  at.encoder->reset_unrepresentable();  // counts of an earlier attempt that failed
 
   size_t unknown = 0;
   std::optional<uint64_t> truncated;  // version of the last truncate written so far
@@ -447,7 +448,8 @@ void ClickHouseDestination::apply_table(const ChangeBatch& batch, uint32_t t) {
             }
             return true;
           },
-          "\\");
+          RowBinaryEncoder::kAbortBody);
+      note_unrepresentable(ct.destination, *at.encoder);  // committed
       unknown += counts.unknown;
       stats_.rows_written += counts.rows;
       stats_.order_soft_deletes += counts.soft_deletes;

@@ -145,14 +145,16 @@ class ClickHouseDestination final : public Destination {
     std::vector<std::string> types;  // ClickHouse type per batch column
     std::vector<uint32_t> key;       // batch column indexes of the key; empty: append
     std::vector<uint32_t> order;     // ... of ORDER BY columns besides the key (keyed only)
-    std::unique_ptr<TsvEncoder> encoder;
+    std::unique_ptr<RowBinaryEncoder> encoder;  // rows
+    std::unique_ptr<TsvEncoder> key_encoder;    // lookup keys (TSV Strings for CAST)
     std::string insert_sql;
     std::string lookup_sql;
   };
 
   std::string table_engine(const std::string& table);
-  // Adds the encoder's counts of a committed load to unrepresentable_; warns once per column.
-  void note_unrepresentable(const TablePlan& plan, const RowBinaryEncoder& encoder);
+  // Adds the encoder's counts of committed rows of `table` to unrepresentable_ (warns once
+  // per column), and resets them.
+  void note_unrepresentable(const std::string& table, RowBinaryEncoder& encoder);
   void remember_plan(const TablePlan& plan, const TableSchema& source);
   ApplyTable& prepare_apply(const ChangeTable& table);
   void lookup_rows(ApplyTable& at);

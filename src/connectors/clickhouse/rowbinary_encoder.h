@@ -70,6 +70,10 @@ class RowBinaryEncoder {
   // Appends NULL for column `i`; throws Permanent when the column is not Nullable.
   void encode_null(size_t i, std::string& out);
 
+  // Appends the field of the value column `i` holds when nothing is known about it: NULL
+  // when Nullable, else the type's zero (0, '', [], 1970-01-01, the zero UUID).
+  void append_default(size_t i, std::string& out) const;
+
   // Values written under Null or Clamp, per column, since construction or the last reset.
   const std::vector<int64_t>& unrepresentable_counts() const { return counts_; }
   // The first such value of column `i` as the source rendered it (at most ~100 bytes, cut at
@@ -95,6 +99,10 @@ class RowBinaryEncoder {
     uint8_t precision = 0;          // Decimal P; DateTime64 p
     uint8_t scale = 0;              // Decimal S
   };
+  const Layout& layout(size_t i) const { return layouts_[i]; }
+  // Where the RowBinary field of layout `l` that starts at data[pos] ends (as ClickHouse
+  // writes it, e.g. in a SELECT ... FORMAT RowBinary); npos when `data` ends inside it.
+  static size_t field_end(const Layout& l, std::string_view data, size_t pos);
 
  private:
   void encode_field(size_t i, std::string_view raw, bool has_backslash, std::string& out);

@@ -1,5 +1,9 @@
 // PostgreSQL COPY text rows -> ClickHouse TabSeparated rows (pure, hot path).
 //
+// ferry writes rows in RowBinary (rowbinary_encoder.h: TSV made 18.16 round floats). This
+// encoder still renders the key values apply_changes looks up (external-table Strings that
+// ClickHouse CASTs), so it applies no on_unrepresentable policy: such values fail here.
+//
 // One pass over each chunk, appending into the caller's reusable output buffer; no heap
 // allocation per value (two scratch buffers are reused for values that must be unescaped
 // first: arrays and bytea).
