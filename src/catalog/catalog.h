@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "pipe/lifecycle.h"
+#include "core/pipe_state.h"
 
 namespace ferry {
 

@@ -3,9 +3,9 @@
 #include <string>
 
 #include "connectors/clickhouse/clickhouse_destination.h"
-#include "connectors/destination.h"
+#include "connectors/api/destination.h"
 #include "core/error.h"
-#include "pipe/spec.h"
+#include "core/spec.h"
 
 namespace ferry {
 

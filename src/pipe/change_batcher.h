@@ -15,9 +15,9 @@
 #include <set>
 #include <string>
 
-#include "connectors/change.h"
-#include "connectors/change_stream.h"
-#include "pipe/spec.h"
+#include "connectors/api/change.h"
+#include "connectors/api/change_stream.h"
+#include "core/spec.h"
 
 namespace ferry {
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "pipe/spec.h"
+#include "core/spec.h"
 
 namespace ferry {
 

@@ -22,7 +22,7 @@
 
 #include "catalog/catalog.h"
 #include "pipe/precheck.h"
-#include "pipe/spec.h"
+#include "core/spec.h"
 
 namespace ferry {
 

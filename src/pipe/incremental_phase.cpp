@@ -22,8 +22,8 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
-#include "connectors/destination.h"
-#include "connectors/source.h"
+#include "connectors/api/destination.h"
+#include "connectors/api/source.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "pipe/incremental.h"

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
-#include "connectors/destination.h"
+#include "connectors/api/destination.h"
 
 namespace ferry {
 

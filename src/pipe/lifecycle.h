@@ -13,20 +13,10 @@
 #include <string_view>
 #include <variant>
 
-#include "pipe/spec.h"
+#include "core/pipe_state.h"
+#include "core/spec.h"
 
 namespace ferry {
-
-enum class PipeState {
-  Provisioning, Setup, Snapshot, Running, Pausing, Paused, Modifying, Resync, Completed, Failed,
-};
-inline constexpr PipeState kAllStates[] = {
-    PipeState::Provisioning, PipeState::Setup,     PipeState::Snapshot, PipeState::Running,
-    PipeState::Pausing,      PipeState::Paused,    PipeState::Modifying, PipeState::Resync,
-    PipeState::Completed,    PipeState::Failed,
-};
-const char* to_string(PipeState s);
-std::optional<PipeState> pipe_state_from_string(std::string_view s);
 
 enum class PipeAction { Pause, Resume, Resync, Reset, AddTables, RemoveTables, Delete };
 inline constexpr PipeAction kAllActions[] = {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "catalog/catalog.h"
-#include "connectors/destination.h"
+#include "connectors/api/destination.h"
 #include "core/schema.h"
 #include "pipe/runner.h"
 

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "connectors/change.h"
+#include "connectors/api/change.h"
 
 namespace ferry {
 

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-#include "connectors/copy_stream.h"
+#include "connectors/api/copy_stream.h"
 
 namespace ferry {
 

@@ -6,87 +6,81 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
-#include "connectors/destination.h"
-#include "connectors/source.h"
+#include "connectors/api/destination.h"
+#include "connectors/api/source.h"
 #include "core/error.h"
+#include "pipe/incremental.h"
 #include "pipe/runner.h"
-#include "pipe/spec.h"
+#include "core/spec.h"
 
 namespace ferry {
 
-const char* to_string(CheckResult::Status s) {
-  switch (s) {
-    case CheckResult::Pass: return "PASS";
-    case CheckResult::Warn: return "WARN";
-    case CheckResult::Fail: return "FAIL";
-  }
-  return "?";
-}
-
 namespace {
-int count(const std::vector<CheckResult>& checks, CheckResult::Status s) {
-  int n = 0;
-  for (const auto& c : checks) n += c.status == s;
-  return n;
-}
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
-}
-}  // namespace
 
-int PrecheckReport::passed() const { return count(checks, CheckResult::Pass); }
-int PrecheckReport::warned() const { return count(checks, CheckResult::Warn); }
-int PrecheckReport::failed() const { return count(checks, CheckResult::Fail); }
-
-double PrecheckReport::success_rate() const {
-  if (checks.empty()) return 100.0;
-  return 100.0 * double(passed() + warned()) / double(checks.size());
-}
-
-bool PrecheckReport::ok(bool confirm) const { return failed() == 0 && (confirm || warned() == 0); }
-
-std::string PrecheckReport::to_text() const {
-  size_t width = 0;
-  for (const auto& c : checks) width = std::max(width, c.name.size());
-  std::string out;
-  for (const auto& c : checks) {
-    std::string line = fmt::format("{}  {:<{}}  {}", to_string(c.status), c.name, width, one_line(c.reason));
-    out += one_line(line) + "\n";
-    if (c.status != CheckResult::Pass && !c.hint.empty()) out += fmt::format("      hint: {}\n", one_line(c.hint));
+// Per table of the pipe: exists (describe), SELECT privilege (check_readable), primary
+// key or replica identity FULL (warn otherwise), and for incremental pipes the cursor
+// column (exists, type allowed by cursor_type_problem, NOT NULL: warn).
+void precheck_source_tables(const PipeSpec& pipe, Source& source, std::vector<CheckResult>& out) {
+  for (const auto& mapping : pipe.tables) {
+    const std::string& name = mapping.source;
+    TableSchema table;
+    try {
+      table = source.describe(name);
+      out.push_back(check_pass("table " + name + " exists", fmt::format("{} columns", table.columns.size())));
+    } catch (const std::exception& e) {
+      out.push_back(check_fail("table " + name + " exists", e.what(),
+                               "create the table or fix its name (schema.table) in the pipe's tables"));
+      continue;
+    }
+    try {
+      source.check_readable(table);
+      out.push_back(check_pass("table " + name + " SELECT privilege", "readable"));
+    } catch (const std::exception& e) {
+      out.push_back(check_fail("table " + name + " SELECT privilege", e.what(),
+                               "grant SELECT on the table to the pipe's source user"));
+    }
+    std::string key_check = "table " + name + " primary key";
+    if (!table.key_columns().empty()) {
+      std::string cols;
+      for (const auto& c : table.key_columns()) cols += (cols.empty() ? "" : ", ") + c;
+      out.push_back(check_pass(key_check, "key (" + cols + ")"));
+    } else if (table.replica_identity == "f" && mode_streams(pipe.mode)) {
+      out.push_back(check_pass(key_check, "no primary key, but REPLICA IDENTITY FULL"));
+    } else {
+      std::string effect =
+          pipe.mode == PipeMode::Incremental
+              ? "an updated row is copied again as a new row next to its earlier copy"
+              : mode_streams(pipe.mode) ? "updates and deletes cannot be matched to destination rows, and PostgreSQL "
+                                          "refuses UPDATE/DELETE on a published table without replica identity"
+                                        : "a partition loaded again after a crash can leave duplicate rows";
+      out.push_back(check_warn(key_check, "table has no primary key: " + effect,
+                               "add a primary key (or, for PostgreSQL CDC, ALTER TABLE ... REPLICA IDENTITY FULL or "
+                               "USING INDEX on a unique NOT NULL index), or confirm with --confirm"));
+    }
+    if (pipe.mode == PipeMode::Incremental) {
+      std::string check = "table " + name + " cursor column";
+      const Column* c = mapping.cursor.empty() ? nullptr : table.find(mapping.cursor);
+      if (mapping.cursor.empty()) {
+        out.push_back(check_fail(check, "no cursor column configured", "set tables[].cursor for incremental pipes"));
+      } else if (!c) {
+        out.push_back(check_fail(check, fmt::format("cursor column \"{}\" does not exist", mapping.cursor),
+                                 "name an existing column that grows on every insert and update"));
+      } else if (std::string why = cursor_type_problem(*c); !why.empty()) {
+        out.push_back(check_fail(check, fmt::format("cursor column \"{}\" has type {}: {}", c->name, c->source_type, why),
+                                 "use a numeric, character or temporal column (date, timestamp) that grows on every "
+                                 "insert and update"));
+      } else if (c->nullable) {
+        out.push_back(check_warn(check,
+                                 fmt::format("cursor column \"{}\" ({}) is nullable: rows with a NULL cursor are never "
+                                             "copied",
+                                             c->name, c->source_type),
+                                 "make the column NOT NULL, or confirm with --confirm"));
+      } else {
+        out.push_back(check_pass(check, fmt::format("\"{}\" ({}), NOT NULL", c->name, c->source_type)));
+      }
+    }
   }
-  // Floor, so that 99.6% never shows as 100%.
-  out += fmt::format("success rate: {}% ({} passed, {} warnings, {} failed)\n", int(std::floor(success_rate())),
-                     passed(), warned(), failed());
-  return out;
 }
-
-nlohmann::json PrecheckReport::to_json() const {
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& c : checks) {
-    std::string status = c.status == CheckResult::Pass ? "pass" : c.status == CheckResult::Warn ? "warn" : "fail";
-    list.push_back({{"name", c.name}, {"status", status}, {"reason", one_line(c.reason)}, {"hint", c.hint}});
-  }
-  return {{"success_rate", int(std::floor(success_rate()))},
-          {"passed", passed()},
-          {"warnings", warned()},
-          {"failed", failed()},
-          {"checks", list}};
-}
-
-CheckResult check_pass(std::string name, std::string reason) {
-  return {std::move(name), CheckResult::Pass, std::move(reason), ""};
-}
-CheckResult check_warn(std::string name, std::string reason, std::string hint) {
-  return {std::move(name), CheckResult::Warn, std::move(reason), std::move(hint)};
-}
-CheckResult check_fail(std::string name, std::string reason, std::string hint) {
-  return {std::move(name), CheckResult::Fail, std::move(reason), std::move(hint)};
-}
-
-namespace {
 
 // Tables bigger than this are not scanned for min/max by the pre-check.
 constexpr int64_t kRangeScanMaxRows = 20'000'000;
@@ -190,6 +184,13 @@ PrecheckReport run_precheck(const PipeSpec& pipe, const PeerSpec& source, const 
   try {
     std::unique_ptr<Source> src = make_source(source);
     src->precheck(pipe, report.checks);
+    bool connected = false;
+    for (const auto& c : report.checks) connected |= c.name == "source connectivity" && c.status != CheckResult::Fail;
+    if (connected) {
+      precheck_source_tables(pipe, *src, report.checks);
+    } else {
+      for (const auto& t : pipe.tables) report.checks.push_back(check_fail("table " + t.source + " exists", "not connected", ""));
+    }
   } catch (const std::exception& e) {
     report.checks.push_back(check_fail("source connectivity", e.what(), "check the source peer's configuration"));
   }

@@ -2,7 +2,7 @@
 // pass / warn / fail with a one-line reason and a hint how to fix it.
 //
 // The per-database checks live with the connectors (Source::precheck,
-// Destination::precheck); run_precheck opens both ends, collects their checks
+// Destination::precheck; results are core/check.h); run_precheck opens both ends, collects their checks
 // and never throws for a server problem: a connection failure is one failing
 // "connectivity" check, and the checks that need the connection are reported
 // as failed with reason "not connected".
@@ -10,49 +10,12 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include "core/check.h"
 
 namespace ferry {
 
 struct PipeSpec;
 struct PeerSpec;
-
-struct CheckResult {
-  enum Status { Pass, Warn, Fail };
-  std::string name;    // e.g. "source connectivity", "source wal_level", "table public.orders primary key"
-  Status status = Pass;
-  std::string reason;  // one line
-  std::string hint;    // how to fix it (empty for Pass)
-};
-const char* to_string(CheckResult::Status s);  // "PASS" | "WARN" | "FAIL"
-
-struct PrecheckReport {
-  std::vector<CheckResult> checks;
-
-  int passed() const;
-  int warned() const;
-  int failed() const;
-  // Share of checks that do not fail (passed + warned) over all checks, 0..100;
-  // 100 when there are no checks. A warning counts as success here: whether it
-  // blocks is decided by ok(confirm).
-  double success_rate() const;
-  // No failure, and no warning unless the user confirmed (--confirm).
-  bool ok(bool confirm) const;
-
-  // Lines as `ferry check` prints them:
-  //   PASS  name  reason
-  //   WARN  name  reason
-  //         hint: ...
-  //   success rate: N% (P passed, W warnings, F failed)
-  std::string to_text() const;
-  // {"success_rate": N, "passed","warnings","failed", "checks":[{"name","status":"pass|warn|fail","reason","hint"}]}
-  nlohmann::json to_json() const;
-};
-
-// Helpers for connectors.
-CheckResult check_pass(std::string name, std::string reason);
-CheckResult check_warn(std::string name, std::string reason, std::string hint);
-CheckResult check_fail(std::string name, std::string reason, std::string hint);
 
 // Runs the source's and the destination's checks for `pipe`. `new_pipe`: the
 // pipe is not yet in the catalog (non-empty destination tables are a warning).

@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
-#include "connectors/destination.h"
+#include "connectors/api/destination.h"
 #include "core/test_hooks.h"
-#include "pipe/spec.h"
+#include "core/spec.h"
 
 namespace ferry {
 

@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "connectors/destination.h"
-#include "connectors/source.h"
+#include "connectors/api/destination.h"
+#include "connectors/api/source.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "pipe/change_batcher.h"

@@ -14,10 +14,11 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "pipe/lifecycle.h"
 #include "core/clock.h"
 #include "core/test_hooks.h"
 #include "pipe/metrics_sink.h"
-#include "pipe/spec.h"
+#include "core/spec.h"
 
 namespace ferry {
 

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "pipe/spec.h"
+#include "core/spec.h"
 
 namespace ferry {
 

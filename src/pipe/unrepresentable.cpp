@@ -5,10 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
-#include "connectors/destination.h"
+#include "connectors/api/destination.h"
 #include "pipe/resync.h"
 #include "pipe/runner.h"
-#include "pipe/spec.h"
+#include "core/spec.h"
 
 namespace ferry {
 

@@ -14,7 +14,7 @@
 
 #include "catalog/catalog.h"
 #include "pipe/lifecycle.h"
-#include "pipe/spec.h"
+#include "core/spec.h"
 #include "server/metrics.h"
 
 namespace ferry {

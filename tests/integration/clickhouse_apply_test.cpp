@@ -15,7 +15,7 @@
 #include "connectors/clickhouse/clickhouse_destination.h"
 #include "core/error.h"
 #include "core/ident.h"
-#include "pipe/spec.h"
+#include "core/spec.h"
 #include "clickhouse_fixture.h"
 #include "test_env.h"
 #include "../shared/change_batch_builder.h"

@@ -19,7 +19,7 @@
 #include "connectors/clickhouse/tsv_encoder.h"
 #include "core/error.h"
 #include "core/ident.h"
-#include "pipe/spec.h"
+#include "core/spec.h"
 #include "clickhouse_fixture.h"
 #include "test_env.h"
 #include "../shared/column_builder.h"

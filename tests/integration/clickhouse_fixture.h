@@ -11,7 +11,7 @@
 
 #include "connectors/clickhouse/clickhouse_destination.h"
 #include "core/ident.h"
-#include "pipe/spec.h"
+#include "core/spec.h"
 #include "test_env.h"
 
 namespace ferry::test {

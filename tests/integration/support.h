@@ -11,7 +11,7 @@
 
 #include "catalog/catalog.h"
 #include "connectors/postgres/pg_connection.h"
-#include "pipe/spec.h"
+#include "core/spec.h"
 
 namespace ferry::test {
 

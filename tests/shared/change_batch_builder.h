@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "connectors/change.h"
+#include "connectors/api/change.h"
 
 namespace ferry::test {
 

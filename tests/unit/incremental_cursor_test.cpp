@@ -14,7 +14,7 @@
 #include "connectors/sqlite/sqlite_source.h"
 #include "core/error.h"
 #include "pipe/incremental.h"
-#include "pipe/spec.h"
+#include "core/spec.h"
 
 using namespace ferry;
 

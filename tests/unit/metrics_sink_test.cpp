@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "connectors/change.h"
+#include "connectors/api/change.h"
 #include "server/metrics.h"
 
 namespace ferry {

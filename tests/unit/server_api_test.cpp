@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
-#include "connectors/change.h"
+#include "connectors/api/change.h"
 #include "core/error.h"
 #include "pipe/spec_json.h"
 #include "server/api_json.h"

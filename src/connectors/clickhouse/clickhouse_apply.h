@@ -37,7 +37,7 @@
 #include <string_view>
 #include <vector>
 
-#include "connectors/change.h"
+#include "connectors/api/change.h"
 #include "connectors/clickhouse/rowbinary_encoder.h"
 #include "connectors/clickhouse/tsv_encoder.h"
 #include "connectors/clickhouse/type_map.h"

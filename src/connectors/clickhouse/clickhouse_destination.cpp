@@ -11,8 +11,8 @@
 #include "core/error.h"
 #include "core/ident.h"
 #include "core/log.h"
-#include "pipe/precheck.h"
-#include "pipe/spec.h"
+#include "core/check.h"
+#include "core/spec.h"
 
 namespace ferry::clickhouse {
 

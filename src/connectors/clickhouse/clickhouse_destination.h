@@ -19,7 +19,7 @@
 #include "connectors/clickhouse/http_client.h"
 #include "connectors/clickhouse/rowbinary_encoder.h"
 #include "connectors/clickhouse/type_map.h"
-#include "connectors/destination.h"
+#include "connectors/api/destination.h"
 
 namespace ferry::clickhouse {
 

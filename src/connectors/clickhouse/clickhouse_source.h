@@ -17,8 +17,8 @@
 #include <string>
 
 #include "connectors/clickhouse/http_client.h"
-#include "connectors/source.h"
-#include "pipe/spec.h"
+#include "connectors/api/source.h"
+#include "core/spec.h"
 
 namespace ferry::clickhouse {
 

@@ -12,7 +12,7 @@
 #include "connectors/clickhouse/tsv_encoder.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "pipe/spec.h"
+#include "core/spec.h"
 
 namespace ferry::clickhouse {
 

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "connectors/copy_stream.h"
+#include "connectors/api/copy_stream.h"
 
 typedef void CURL;
 

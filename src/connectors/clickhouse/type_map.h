@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "connectors/clickhouse/capabilities.h"
-#include "connectors/destination.h"
+#include "connectors/api/destination.h"
 #include "core/schema.h"
 
 namespace ferry::clickhouse {

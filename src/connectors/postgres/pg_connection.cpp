@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "pipe/spec.h"
+#include "core/spec.h"
 
 namespace ferry {
 

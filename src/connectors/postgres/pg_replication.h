@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "connectors/change_stream.h"
-#include "connectors/source.h"
-#include "pipe/spec.h"
+#include "connectors/api/change_stream.h"
+#include "connectors/api/source.h"
+#include "core/spec.h"
 
 namespace ferry {
 

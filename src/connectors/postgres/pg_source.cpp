@@ -14,7 +14,7 @@
 #include "connectors/postgres/pg_types.h"
 #include "core/error.h"
 #include "core/ident.h"
-#include "pipe/precheck.h"
+#include "core/check.h"
 
 namespace ferry {
 
@@ -419,7 +419,6 @@ void PgSource::precheck(const PipeSpec& pipe, std::vector<CheckResult>& out) {
                              "peer's dsn and password_env"));
     out.push_back(check_fail("source version", "not connected", ""));
     for (const auto& d : dependent) out.push_back(check_fail(d, "not connected", ""));
-    for (const auto& t : pipe.tables) out.push_back(check_fail("table " + t.source + " exists", "not connected", ""));
     return;
   }
   PgConnection& c = meta();
@@ -439,10 +438,7 @@ void PgSource::precheck(const PipeSpec& pipe, std::vector<CheckResult>& out) {
                         "upgrade PostgreSQL or use mode snapshot / incremental");
     return check_pass("source version", v);
   });
-  if (!streams) {
-    precheck_tables(pipe, out);
-    return;
-  }
+  if (!streams) return;
 
   guarded("source replication privilege", [&] {
     PgResult r = c.exec("SELECT current_user, rolreplication, rolsuper FROM pg_roles WHERE rolname = current_user");
@@ -511,7 +507,6 @@ void PgSource::precheck(const PipeSpec& pipe, std::vector<CheckResult>& out) {
                             " FOR TABLE ...), or make the pipe's user the owner");
     return check_pass("source publication", "publication " + pub + " can be created");
   });
-  precheck_tables(pipe, out);
 }
 
 }  // namespace ferry

@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
-#include "connectors/source.h"
-#include "pipe/precheck.h"
-#include "pipe/spec.h"
+#include "connectors/api/source.h"
+#include "core/check.h"
+#include "core/spec.h"
 
 namespace ferry {
 
@@ -48,8 +48,7 @@ class PgSource final : public Source {
 
   // Pre-check: connectivity and version, then for streaming modes wal_level,
   // replication privilege, free replication slots and wal senders, publication
-  // creatable; then the tables (Source::precheck_tables, replica identity FULL
-  // counts as a key for streaming modes).
+  // creatable. The per-table checks are pipe/precheck.cpp's.
   void precheck(const PipeSpec& pipe, std::vector<CheckResult>& out) override;
   // The wal_level check from the value of SHOW wal_level (seam for tests).
   static CheckResult wal_level_check(const std::string& wal_level);

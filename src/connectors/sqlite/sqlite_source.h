@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "connectors/source.h"
-#include "pipe/spec.h"
+#include "connectors/api/source.h"
+#include "core/spec.h"
 
 struct sqlite3;
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "connectors/change.h"
-#include "connectors/copy_stream.h"
+#include "connectors/api/change.h"
+#include "connectors/api/copy_stream.h"
 #include "core/error.h"
 #include "core/schema.h"
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "connectors/change_stream.h"
-#include "connectors/copy_stream.h"
+#include "connectors/api/change_stream.h"
+#include "connectors/api/copy_stream.h"
 #include "core/schema.h"
 
 namespace ferry {
@@ -111,17 +111,12 @@ class Source {
                                                                                          const std::string& column);
 
   // --- pre-check (pipe/precheck.h) ---
-  // Appends this source's checks for `pipe`. Never throws for a server problem:
-  // a connection failure is a failing "source connectivity" check and the
-  // checks that need the connection fail with reason "not connected". The
-  // default checks connectivity (server_version) and then precheck_tables.
+  // Appends this source's own checks for `pipe` (connectivity as "source connectivity",
+  // version, replication prerequisites). Never throws for a server problem: a
+  // connection failure is a failing "source connectivity" check and the checks that
+  // need the connection fail with reason "not connected". The per-table checks and
+  // their policy live in pipe/precheck.cpp. Default: connectivity (server_version).
   virtual void precheck(const PipeSpec& pipe, std::vector<CheckResult>& out);
-
- protected:
-  // Per table of the pipe: exists (describe), SELECT privilege (check_readable),
-  // primary key or replica identity FULL (warn otherwise), and for incremental
-  // pipes the cursor column (exists, type allowed by cursor_type_problem, NOT NULL: warn).
-  void precheck_tables(const PipeSpec& pipe, std::vector<CheckResult>& out);
 };
 
 std::unique_ptr<Source> make_source(const PeerSpec& peer);

@@ -1,4 +1,4 @@
-#include "pipe/spec.h"
+#include "core/spec.h"
 
 namespace ferry {
 

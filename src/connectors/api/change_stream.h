@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "connectors/change.h"
+#include "connectors/api/change.h"
 
 namespace ferry {
 

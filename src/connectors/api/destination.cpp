@@ -1,8 +1,8 @@
-#include "connectors/destination.h"
+#include "connectors/api/destination.h"
 
 #include "core/error.h"
-#include "pipe/precheck.h"
-#include "pipe/spec.h"
+#include "core/check.h"
+#include "core/spec.h"
 
 namespace ferry {
 
