@@ -1,6 +1,6 @@
 #include "pipe/precheck.h"
 
-#include <cmath>
+#include <algorithm>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -181,31 +181,31 @@ std::string destination_settings_problem(const PipeSpec& pipe, const PeerSpec& s
 
 PrecheckReport run_precheck(const PipeSpec& pipe, const PeerSpec& source, const PeerSpec& destination, bool new_pipe) {
   PrecheckReport report;
+  auto passed = [&](const std::string& name) {
+    return std::any_of(report.checks.begin(), report.checks.end(),
+                       [&](const CheckResult& c) { return c.name == name && c.status != CheckResult::Fail; });
+  };
+  std::unique_ptr<Source> src;
+  std::unique_ptr<Destination> dst;
   try {
-    std::unique_ptr<Source> src = make_source(source);
+    src = make_source(source);
     src->precheck(pipe, report.checks);
-    bool connected = false;
-    for (const auto& c : report.checks) connected |= c.name == "source connectivity" && c.status != CheckResult::Fail;
-    if (connected) {
-      precheck_source_tables(pipe, *src, report.checks);
-    } else {
-      for (const auto& t : pipe.tables) report.checks.push_back(check_fail("table " + t.source + " exists", "not connected", ""));
-    }
   } catch (const std::exception& e) {
     report.checks.push_back(check_fail("source connectivity", e.what(), "check the source peer's configuration"));
   }
+  if (passed("source connectivity")) {
+    precheck_source_tables(pipe, *src, report.checks);
+  } else {
+    for (const auto& t : pipe.tables) report.checks.push_back(check_fail("table " + t.source + " exists", "not connected", ""));
+  }
   try {
-    std::unique_ptr<Destination> dst = make_destination(destination);
+    dst = make_destination(destination);
     dst->precheck(pipe, new_pipe, report.checks);
   } catch (const std::exception& e) {
     report.checks.push_back(check_fail("destination connectivity", e.what(), "check the destination peer's configuration"));
   }
-  bool connected = true;
-  for (const auto& c : report.checks) connected &= !(c.name.find("connectivity") != std::string::npos && c.status == CheckResult::Fail);
-  if (connected) {
+  if (passed("source connectivity") && passed("destination connectivity")) {
     try {
-      std::unique_ptr<Source> src = make_source(source);
-      std::unique_ptr<Destination> dst = make_destination(destination);
       precheck_destination_fit(pipe, *src, *dst, report.checks);
     } catch (const std::exception& e) {
       report.checks.push_back(check_fail("destination settings", e.what(), "see the reason"));

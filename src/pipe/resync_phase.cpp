@@ -140,9 +140,7 @@ void PipeRunner::resync_load() {
       parts.clear();
     }
     destination_->ensure_table(schemas.back(), dest);
-    // Incremental pipes version rows by run; the rebuilt rows stay below every later run's.
-    uint64_t version = pipe_.mode == PipeMode::Incremental ? 0 : point->position();
-    queue_partitions(queue, schemas.back(), dest, m.source, std::move(parts), version);
+    queue_partitions(queue, schemas.back(), dest, m.source, std::move(parts), load_version(*point));
   }
   spdlog::info("pipe {}: resync load of {} tables, {} partitions to load", pipe_.name, schemas.size(), queue.size());
 

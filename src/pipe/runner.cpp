@@ -342,13 +342,13 @@ void PipeRunner::snapshot() {
         parts.clear();
       }
       staged.emplace_back(dest.name, target);
-    } else if (parts.empty()) {
+    } else if (parts.empty() && pipe_.mode != PipeMode::Incremental) {
       // A new load: every row it writes gets a version >= this point's, so afterwards
       // the table's live rows below it are keys the source no longer has. Recorded
       // before the plan, so a restart that finds the plan also finds the version.
-      catalog_.put_meta(pipe_.name, stale_rows_meta(mapping.source), std::to_string(point->position()));
+      catalog_.put_meta(pipe_.name, stale_rows_meta(mapping.source), std::to_string(load_version(*point)));
     }
-    queue_partitions(queue, schemas.back(), dest, mapping.source, std::move(parts), point->position());
+    queue_partitions(queue, schemas.back(), dest, mapping.source, std::move(parts), load_version(*point));
   }
   spdlog::info("pipe {}: snapshot of {} tables, {} partitions to load", pipe_.name, pipe_.tables.size(), queue.size());
   // Tables added to a streaming pipe load while the others keep streaming.
@@ -379,6 +379,10 @@ void PipeRunner::snapshot() {
   int64_t rows = 0;
   for (const auto& t : catalog_.tables(pipe_.name)) rows += t.rows_loaded;
   on_event(PipeEvent::SnapshotDone, fmt::format("initial load finished: {} rows", rows));
+}
+
+uint64_t PipeRunner::load_version(const SnapshotPoint& point) const {
+  return pipe_.mode == PipeMode::Incremental ? 0 : point.position();
 }
 
 std::string stale_rows_meta(const std::string& table) { return "stale_below:" + table; }

@@ -147,6 +147,9 @@ class PipeRunner {
   // `version`: the row version of the rows loaded (LoadWork::version).
   void queue_partitions(std::deque<LoadWork>& queue, const TableSchema& schema, const DestinationTable& dest,
                         const std::string& table, std::vector<PartitionRecord> parts, uint64_t version);
+  // The row version of rows loaded at `point`: its source position, except for
+  // incremental pipes, whose rows are versioned by run (loaded rows stay below every run's).
+  uint64_t load_version(const SnapshotPoint& point) const;
   // After a load: the tables whose new load recorded a version (snapshot()) lose the
   // live rows older than it at the destination (Destination::delete_stale_rows).
   void delete_stale_rows();
