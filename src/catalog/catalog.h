@@ -8,6 +8,9 @@
 //    invoke it only after the destination acknowledged the data up to it.
 //  - Secrets are never stored: peers are stored without passwords.
 //  - Thread-safe: one Catalog may be shared by the pipes of one process.
+//  - Errors: ferry::Error. Config when a call names a pipe that does not exist (read
+//    calls return nothing instead); Transient when the store is busy or its disk
+//    fails (retry); Permanent otherwise. A failed call wrote nothing.
 #pragma once
 #include <cstdint>
 #include <memory>

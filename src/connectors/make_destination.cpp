@@ -1,4 +1,4 @@
-// Destination factory: dispatches on the peer type.
+// Destination factory and per-type capabilities: dispatch on the peer type.
 #include <memory>
 #include <string>
 
@@ -16,6 +16,13 @@ std::unique_ptr<Destination> make_destination(const PeerSpec& peer) {
     default:
       throw Error(ErrorKind::Config,
                   "peer " + peer.name + ": " + to_string(peer.type) + " destination not supported yet");
+  }
+}
+
+std::optional<DestinationCapabilities> destination_capabilities(PeerType type) {
+  switch (type) {
+    case PeerType::ClickHouse: return clickhouse::ClickHouseDestination::kCapabilities;
+    default: return std::nullopt;
   }
 }
 

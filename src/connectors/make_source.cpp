@@ -1,3 +1,4 @@
+// Source factory and per-type capabilities: dispatch on the peer type.
 #include "connectors/clickhouse/clickhouse_source.h"
 #include "connectors/postgres/pg_source.h"
 #include "connectors/sqlite/sqlite_source.h"
@@ -13,6 +14,15 @@ std::unique_ptr<Source> make_source(const PeerSpec& peer) {
     default:
       throw Error(ErrorKind::Config, std::string("peer '") + peer.name + "' of type " + to_string(peer.type) +
                                          " cannot be a source yet");
+  }
+}
+
+std::optional<SourceCapabilities> source_capabilities(PeerType type) {
+  switch (type) {
+    case PeerType::Postgres: return PgSource::kCapabilities;
+    case PeerType::ClickHouse: return clickhouse::ClickHouseSource::kCapabilities;
+    case PeerType::SQLite: return sqlite::SqliteSource::kCapabilities;
+    default: return std::nullopt;
   }
 }
 

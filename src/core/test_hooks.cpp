@@ -10,6 +10,8 @@
 
 namespace ferry {
 
+#ifdef FERRY_TEST_HOOKS
+
 TestHooks TestHooks::from_environment(const std::function<const char*(const char*)>& lookup) {
   auto value = [&](const char* name) {
     const char* v = lookup(name);
@@ -37,5 +39,14 @@ void TestHooks::hold_point(std::string_view name) const {
   if (hold_at.empty() || hold_file.empty() || hold_at != name) return;
   while (access(hold_file.c_str(), F_OK) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
+
+#else  // built without test hooks (Release): nothing is read, no point fires
+
+TestHooks TestHooks::from_environment(const std::function<const char*(const char*)>&) { return {}; }
+TestHooks TestHooks::from_environment() { return {}; }
+void TestHooks::crash_point(std::string_view) const {}
+void TestHooks::hold_point(std::string_view) const {}
+
+#endif
 
 }  // namespace ferry

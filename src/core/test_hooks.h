@@ -8,10 +8,9 @@
 //  - FERRY_HOLD_AT=<name> and FERRY_HOLD_FILE=<path>: hold_point(<name>) waits
 //    while <path> exists, so a test can observe the process at that point.
 //
-// They stay compiled into release builds on purpose: with no variable set the
-// binary hands its runners no hooks, so a call site costs one null check (call
-// sites are per partition or per step, never per row); and whoever can set a
-// process's environment can already kill or stall it, so they grant nothing new.
+// Compiled only with FERRY_TEST_HOOKS (CMake option, off in Release builds); without
+// it from_environment() returns no hooks and the points do nothing. With it and no
+// variable set, a call site costs one null check (per partition or step, never per row).
 //
 // Thread safety: const methods only; one TestHooks may be shared by any number
 // of threads. hold_point() blocks its caller, polling every 20 ms.

@@ -9,6 +9,7 @@
 #include "connectors/api/destination.h"
 #include "connectors/api/source.h"
 #include "core/error.h"
+#include "pipe/capability_check.h"
 #include "pipe/incremental.h"
 #include "pipe/runner.h"
 #include "core/spec.h"
@@ -120,6 +121,13 @@ void precheck_destination_fit(const PipeSpec& pipe, Source& src, Destination& ds
                                                    to_string(pipe.settings.on_unrepresentable))));
         continue;
       }
+      if (!src.capabilities().column_ranges) {
+        out.push_back(check_warn(name, fmt::format("this source cannot report the column's range; values {} cannot "
+                                                   "hold follow on_unrepresentable={}", type,
+                                                   to_string(pipe.settings.on_unrepresentable)),
+                                 "confirm with --confirm, or set column_types: {" + column + ": String}"));
+        continue;
+      }
       std::optional<std::string> lo, hi;
       try {
         std::tie(lo, hi) = src.column_min_max(schema, column);
@@ -210,6 +218,15 @@ PrecheckReport run_precheck(const PipeSpec& pipe, const PeerSpec& source, const 
     } catch (const std::exception& e) {
       report.checks.push_back(check_fail("destination settings", e.what(), "see the reason"));
     }
+  }
+  if (src && dst) {
+    std::string why = source_mode_problem(pipe.mode, src->capabilities(), source.type);
+    if (why.empty()) why = destination_mode_problem(pipe.mode, dst->capabilities(), destination.type);
+    if (why.empty())
+      report.checks.push_back(check_pass("pipe mode", std::string(to_string(pipe.mode)) + " is supported"));
+    else
+      report.checks.push_back(check_fail("pipe mode", std::string("mode ") + to_string(pipe.mode) + " " + why,
+                                         "choose a mode both peers support"));
   }
   // A property of the mode the user chose, not a problem of the servers: reported as a
   // pass so that it is seen, without making --confirm a routine for every incremental pipe.

@@ -17,6 +17,7 @@
 #include "core/ident.h"
 #include "core/log.h"
 #include "core/schema.h"
+#include "pipe/capability_check.h"
 #include "pipe/incremental.h"
 #include "pipe/keyless_staging.h"
 #include "pipe/load_work.h"
@@ -271,6 +272,9 @@ void PipeRunner::provision() {
 void PipeRunner::setup() {
   if (!source_) source_ = make_source(source_peer_);
   if (!destination_) destination_ = make_destination(destination_peer_);
+  std::string why = source_mode_problem(pipe_.mode, source_->capabilities(), source_peer_.type);
+  if (why.empty()) why = destination_mode_problem(pipe_.mode, destination_->capabilities(), destination_peer_.type);
+  if (!why.empty()) throw Error(ErrorKind::Config, fmt::format("pipe {}: mode {} {}", pipe_.name, to_string(pipe_.mode), why));
   for (const auto& mapping : pipe_.tables) {
     TableSchema projected = project_table(source_->describe(mapping.source), mapping);
     source_->check_readable(projected);
@@ -342,7 +346,7 @@ void PipeRunner::snapshot() {
         parts.clear();
       }
       staged.emplace_back(dest.name, target);
-    } else if (parts.empty() && pipe_.mode != PipeMode::Incremental) {
+    } else if (parts.empty() && sweeps_stale_rows()) {
       // A new load: every row it writes gets a version >= this point's, so afterwards
       // the table's live rows below it are keys the source no longer has. Recorded
       // before the plan, so a restart that finds the plan also finds the version.
@@ -379,6 +383,11 @@ void PipeRunner::snapshot() {
   int64_t rows = 0;
   for (const auto& t : catalog_.tables(pipe_.name)) rows += t.rows_loaded;
   on_event(PipeEvent::SnapshotDone, fmt::format("initial load finished: {} rows", rows));
+}
+
+bool PipeRunner::sweeps_stale_rows() const {
+  return pipe_.mode != PipeMode::Incremental && source_->capabilities().positions &&
+         destination_->capabilities().stale_rows;
 }
 
 uint64_t PipeRunner::load_version(const SnapshotPoint& point) const {

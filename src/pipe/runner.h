@@ -153,6 +153,9 @@ class PipeRunner {
   // After a load: the tables whose new load recorded a version (snapshot()) lose the
   // live rows older than it at the destination (Destination::delete_stale_rows).
   void delete_stale_rows();
+  // Whether loads record a stale-row sweep: rows carry real source positions and the
+  // destination can delete by version (incremental runs version by run instead).
+  bool sweeps_stale_rows() const;
   // Loads the queue with snapshot_parallelism workers reading at `point`. While they
   // work, `alongside` (when given) runs on this thread and must return once its
   // argument turns true (all workers finished) or stopping(). Rethrows the first

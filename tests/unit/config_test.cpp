@@ -639,9 +639,10 @@ TEST(ConfigErrors, StreamingModeFromSourceThatCannotStream) {
   ok:        { source: lite, destination: ch, mode: snapshot, tables: [t] }
 )");
   EXPECT_TRUE(HasProblem(r, "pipes.from_ch.mode",
-                         "mode 'cdc' streams changes, but source peer 'ch' is clickhouse, which cannot stream changes",
+                         "mode 'cdc' streams changes, which a clickhouse source cannot (source peer 'ch')",
                          "mode snapshot or incremental for this source, or a postgres or mysql source"));
-  EXPECT_TRUE(HasProblem(r, "pipes.from_lite.mode", "source peer 'lite' is sqlite", "mode snapshot or incremental"));
+  EXPECT_TRUE(HasProblem(r, "pipes.from_lite.mode", "which a sqlite source cannot (source peer 'lite')",
+                         "mode snapshot or incremental"));
   EXPECT_EQ(r.problems.size(), 2u) << all_messages(r);
 }
 

@@ -1,6 +1,16 @@
-// A source's stream of committed changes (CDC), as events in commit order.
-// The source translates its wire format (pgoutput, binlog) into these; the
-// runner batches them for the destination and checkpoints commit positions.
+// ChangeStream: a source's committed changes (CDC) as events in commit order. The
+// source translates its wire format (pgoutput, binlog) into these; the runner batches
+// them for the destination and checkpoints commit positions.
+//
+// Thread safety: one thread at a time (the runner's stream thread).
+// Lifetimes: an event's values (string_views) and relation pointers are valid until
+// the next call to next(); a StreamRelation stays valid until a Relation event for the
+// same table replaces it or the stream is destroyed. The stream must not outlive the
+// Source that opened it.
+// Delivery: a stream never reconnects; a Transient error ends it and the runner opens a
+// new one from its checkpoint, so changes after the checkpoint can arrive twice (at
+// least once; destinations apply idempotently). Within a stream versions never
+// decrease and a transaction's rows lie between its Begin and its Commit.
 #pragma once
 #include <chrono>
 #include <cstdint>

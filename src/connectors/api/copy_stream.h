@@ -2,6 +2,7 @@
 // '\t', rows ended by '\n', NULL as \N, backslash escapes (\t \n \r \\ \b \f
 // \v and octal/hex). Values inside are the source's canonical text rendering.
 // It is the bulk wire between any source and any destination.
+// One thread at a time; must not outlive the SnapshotPoint it reads at (if any).
 #pragma once
 #include <string>
 

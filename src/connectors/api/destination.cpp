@@ -7,43 +7,43 @@
 namespace ferry {
 
 void Destination::apply_changes(const ChangeBatch&) {
-  throw Error(ErrorKind::Permanent, "this destination cannot apply changes yet");
+  throw Error(ErrorKind::Permanent, "this destination cannot apply changes (see capabilities())");
 }
 
 void Destination::add_missing_columns(const TableSchema&, const DestinationTable&) {
-  throw Error(ErrorKind::Permanent, "this destination cannot add columns yet");
+  throw Error(ErrorKind::Permanent, "this destination cannot add columns (see capabilities())");
 }
 
 int64_t Destination::delete_stale_rows(const DestinationTable&, uint64_t) {
-  throw Error(ErrorKind::Permanent, "this destination cannot delete stale rows yet");
+  throw Error(ErrorKind::Permanent, "this destination cannot delete stale rows (see capabilities())");
 }
 
 bool Destination::table_exists(const std::string&) {
-  throw Error(ErrorKind::Permanent, "this destination cannot look up tables yet");
+  throw Error(ErrorKind::Permanent, "this destination cannot look up tables (see capabilities())");
 }
 
 void Destination::truncate_table(const std::string&) {
-  throw Error(ErrorKind::Permanent, "this destination cannot truncate tables yet");
+  throw Error(ErrorKind::Permanent, "this destination cannot truncate tables (see capabilities())");
 }
 
 void Destination::swap_table(const std::string&, const std::string&) {
-  throw Error(ErrorKind::Permanent, "this destination cannot swap tables yet");
+  throw Error(ErrorKind::Permanent, "this destination cannot swap tables (see capabilities())");
 }
 
 void Destination::rename_table(const std::string&, const std::string&) {
-  throw Error(ErrorKind::Permanent, "this destination cannot rename tables yet");
+  throw Error(ErrorKind::Permanent, "this destination cannot rename tables (see capabilities())");
 }
 
 void Destination::rename_tables(const std::vector<std::pair<std::string, std::string>>&) {
-  throw Error(ErrorKind::Permanent, "this destination cannot rename tables yet");
+  throw Error(ErrorKind::Permanent, "this destination cannot rename tables (see capabilities())");
 }
 
 void Destination::exchange_tables(const std::string&, const std::string&) {
-  throw Error(ErrorKind::Permanent, "this destination cannot exchange tables");
+  throw Error(ErrorKind::Permanent, "this destination cannot exchange tables (see capabilities())");
 }
 
 int64_t Destination::carry_deleted_rows(const TableSchema&, const std::string&, const std::string&) {
-  throw Error(ErrorKind::Permanent, "this destination cannot carry deleted rows yet");
+  throw Error(ErrorKind::Permanent, "this destination cannot carry deleted rows (see capabilities())");
 }
 
 void Destination::precheck(const PipeSpec&, bool, std::vector<CheckResult>& out) {

@@ -1,10 +1,26 @@
-// What the runner needs from a destination (DESIGN.md section 8).
-// Implementations live in connectors/<db>/; the runner owns the pipe state,
-// destinations only report (return values, ferry::Error with a kind).
+// Destination: where the runner writes (DESIGN.md section 8). Implementations live
+// in connectors/<db>/; the runner owns the pipe state, destinations only report.
+//
+// Thread safety: one thread at a time, except load_snapshot, which load threads call
+// concurrently (each call with its own CopyStream; implementations use a connection
+// per call). take_unrepresentable may be called while loads run.
+//
+// Durability: a method returns when its effect is durable at the destination; the
+// runner advances a checkpoint only after that. Every write is idempotent under
+// replay (versions decide), so a crash between the write and the checkpoint is safe.
+//
+// Errors: ferry::Error (core/error.h). Transient: unreachable or a retryable server
+// error (the runner retries); Permanent: the request cannot succeed (a value or type
+// the table cannot take, with table, column and value named); Config: a pipe setting
+// this server cannot honour, with the fix.
+//
+// Capabilities: beyond snapshots, capabilities() says which groups of methods exist;
+// callers ask it first. A method outside them throws Permanent (a programming error).
 #pragma once
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +33,7 @@ namespace ferry {
 
 struct PeerSpec;
 struct PipeSpec;
+enum class PeerType;
 struct CheckResult;
 
 // Where and how one source table lands.
@@ -36,9 +53,19 @@ struct UnrepresentableCount {
   std::string first_value;  // the first such value, as the source rendered it (truncated)
 };
 
+// What a destination can do beyond creating tables and loading snapshots. Fixed per
+// connector type; exchange_tables depends on the server (can_exchange_tables).
+struct DestinationCapabilities {
+  bool apply_changes = false;  // apply_changes, add_missing_columns: modes with CDC
+  bool stale_rows = false;     // delete_stale_rows: reset and re-added tables end equal to the source
+  bool table_admin = false;    // table_exists .. rename_tables, carry_deleted_rows: reset, keyless staging, resync
+};
+
 class Destination {
  public:
   virtual ~Destination() = default;
+
+  virtual DestinationCapabilities capabilities() const = 0;
 
   // e.g. "ClickHouse 18.16.1"; throws Transient when unreachable.
   virtual std::string server_version() = 0;
@@ -62,7 +89,7 @@ class Destination {
   // wins. Deletes keep the row's last known values (soft delete); Unchanged
   // and Absent cells are filled from the last known row. Returns when the
   // destination has durably accepted the batch.
-  virtual void apply_changes(const ChangeBatch& batch);
+  virtual void apply_changes(const ChangeBatch& batch);  // capabilities().apply_changes
 
   // Adds columns of `source` the destination table lacks (source schema change).
   virtual void add_missing_columns(const TableSchema& source, const DestinationTable& table);
@@ -72,7 +99,7 @@ class Destination {
   // latest row is live and older than `version`, i.e. rows the source no longer has
   // (deleted while the pipe could not stream: before a reset, or while a table was
   // out of the pipe). Deletes carry `version`, so later changes win over them.
-  // Idempotent. Returns the keys deleted. Default: throws Permanent.
+  // Idempotent. Returns the keys deleted. capabilities().stale_rows.
   virtual int64_t delete_stale_rows(const DestinationTable& table, uint64_t version);
 
   // Values written under OnUnrepresentable::Null/Clamp since the last call (and
@@ -86,7 +113,7 @@ class Destination {
   virtual int64_t count_rows(const DestinationTable& table) = 0;
   virtual void drop_table(const std::string& table) = 0;
 
-  // --- reset and keyless staging (destinations that support it; defaults throw Permanent) ---
+  // --- reset and keyless staging (capabilities().table_admin) ---
   virtual bool table_exists(const std::string& table);
   // Removes every row, keeps the table (no-op when it does not exist).
   virtual void truncate_table(const std::string& table);
@@ -97,7 +124,7 @@ class Destination {
   // Renames `from` to `to` (`to` must not exist).
   virtual void rename_table(const std::string& from, const std::string& to);
 
-  // --- resync (pipe/resync.h; defaults throw Permanent) ---
+  // --- resync (pipe/resync.h; capabilities().table_admin) ---
   // Renames every (from, to) pair in one statement, in order, so that readers
   // find each target name taken by its new table (never missing).
   virtual void rename_tables(const std::vector<std::pair<std::string, std::string>>& renames);
@@ -139,6 +166,9 @@ class Destination {
   virtual void precheck(const PipeSpec& pipe, bool new_pipe, std::vector<CheckResult>& out);
 };
 
+// Config error naming the peer when its type cannot be a destination.
 std::unique_ptr<Destination> make_destination(const PeerSpec& peer);
+// The capabilities of destinations of `type`; nullopt when ferry cannot write to it.
+std::optional<DestinationCapabilities> destination_capabilities(PeerType type);
 
 }  // namespace ferry

@@ -9,7 +9,8 @@
 namespace ferry {
 
 namespace {
-[[noreturn]] void no_stream() { throw Error(ErrorKind::Permanent, "this source cannot stream changes"); }
+// Reached only when a caller skipped capabilities(): a programming error, not a config one.
+[[noreturn]] void no_stream() { throw Error(ErrorKind::Permanent, "this source cannot stream changes (capabilities().change_stream)"); }
 }  // namespace
 
 void Source::prepare_stream(const std::string&, const std::vector<std::string>&) { no_stream(); }
@@ -22,7 +23,7 @@ std::string Source::format_position(uint64_t position) const { return std::to_st
 uint64_t Source::parse_position(const std::string& text) const { return std::stoull(text); }
 
 namespace {
-[[noreturn]] void no_incremental() { throw Error(ErrorKind::Permanent, "this source cannot copy incrementally"); }
+[[noreturn]] void no_incremental() { throw Error(ErrorKind::Permanent, "this source cannot copy incrementally (capabilities().incremental)"); }
 }  // namespace
 
 CursorProbe Source::probe_cursor(const TableSchema&, const std::string&, const std::optional<std::string>&) {
@@ -45,7 +46,7 @@ void Source::precheck(const PipeSpec& pipe, std::vector<CheckResult>& out) {
 
 std::pair<std::optional<std::string>, std::optional<std::string>> Source::column_min_max(const TableSchema&,
                                                                                        const std::string&) {
-  throw Error(ErrorKind::Permanent, "this source cannot report column ranges");
+  throw Error(ErrorKind::Permanent, "this source cannot report column ranges (capabilities().column_ranges)");
 }
 
 }  // namespace ferry

@@ -1,5 +1,23 @@
-// What the runner needs from a source (DESIGN.md section 8). Snapshot side
-// here; change streams come with CDC.
+// Source: what the runner reads from a database (DESIGN.md section 8).
+//
+// Thread safety: a Source object is used by one thread at a time (the runner's),
+// except read_partition and read_range, which may be called from several load
+// threads at once; each returned stream is used by one thread. Implementations
+// open their own connections for those calls.
+//
+// Lifetimes: a SnapshotPoint must outlive every CopyStream read at it (the point
+// holds the transaction the streams read in). A ChangeStream may outlive nothing
+// but its Source object. The Source outlives everything it returned.
+//
+// Errors: every method throws ferry::Error (core/error.h). Transient: the server
+// is unreachable or the connection broke (the runner retries). Permanent: the
+// request cannot succeed as configured (missing table or privilege), the message
+// names the object. SourceLost: the stream's start is gone (slot dropped, binlog
+// purged); only a resync recovers. Config: a setting the source refuses.
+//
+// Capabilities: what a source can do beyond snapshots is in capabilities(); the
+// runner and the pre-check ask it before calling the methods it covers. Calling a
+// method the source does not have throws Permanent (a programming error).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -16,9 +34,11 @@ namespace ferry {
 struct PeerSpec;
 struct PipeSpec;
 struct CheckResult;
+enum class PeerType;
 
-// Holds one consistent point open for the whole initial load: every partition
-// of every table of the pipe is read at this point, from any connection.
+// One consistent point, held open for a whole load: every partition of every table
+// of the pipe is read at this point, from any connection. Not copyable; closing it
+// (destruction) ends the transaction that keeps the point.
 class SnapshotPoint {
  public:
   virtual ~SnapshotPoint() = default;
@@ -30,26 +50,36 @@ class SnapshotPoint {
   virtual uint64_t position() const = 0;
 };
 
-// --- periodic incremental copy (DESIGN.md section 5) ---
-// What a source reports about a table's cursor column at the start of a run.
+// What a source reports about a table's cursor column at the start of an incremental run.
 struct CursorProbe {
   std::optional<std::string> max;  // max(cursor) in the source's canonical text; nullopt: no non-null value
   int64_t null_rows = 0;           // rows whose cursor is NULL (never copied)
   bool below_last = false;         // max < the `last` passed in: the cursor went backwards
 };
 
+// What a source can do beyond snapshots. Fixed per connector type (no server is
+// asked), so a config can be checked before anything connects.
+struct SourceCapabilities {
+  bool change_stream = false;   // prepare_stream .. parse_position: modes cdc and snapshot+cdc
+  bool incremental = false;     // probe_cursor, read_range: mode incremental
+  bool positions = false;       // SnapshotPoint::position() is a real source position
+  bool column_ranges = false;   // column_min_max
+};
+
 class Source {
  public:
   virtual ~Source() = default;
 
+  virtual SourceCapabilities capabilities() const = 0;
+
   virtual std::string server_version() = 0;
 
-  // Columns, types, key and size of a table. Throws Permanent naming the
-  // table when it does not exist or cannot be read.
+  // Columns, types, key and size of a table. Permanent naming the table when it
+  // does not exist or cannot be read.
   virtual TableSchema describe(const std::string& table) = 0;
 
-  // Checks that the session can read the table (SELECT privilege) so a
-  // missing grant fails at Setup rather than mid-load.
+  // Checks that the session can read the table (SELECT privilege) so a missing
+  // grant fails at Setup rather than mid-load. Permanent naming the table.
   virtual void check_readable(const TableSchema& table) = 0;
 
   // Opens a consistent point for a load. `exact_position`: the load is combined
@@ -61,16 +91,16 @@ class Source {
   virtual std::unique_ptr<SnapshotPoint> open_snapshot(bool exact_position = false) = 0;
 
   // Splits a table into ranges of about `rows_per_partition` rows. Ranges are
-  // opaque strings the same source understands in read_partition.
+  // opaque strings the same source understands in read_partition; the plan is
+  // stored in the catalog, so a range must stay readable by a later process.
   virtual std::vector<std::string> plan_partitions(const TableSchema& table, int64_t rows_per_partition) = 0;
 
-  // Streams the rows of one range, only the columns of `projected`, in COPY
-  // text framing, as seen at `point`. Thread-safe: each call opens its own
-  // connection, so partitions can be read in parallel.
+  // Streams the rows of one range, only the columns of `projected`, in COPY text
+  // framing, as seen at `point`. Thread-safe (see above).
   virtual std::unique_ptr<CopyStream> read_partition(const TableSchema& projected, const std::string& range,
                                                      const SnapshotPoint& point) = 0;
 
-  // --- change data capture (sources that stream; others throw Permanent) ---
+  // --- change data capture (capabilities().change_stream) ---
 
   // Publishes exactly `tables` for the pipe's stream (idempotent).
   virtual void prepare_stream(const std::string& pipe, const std::vector<std::string>& tables);
@@ -80,17 +110,21 @@ class Source {
   // position in `position`. With `with_snapshot`, also returns a consistent
   // point for the initial load exactly at that position (else nullptr).
   virtual std::unique_ptr<SnapshotPoint> create_stream(const std::string& pipe, bool with_snapshot, uint64_t& position);
-  // Streams committed changes after `position`.
+  // Streams committed changes after `position`. SourceLost when the source no
+  // longer keeps the changes after it.
   virtual std::unique_ptr<ChangeStream> open_stream(const std::string& pipe, uint64_t position);
   // Drops what create_stream/prepare_stream made (idempotent).
   virtual void drop_stream(const std::string& pipe);
   // Bytes of change data the source keeps for the pipe beyond its acknowledged position.
   virtual int64_t stream_lag_bytes(const std::string& pipe);
-  // Renders a position for people and the catalog (PostgreSQL: "16/B374D848").
+  // A position as the catalog stores it and people read it (PostgreSQL LSN
+  // "16/B374D848", a binlog "binlog.000042:1234"). parse_position(format_position(p))
+  // == p; positions order as the numbers do (commit order). Permanent for text the
+  // source cannot read.
   virtual std::string format_position(uint64_t position) const;
   virtual uint64_t parse_position(const std::string& text) const;
 
-  // --- periodic incremental copy (sources that support it; others throw Permanent) ---
+  // --- periodic incremental copy (capabilities().incremental) ---
 
   // The cursor column's current maximum (the run's upper bound), the number of
   // rows with a NULL cursor, and whether the maximum is below `last` (the
@@ -98,15 +132,15 @@ class Source {
   // back by read_range as bounds.
   virtual CursorProbe probe_cursor(const TableSchema& table, const std::string& cursor_column,
                                    const std::optional<std::string>& last);
-  // Streams the rows with lower < cursor <= upper (no lower bound when
-  // nullopt), only the columns of `projected`, in COPY text framing. Opens its
-  // own connection.
+  // Streams the rows with lower < cursor <= upper (no lower bound when nullopt),
+  // only the columns of `projected`, in COPY text framing. Thread-safe.
   virtual std::unique_ptr<CopyStream> read_range(const TableSchema& projected, const std::string& cursor_column,
                                                  const std::optional<std::string>& lower, const std::string& upper);
 
+  // --- value ranges (capabilities().column_ranges) ---
   // The smallest and largest non-NULL value of `column` in the source's canonical
   // text (nullopt when the table has none). Reads the whole column unless the
-  // source has an index on it. Default: throws Permanent.
+  // source has an index on it.
   virtual std::pair<std::optional<std::string>, std::optional<std::string>> column_min_max(const TableSchema& table,
                                                                                          const std::string& column);
 
@@ -119,6 +153,9 @@ class Source {
   virtual void precheck(const PipeSpec& pipe, std::vector<CheckResult>& out);
 };
 
+// Config error naming the peer when its type cannot be a source.
 std::unique_ptr<Source> make_source(const PeerSpec& peer);
+// The capabilities of sources of `type`; nullopt when ferry cannot read from it.
+std::optional<SourceCapabilities> source_capabilities(PeerType type);
 
 }  // namespace ferry

@@ -1,35 +1,9 @@
 // Applying a ChangeBatch to a ClickHouse ReplacingMergeTree table: the pure parts
-// (no I/O), used by ClickHouseDestination::apply_changes.
-//
-// For one table of a batch, ChangeMerger walks the rows in batch order and keeps the
-// latest known row per key (the destination's key: the source's primary key):
-//  - an upsert sets the cells it carries; a delete does the same and marks the row
-//    deleted (soft delete: the row keeps its full last known values);
-//  - Unchanged (unchanged TOAST) and Absent (a delete's or an old key's non-key columns)
-//    cells keep what is known: from earlier rows of the batch, else "unknown", to be
-//    looked up in ClickHouse (LookupRows) before anything is written;
-//  - an update that changed the key first deletes the row under the old key (with its
-//    last known values), then upserts the new key; the new row's Unchanged cells come
-//    from the old key's row (PostgreSQL sends unchanged TOAST even when the key moved);
-//  - a truncate ends a segment: the rows of the segment are written, then every live row
-//    of the table is soft-deleted (truncate_sql), then the next segment follows.
-// Within a segment each key is written once, with the last change's version and values
-// (the last change to a key wins; versions only grow in a batch).
-//
-// Rows are written in RowBinary. Values of the batch are the source's canonical text
-// (unescaped) and are converted with RowBinaryEncoder::encode_value; values looked up in
-// ClickHouse arrive in RowBinary too (lookup_sql) and their bytes are written back
-// unchanged, so nothing is re-parsed from text on either side (bit-exact floats).
-//
-// Tables without a key (MergeTree, nothing to deduplicate by) get every change appended
-// as a row of its own; their unknown cells stay unknown.
-//
-// ORDER BY with columns besides the key (the user's order_by, e.g. ORDER BY (customer_id,
-// id)): ReplacingMergeTree deduplicates by the whole ORDER BY tuple, so a row whose
-// customer_id changes would stay live under its old tuple next to the new one. For such
-// tables every key of the batch is looked up (merge(..., every_key = true)), and
-// encode_output_ordered writes, before a key's row, a soft delete of each live stored row
-// of the key under another ORDER BY tuple (see there).
+// (no I/O), used by ClickHouseDestination::apply_changes. ChangeMerger keeps the latest
+// row per key of a batch (the last change to a key wins, deletes are soft, Unchanged and
+// Absent cells are filled from earlier rows or looked up), truncates split a batch into
+// segments, and rows are written in RowBinary. The algorithm, with the ORDER BY subtleties,
+// is described in docs/clickhouse-apply.md.
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -54,6 +54,8 @@ class ClickHouseDestination final : public Destination {
   ClickHouseDestination(HttpOptions http, std::string database, DestinationOptions options = {});
 
   // "ClickHouse 18.16.1"; Transient when unreachable.
+  static constexpr DestinationCapabilities kCapabilities{.apply_changes = true, .stale_rows = true, .table_admin = true};
+  DestinationCapabilities capabilities() const override { return kCapabilities; }
   std::string server_version() override;
   // CREATE DATABASE IF NOT EXISTS, CREATE TABLE IF NOT EXISTS; a table that already
   // exists must have every source column.

@@ -38,6 +38,8 @@ class ClickHouseSource final : public Source {
   explicit ClickHouseSource(const PeerSpec& peer);
   ~ClickHouseSource() override;
 
+  static constexpr SourceCapabilities kCapabilities{.incremental = true};
+  SourceCapabilities capabilities() const override { return kCapabilities; }
   std::string server_version() override;
   TableSchema describe(const std::string& table) override;
   void check_readable(const TableSchema& table) override;

@@ -17,6 +17,8 @@ class PgSource final : public Source {
   explicit PgSource(PeerSpec peer);
   ~PgSource() override;
 
+  static constexpr SourceCapabilities kCapabilities{.change_stream = true, .incremental = true, .positions = true, .column_ranges = true};
+  SourceCapabilities capabilities() const override { return kCapabilities; }
   std::string server_version() override;
   TableSchema describe(const std::string& table) override;
   void check_readable(const TableSchema& table) override;

@@ -34,6 +34,8 @@ class SqliteSource final : public Source {
   explicit SqliteSource(PeerSpec peer);
   ~SqliteSource() override;
 
+  static constexpr SourceCapabilities kCapabilities{.incremental = true};
+  SourceCapabilities capabilities() const override { return kCapabilities; }
   std::string server_version() override;
   TableSchema describe(const std::string& table) override;
   void check_readable(const TableSchema& table) override;
