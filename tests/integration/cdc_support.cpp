@@ -3,16 +3,12 @@
 #include <fmt/format.h>
 
 #include "core/ident.h"
+#include "../shared/pipe_spec.h"
 
 namespace ferry::test {
 
 PipeSpec pg_to_ch_pipe(const std::string& name, const std::vector<std::string>& tables, PipeMode mode) {
-  PipeSpec p;
-  p.name = name;
-  p.source = "src";
-  p.destination = "dst";
-  p.mode = mode;
-  for (const auto& t : tables) p.tables.push_back(TableMapping{t, "", {}, {}, "", std::nullopt});
+  PipeSpec p = pipe_spec(name, mode, tables);
   p.settings.snapshot_parallelism = 2;
   p.settings.snapshot_rows_per_partition = 5000;
   p.settings.sync_interval = Millis(200);
@@ -43,13 +39,13 @@ PipeState BackgroundPipe::pause() {
 }
 
 ::testing::AssertionResult BackgroundPipe::wait_for(PipeState state, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto rec = catalog_.get_pipe(name_);
-    if (rec && rec->state == state) return ::testing::AssertionSuccess();
-    if (rec && rec->state == PipeState::Failed) return ::testing::AssertionFailure() << "pipe failed: " << rec->last_error;
-    std::this_thread::sleep_for(50ms);
-  }
+  std::optional<PipeRecord> rec;
+  eventually([&] {
+    rec = catalog_.get_pipe(name_);
+    return rec && (rec->state == state || rec->state == PipeState::Failed);
+  }, static_cast<int>(timeout.count()));
+  if (rec && rec->state == state) return ::testing::AssertionSuccess();
+  if (rec && rec->state == PipeState::Failed) return ::testing::AssertionFailure() << "pipe failed: " << rec->last_error;
   return ::testing::AssertionFailure() << "pipe did not reach " << to_string(state);
 }
 
@@ -67,27 +63,27 @@ std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const st
     ch_cols += (ch_cols.empty() ? "" : ", ") + fmt::format("toString({})", quote_backtick_ident(c));
   }
   Rows pg = sb.pg_rows(fmt::format("SELECT {} FROM {} ORDER BY {}", pg_cols, table, key));
-  Rows ch = sb.ch_rows(fmt::format("SELECT {} FROM {}.{} FINAL WHERE _ferry_is_deleted = 0 ORDER BY {}", ch_cols,
-                                   quote_backtick_ident(sb.name()), quote_backtick_ident(table), key));
+  Rows ch = sb.ch_rows(fmt::format("SELECT {} FROM {} FINAL WHERE _ferry_is_deleted = 0 ORDER BY {}", ch_cols,
+                                   ch_table(sb, table), key));
   return {pg, ch};
 }
 
 // Waits until both sides hold the same rows; returns the last comparison.
 ::testing::AssertionResult converges(Sandbox& sb, const std::string& table, const std::vector<std::string>& cols,
                                      const std::string& key, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
   std::pair<Rows, Rows> last;
   std::string error;  // e.g. a column the pipe has not added yet
-  while (std::chrono::steady_clock::now() < deadline) {
+  bool same = eventually([&] {
     try {
       last = both_sides(sb, table, cols, key);
       error.clear();
-      if (last.first == last.second) return ::testing::AssertionSuccess();
+      return last.first == last.second;
     } catch (const std::exception& e) {
       error = e.what();
+      return false;
     }
-    std::this_thread::sleep_for(200ms);
-  }
+  }, static_cast<int>(timeout.count()), 200ms);
+  if (same) return ::testing::AssertionSuccess();
   if (!error.empty()) return ::testing::AssertionFailure() << table << ": " << error;
   auto r = ::testing::AssertionFailure() << table << ": postgres has " << last.first.size() << " rows, clickhouse "
                                          << last.second.size();

@@ -18,6 +18,7 @@
 #include "core/spec.h"
 #include "clickhouse_fixture.h"
 #include "test_env.h"
+#include "../shared/destination_table.h"
 #include "../shared/change_batch_builder.h"
 #include "../shared/column_builder.h"
 
@@ -92,7 +93,7 @@ class ClickHouseApplyTest : public ferry::test::ClickHouseDatabaseTest {
 }  // namespace
 
 TEST_F(ClickHouseApplyTest, UpsertsDeletesKeyChangesAndFillsFromClickHouse) {
-  dest_->ensure_table(doc_schema(), {"doc", {}});
+  dest_->ensure_table(doc_schema(), dest_table("doc"));
   BatchBuilder b1;
   uint32_t t = b1.table("doc", kDocColumns, {0});
   for (int i = 1; i <= 5; ++i) b1.upsert(t, 100, doc(std::to_string(i), "t" + std::to_string(i)));
@@ -110,7 +111,7 @@ TEST_F(ClickHouseApplyTest, UpsertsDeletesKeyChangesAndFillsFromClickHouse) {
 
   // A new destination object: nothing is remembered between batches but ClickHouse.
   dest_ = std::make_unique<ClickHouseDestination>(peer_);
-  dest_->ensure_table(doc_schema(), {"doc", {}});
+  dest_->ensure_table(doc_schema(), dest_table("doc"));
   BatchBuilder b2;
   t = b2.table("doc", kDocColumns, {0});
   b2.upsert(t, 200, {"1", "retitled", kUnchanged, "2.00", "f", kUnchanged, kUnchanged, kUnchanged});
@@ -136,11 +137,11 @@ TEST_F(ClickHouseApplyTest, UpsertsDeletesKeyChangesAndFillsFromClickHouse) {
                             "30\tt3 moved\tbody\t3.00\t1\t[3]\t00FF\t[1.5]\t201\t0",
                         }));
   EXPECT_EQ(ch("SELECT count() FROM " + table("doc") + " FINAL WHERE _ferry_is_deleted = 0"), "4\n");
-  EXPECT_EQ(dest_->count_rows({"doc", {}}), 4);
+  EXPECT_EQ(dest_->count_rows(dest_table("doc")), 4);
 }
 
 TEST_F(ClickHouseApplyTest, FillsFromEarlierRowsOfTheBatchWithoutLookingUp) {
-  dest_->ensure_table(doc_schema(), {"doc", {}});
+  dest_->ensure_table(doc_schema(), dest_table("doc"));
   BatchBuilder b;
   uint32_t t = b.table("doc", kDocColumns, {0});
   b.upsert(t, 10, doc("1", "first", "long body"));
@@ -160,7 +161,7 @@ TEST_F(ClickHouseApplyTest, FillsFromEarlierRowsOfTheBatchWithoutLookingUp) {
 }
 
 TEST_F(ClickHouseApplyTest, TruncateSoftDeletesEverythingBeforeItOnly) {
-  dest_->ensure_table(doc_schema(), {"doc", {}});
+  dest_->ensure_table(doc_schema(), dest_table("doc"));
   BatchBuilder b1;
   uint32_t t = b1.table("doc", kDocColumns, {0});
   for (int i = 1; i <= 3; ++i) b1.upsert(t, 10, doc(std::to_string(i), "old"));
@@ -189,13 +190,13 @@ TEST_F(ClickHouseApplyTest, TruncateSoftDeletesEverythingBeforeItOnly) {
   dest_->apply_changes(b2.batch);
   EXPECT_EQ(doc_rows(), before);
   dest_ = std::make_unique<ClickHouseDestination>(peer_);
-  dest_->add_missing_columns(doc_schema(), {"doc", {}});  // as the runner does on the stream's Relation
+  dest_->add_missing_columns(doc_schema(), dest_table("doc"));  // as the runner does on the stream's Relation
   dest_->apply_changes(b2.batch);
   EXPECT_EQ(doc_rows(), before);
 }
 
 TEST_F(ClickHouseApplyTest, ReplayingBatchesIsIdempotent) {
-  dest_->ensure_table(doc_schema(), {"doc", {}});
+  dest_->ensure_table(doc_schema(), dest_table("doc"));
   BatchBuilder b1;
   uint32_t t = b1.table("doc", kDocColumns, {0});
   for (int i = 1; i <= 50; ++i) b1.upsert(t, 10, doc(std::to_string(i), "v1"));
@@ -214,11 +215,11 @@ TEST_F(ClickHouseApplyTest, ReplayingBatchesIsIdempotent) {
   dest_->apply_changes(b1.batch);  // an older batch again: nothing regresses
   dest_->apply_changes(b2.batch);
   EXPECT_EQ(doc_rows(), once);
-  EXPECT_EQ(dest_->count_rows({"doc", {}}), 50 - 13 + 0);  // 13 deletes; moves keep the count
+  EXPECT_EQ(dest_->count_rows(dest_table("doc")), 50 - 13 + 0);  // 13 deletes; moves keep the count
 }
 
 TEST_F(ClickHouseApplyTest, AwkwardValuesRoundTripThroughClickHouse) {
-  dest_->ensure_table(doc_schema(), {"doc", {}});
+  dest_->ensure_table(doc_schema(), dest_table("doc"));
   const std::string nasty = "tab\there\nnew line\r\\back\\slash 'single' \"double\" `tick` \\N \x01 ü";
   BatchBuilder b1;
   uint32_t t = b1.table("doc", kDocColumns, {0});
@@ -239,7 +240,7 @@ TEST_F(ClickHouseApplyTest, AwkwardValuesRoundTripThroughClickHouse) {
   for (const char* id : {"1", "2", "3"})
     b2.upsert(t, 2, {id, kUnchanged, kUnchanged, kUnchanged, kUnchanged, kUnchanged, kUnchanged, kUnchanged});
   dest_ = std::make_unique<ClickHouseDestination>(peer_);
-  dest_->ensure_table(doc_schema(), {"doc", {}});
+  dest_->ensure_table(doc_schema(), dest_table("doc"));
   dest_->apply_changes(b2.batch);
   EXPECT_EQ(dest_->last_apply_stats().keys_found, 3u);
   std::vector<std::string> after = doc_rows();
@@ -273,7 +274,7 @@ TEST_F(ClickHouseApplyTest, WeirdNamesAndCompositeTextKeys) {
   s.columns = {col("Key Part", LogicalType::String, false, 1), col("n°", LogicalType::Int64, false, 2),
                col("it's \"v\"", LogicalType::String), col("back`tick", LogicalType::String)};
   const std::string name = "Wéird `table` \"x\"";
-  dest_->ensure_table(s, {name, {}});
+  dest_->ensure_table(s, dest_table(name));
   std::vector<std::string> cols = {"Key Part", "n°", "it's \"v\"", "back`tick"};
   BatchBuilder b1;
   uint32_t t = b1.table(name, cols, {0, 1});
@@ -289,7 +290,7 @@ TEST_F(ClickHouseApplyTest, WeirdNamesAndCompositeTextKeys) {
   b2.upsert(t, 2, {"it's", "2", "v2b", kUnchanged});
   b2.move(t, 2, {"moved", "3", kUnchanged, "w3b"}, {"back\\slash\nnl", "3", kAbsent, kAbsent});
   dest_ = std::make_unique<ClickHouseDestination>(peer_);
-  dest_->ensure_table(s, {name, {}});
+  dest_->ensure_table(s, dest_table(name));
   dest_->apply_changes(b2.batch);
   EXPECT_EQ(dest_->last_apply_stats().keys_found, 3u);
   std::string q = "`Key Part`, `n°`, `it's \"v\"`, `back\\`tick`, _ferry_version, _ferry_is_deleted";
@@ -307,7 +308,7 @@ TEST_F(ClickHouseApplyTest, AddMissingColumnsAndOlderLayouts) {
   s.schema = "public";
   s.name = "doc";
   s.columns = {col("id", LogicalType::Int32, false, 1), col("title", LogicalType::String, false)};
-  dest_->ensure_table(s, {"doc", {}});
+  dest_->ensure_table(s, dest_table("doc"));
   BatchBuilder b1;
   uint32_t t = b1.table("doc", {"id", "title"}, {0});
   b1.upsert(t, 1, {"1", "one"});
@@ -320,8 +321,8 @@ TEST_F(ClickHouseApplyTest, AddMissingColumnsAndOlderLayouts) {
   Column tags = col("tags", LogicalType::Array, false);
   tags.element = LogicalType::Int32;
   s2.columns.push_back(tags);
-  dest_->add_missing_columns(s2, {"doc", {}});
-  dest_->add_missing_columns(s2, {"doc", {}});  // nothing left to add
+  dest_->add_missing_columns(s2, dest_table("doc"));
+  dest_->add_missing_columns(s2, dest_table("doc"));  // nothing left to add
   EXPECT_EQ(ch("SELECT name, type FROM system.columns WHERE database = " + quote_ch_literal(database_) +
                " AND table = 'doc' FORMAT TabSeparated"),
             "id\tInt32\ntitle\tString\nrating\tNullable(Int32)\ntags\tArray(Nullable(Int32))\n_ferry_version\tUInt64\n"
@@ -341,7 +342,7 @@ TEST_F(ClickHouseApplyTest, AddMissingColumnsAndOlderLayouts) {
 
   // A dropped source column stays; rows written without it get NULL there.
   TableSchema s3 = s;  // rating and tags dropped
-  dest_->add_missing_columns(s3, {"doc", {}});
+  dest_->add_missing_columns(s3, dest_table("doc"));
   BatchBuilder b3;
   t = b3.table("doc", {"id", "title"}, {0});
   b3.upsert(t, 4, {"2", "two again"});
@@ -350,7 +351,7 @@ TEST_F(ClickHouseApplyTest, AddMissingColumnsAndOlderLayouts) {
 }
 
 TEST_F(ClickHouseApplyTest, WithoutTheSourceSchemaUsesClickHouseTypes) {
-  dest_->ensure_table(doc_schema(), {"doc", {}});
+  dest_->ensure_table(doc_schema(), dest_table("doc"));
   BatchBuilder b1;
   uint32_t t = b1.table("doc", kDocColumns, {0});
   b1.upsert(t, 1, doc("1", "one"));
@@ -368,23 +369,23 @@ TEST_F(ClickHouseApplyTest, WithoutTheSourceSchemaUsesClickHouseTypes) {
 }
 
 TEST_F(ClickHouseApplyTest, LargeBatchWithManyLookups) {
-  dest_->ensure_table(doc_schema(), {"doc", {}});
+  dest_->ensure_table(doc_schema(), dest_table("doc"));
   const std::string payload(380, 'x');
   BatchBuilder b1;
   uint32_t t = b1.table("doc", kDocColumns, {0});
   for (int i = 0; i < 20000; ++i) b1.upsert(t, 1, doc(std::to_string(i), "t", payload));
   dest_->apply_changes(b1.batch);
-  EXPECT_EQ(dest_->count_rows({"doc", {}}), 20000);
+  EXPECT_EQ(dest_->count_rows(dest_table("doc")), 20000);
   BatchBuilder b2;
   t = b2.table("doc", kDocColumns, {0});
   for (int i = 0; i < 20000; i += 2) b2.del(t, 2, key_only(std::to_string(i)));
   for (int i = 1; i < 20000; i += 2)
     b2.upsert(t, 2, {std::to_string(i), "u", kUnchanged, kUnchanged, kUnchanged, kUnchanged, kUnchanged, kUnchanged});
   dest_ = std::make_unique<ClickHouseDestination>(peer_);
-  dest_->ensure_table(doc_schema(), {"doc", {}});
+  dest_->ensure_table(doc_schema(), dest_table("doc"));
   dest_->apply_changes(b2.batch);
   EXPECT_EQ(dest_->last_apply_stats().keys_found, 20000u);
-  EXPECT_EQ(dest_->count_rows({"doc", {}}), 10000);
+  EXPECT_EQ(dest_->count_rows(dest_table("doc")), 10000);
   EXPECT_EQ(ch("SELECT count(), countIf(body = '" + payload + "'), countIf(_ferry_is_deleted = 1) FROM " +
                table("doc") + " FINAL"),
             "20000\t20000\t10000\n");
@@ -403,7 +404,7 @@ TableSchema orders_schema() {
 const std::vector<std::string> kOrderColumns = {"id", "customer_id", "note"};
 
 TEST_F(ClickHouseApplyTest, RowsMovingBetweenOrderByTuplesStayUnique) {
-  const DestinationTable orders{"orders", {"customer_id"}};
+  const DestinationTable orders = dest_table("orders", {"customer_id"});
   dest_->ensure_table(orders_schema(), orders);
   ASSERT_EQ(ch("SELECT sorting_key FROM system.tables WHERE database = " + quote_ch_literal(database_) +
                " AND name = 'orders'"),
@@ -505,7 +506,7 @@ TEST_F(ClickHouseApplyTest, RowsMovingBetweenOrderByTuplesStayUnique) {
 }
 
 TEST_F(ClickHouseApplyTest, OrderByOfKeyColumnsOnlyLooksUpNothingExtra) {
-  dest_->ensure_table(orders_schema(), {"orders", {"id"}});  // ORDER BY (id)
+  dest_->ensure_table(orders_schema(), dest_table("orders", {"id"}));  // ORDER BY (id)
   BatchBuilder b;
   uint32_t t = b.table("orders", kOrderColumns, {0});
   b.upsert(t, 1, {"1", "5", "a"});
@@ -516,7 +517,7 @@ TEST_F(ClickHouseApplyTest, OrderByOfKeyColumnsOnlyLooksUpNothingExtra) {
 }
 
 TEST_F(ClickHouseApplyTest, UnreachableServerIsTransient) {
-  dest_->ensure_table(doc_schema(), {"doc", {}});
+  dest_->ensure_table(doc_schema(), dest_table("doc"));
   PeerSpec down = peer_;
   down.url = "http://127.0.0.1:1";
   ClickHouseDestination gone(down);

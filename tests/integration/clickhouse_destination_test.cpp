@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <functional>
@@ -16,12 +17,14 @@
 #include <string>
 #include <vector>
 
+#include "connectors/clickhouse/tsv_answer.h"
 #include "connectors/clickhouse/tsv_encoder.h"
 #include "core/error.h"
 #include "core/ident.h"
 #include "core/spec.h"
 #include "clickhouse_fixture.h"
 #include "test_env.h"
+#include "../shared/destination_table.h"
 #include "../shared/column_builder.h"
 
 using namespace ferry;
@@ -86,19 +89,10 @@ std::string bits(double v) {
 // Rows of a TabSeparated answer, fields left escaped as ClickHouse sent them.
 std::vector<std::vector<std::string>> raw_tsv_rows(const std::string& text) {
   std::vector<std::vector<std::string>> rows;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string::npos) eol = text.size();
-    std::vector<std::string> row;
-    size_t start = pos;
-    for (size_t i = pos; i <= eol; ++i) {
-      if (i == eol || text[i] == '\t') {
-        row.push_back(text.substr(start, i - start));
-        start = i + 1;
-      }
-    }
-    rows.push_back(std::move(row));
+  for (size_t pos = 0; pos < text.size();) {
+    size_t eol = std::min(text.find('\n', pos), text.size());
+    auto fields = clickhouse::split_tsv_line(std::string_view(text).substr(pos, eol - pos));
+    rows.emplace_back(fields.begin(), fields.end());
     pos = eol + 1;
   }
   return rows;
@@ -229,7 +223,7 @@ TEST_F(ClickHouseDestinationTest, EveryMappedTypeRoundTripsWithWeirdNames) {
   schema.schema = "public";
   schema.name = "Wéird `t' \"x\" Tab";
   for (const auto& c : cases) schema.columns.push_back(c.column);
-  DestinationTable dt{"Wéird `t' \"x\" Tab", {}};
+  DestinationTable dt = dest_table("Wéird `t' \"x\" Tab");
 
   dest_->ensure_table(schema, dt);
   dest_->ensure_table(schema, dt);  // idempotent
@@ -284,7 +278,7 @@ TEST_F(ClickHouseDestinationTest, LoadingThePartitionTwiceLeavesNoDuplicates) {
   schema.name = "orders";
   schema.columns = {col("id", LogicalType::Int64, false, 1), col("name", LogicalType::String),
                     col("paid", LogicalType::Bool)};
-  DestinationTable dt{"orders", {"name"}};
+  DestinationTable dt = dest_table("orders", {"name"});
   // order_by column "name" is nullable: sorted by assumeNotNull(name) on servers
   // without allow_nullable_key, one row per key all the same.
   dest_->ensure_table(schema, dt);
@@ -309,7 +303,7 @@ TEST_F(ClickHouseDestinationTest, KeylessTableIsAPlainMergeTree) {
   TableSchema schema;
   schema.name = "events";
   schema.columns = {col("msg", LogicalType::String)};
-  DestinationTable dt{"events", {}};
+  DestinationTable dt = dest_table("events");
   dest_->ensure_table(schema, dt);
   ChunksStream rows({"x\ny\n"});
   EXPECT_EQ(dest_->load_snapshot(schema, dt, rows, 1), 2);
@@ -327,7 +321,7 @@ TEST_F(ClickHouseDestinationTest, StreamsLargePartitionsInChunks) {
   schema.name = "big";
   schema.columns = {col("id", LogicalType::Int64, false, 1), col("name", LogicalType::String),
                     col("flag", LogicalType::Bool)};
-  DestinationTable dt{"big", {}};
+  DestinationTable dt = dest_table("big");
   dest_->ensure_table(schema, dt);
   GeneratedStream rows(300000, 10000);
   EXPECT_EQ(dest_->load_snapshot(schema, dt, rows, 1), 300000);
@@ -342,7 +336,7 @@ TEST_F(ClickHouseDestinationTest, SourceFailureAbortsTheInsertAndPropagates) {
   schema.name = "aborted";
   schema.columns = {col("id", LogicalType::Int64, false, 1), col("name", LogicalType::String),
                     col("flag", LogicalType::Bool)};
-  DestinationTable dt{"aborted", {}};
+  DestinationTable dt = dest_table("aborted");
   dest_->ensure_table(schema, dt);
   GeneratedStream rows(100000, 1000, 5);
   try {
@@ -368,7 +362,7 @@ TEST_F(ClickHouseDestinationTest, UnconvertibleValueFailsNamingTableColumnAndVal
   price.precision = 10;
   price.scale = 2;
   schema.columns = {col("id", LogicalType::Int64, false, 1), price};
-  DestinationTable dt{"prices", {}};
+  DestinationTable dt = dest_table("prices");
   dest_->ensure_table(schema, dt);
   ChunksStream rows({"1\t1.00\n", "2\tNaN\n"});
   try {
@@ -393,7 +387,7 @@ TEST_F(ClickHouseDestinationTest, UnrepresentableValuesFollowThePolicyAndAreCoun
   price.scale = 2;
   schema.columns = {col("id", LogicalType::Int64, false, 1), col("day", LogicalType::Date), price};
   for (OnUnrepresentable policy : {OnUnrepresentable::Clamp, OnUnrepresentable::Null}) {
-    DestinationTable dt{std::string("events_") + to_string(policy), {}};
+    DestinationTable dt = dest_table(std::string("events_") + to_string(policy));
     dt.on_unrepresentable = policy;
     dest_->ensure_table(schema, dt);
     ChunksStream rows({"1\tinfinity\tInfinity\n2\t1969-07-20\t-Infinity\n", "3\t2020-01-02\tNaN\n"});
@@ -423,7 +417,7 @@ TEST_F(ClickHouseDestinationTest, UnmappableTypeFailsNamingTableColumnAndType) {
   schema.columns = {col("id", LogicalType::Int64, false, 1),
                     col("Geom", LogicalType::Unsupported, true, 0, "geometry")};
   try {
-    dest_->ensure_table(schema, {"shapes", {}});
+    dest_->ensure_table(schema, dest_table("shapes"));
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Permanent);
@@ -440,7 +434,7 @@ TEST_F(ClickHouseDestinationTest, ExistingTableWithoutAColumnIsRefused) {
   schema.name = "old";
   schema.columns = {col("id", LogicalType::Int64, false, 1), col("added later", LogicalType::String)};
   try {
-    dest_->ensure_table(schema, {"old", {}});
+    dest_->ensure_table(schema, dest_table("old"));
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Permanent);
@@ -457,7 +451,7 @@ TEST_F(ClickHouseDestinationTest, ServerErrorsCarryCodeAndKind) {
     EXPECT_NE(std::string(e.what()).find("ClickHouse error 62"), std::string::npos) << e.what();
   }
   try {
-    dest_->count_rows({"missing", {}});
+    dest_->count_rows(dest_table("missing"));
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Permanent);
@@ -468,7 +462,7 @@ TEST_F(ClickHouseDestinationTest, ServerErrorsCarryCodeAndKind) {
   schema.columns = {col("id", LogicalType::Int64, false, 1)};
   ChunksStream rows({"1\n"});
   try {
-    dest_->load_snapshot(schema, {"never created", {}}, rows, 1);
+    dest_->load_snapshot(schema, dest_table("never created"), rows, 1);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Permanent);
@@ -510,7 +504,7 @@ TEST_F(ClickHouseDestinationTest, UnreachableServerIsTransient) {
   ChunksStream rows({"1\n"});
   // load_snapshot needs the version first (capabilities), then the insert: both Transient.
   try {
-    d2.load_snapshot(schema, {"t", {}}, rows, 1);
+    d2.load_snapshot(schema, dest_table("t"), rows, 1);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Transient) << e.what();

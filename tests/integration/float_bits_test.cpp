@@ -19,6 +19,7 @@
 #include "core/ident.h"
 #include "pipe/runner.h"
 #include "support.h"
+#include "../shared/pipe_spec.h"
 
 using namespace ferry;
 using namespace ferry::test;
@@ -115,9 +116,9 @@ void insert_values(Sandbox& sb, const std::string& table, const std::vector<Bits
 size_t expect_same_bits(Sandbox& sb, const std::string& table) {
   auto pg = sb.pg_rows("SELECT id::text, d::text, r::text FROM " + table + " t ORDER BY t.id");
   auto ch = sb.ch_rows(fmt::format(
-      "SELECT toString(id), hex(reinterpretAsFixedString(d)), hex(reinterpretAsFixedString(r)) FROM {}.{} FINAL "
+      "SELECT toString(id), hex(reinterpretAsFixedString(d)), hex(reinterpretAsFixedString(r)) FROM {} FINAL "
       "WHERE _ferry_is_deleted = 0 ORDER BY id",
-      quote_backtick_ident(sb.name()), quote_backtick_ident(table)));
+      ch_table(sb, table)));
   EXPECT_EQ(pg.size(), ch.size());
   size_t mismatches = 0;
   for (size_t i = 0; i < pg.size() && i < ch.size(); ++i) {
@@ -140,14 +141,7 @@ size_t expect_same_bits(Sandbox& sb, const std::string& table) {
 }
 
 PipeSpec pipe_of(const std::string& name, PipeMode mode, const std::string& table) {
-  PipeSpec p;
-  p.name = name;
-  p.source = "src";
-  p.destination = "dst";
-  p.mode = mode;
-  TableMapping t;
-  t.source = "public." + table;
-  p.tables = {t};
+  PipeSpec p = pipe_spec(name, mode, {"public." + table});
   p.settings.snapshot_parallelism = 2;
   p.settings.snapshot_rows_per_partition = 25000;
   p.settings.max_retries = 0;
@@ -168,7 +162,9 @@ TEST(FloatBits, SnapshotCopiesEveryDoubleAndRealBitForBit) {
   for (size_t i = 0; i < values.size(); ++i) {
     if (std::isnan(as_double(values[i].d))) continue;
     ASSERT_EQ((bits_of_text<double, uint64_t>(pg[i][0])), values[i].d) << pg[i][0];
-    if (!std::isnan(as_float(values[i].r))) ASSERT_EQ((bits_of_text<float, uint32_t>(pg[i][1])), values[i].r) << pg[i][1];
+    if (!std::isnan(as_float(values[i].r))) {
+      ASSERT_EQ((bits_of_text<float, uint32_t>(pg[i][1])), values[i].r) << pg[i][1];
+    }
   }
   // A NaN PostgreSQL holds with its sign bit set still prints as NaN.
   EXPECT_EQ(sb.pg_value("SELECT encode(float8send('-NaN'::float8), 'hex') || ' ' || '-NaN'::float8::text"),

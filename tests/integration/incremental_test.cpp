@@ -19,6 +19,7 @@
 #include "pipe/incremental.h"
 #include "pipe/runner.h"
 #include "support.h"
+#include "../shared/pipe_spec.h"
 
 using namespace ferry;
 using namespace ferry::test;
@@ -39,11 +40,7 @@ TableMapping mapping(const std::string& source, const std::string& cursor,
 }
 
 PipeSpec incremental_pipe(const std::vector<TableMapping>& tables, std::chrono::milliseconds delay = 1000ms) {
-  PipeSpec p;
-  p.name = "inc";
-  p.source = "src";
-  p.destination = "dst";
-  p.mode = PipeMode::Incremental;
+  PipeSpec p = pipe_spec("inc", PipeMode::Incremental, {});
   p.tables = tables;
   p.settings.increment_delay = Millis(delay.count());
   p.settings.schedule = Millis(3600 * 1000);
@@ -57,10 +54,6 @@ PipeState run_once(Catalog& catalog, const PipeSpec& pipe, const PeerSpec& sourc
   opts.once = true;
   PipeRunner runner(catalog, pipe, source, destination, opts);
   return runner.run();
-}
-
-std::string ch_table(const Sandbox& sb, const std::string& t) {
-  return quote_backtick_ident(sb.name()) + "." + quote_backtick_ident(t);
 }
 
 // Live rows at the destination (FINAL, not soft-deleted).

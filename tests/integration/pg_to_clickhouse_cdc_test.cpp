@@ -19,6 +19,7 @@
 #include "pipe/runner.h"
 #include "cdc_support.h"
 #include "support.h"
+#include "../shared/pipe_spec.h"
 
 using namespace ferry;
 using namespace ferry::test;
@@ -85,15 +86,13 @@ TEST(PgToClickHouseCdc, CdcModeStartsNowWithoutLoad) {
   BackgroundPipe pipe(sb, *catalog, cdc_pipe({"public.t"}, PipeMode::Cdc));
   ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   sb.pg_exec("INSERT INTO t VALUES (2, 'after'); UPDATE t SET v = 'after-too' WHERE id = 1;");
-  auto deadline = std::chrono::steady_clock::now() + 30s;
   std::string got;
-  while (std::chrono::steady_clock::now() < deadline) {
+  eventually([&] {
     got = sb.ch_value(fmt::format("SELECT arrayStringConcat(groupArray(concat(toString(id), '=', v)), ',') FROM "
                                   "(SELECT id, v FROM {}.t FINAL WHERE _ferry_is_deleted = 0 ORDER BY id)",
                                   quote_backtick_ident(sb.name())));
-    if (got == "1=after-too,2=after") break;
-    std::this_thread::sleep_for(200ms);
-  }
+    return got == "1=after-too,2=after";
+  }, 30, 200ms);
   // Row 1 existed before the pipe: no load, only its update arrives.
   EXPECT_EQ(got, "1=after-too,2=after");
 }
@@ -110,13 +109,11 @@ TEST(PgToClickHouseCdc, LargeTransactionAppliesWithBoundedMemory) {
   getrusage(RUSAGE_SELF, &before);
   // 500k rows of ~400 bytes: ~200 MB of values in one transaction.
   sb.pg_exec("INSERT INTO big SELECT g, repeat(md5(g::text), 12) FROM generate_series(1, 500000) g");
-  auto deadline = std::chrono::steady_clock::now() + 300s;
   std::string count;
-  while (std::chrono::steady_clock::now() < deadline) {
+  eventually([&] {
     count = sb.ch_value(fmt::format("SELECT count() FROM {}.big FINAL", quote_backtick_ident(sb.name())));
-    if (count == "500000") break;
-    std::this_thread::sleep_for(500ms);
-  }
+    return count == "500000";
+  }, 300, 500ms);
   EXPECT_EQ(count, "500000");
   rusage after{};
   getrusage(RUSAGE_SELF, &after);
@@ -225,13 +222,10 @@ TEST(PgToClickHouseCdc, IdleStreamAdvancesConfirmedPosition) {
   sb.pg_exec("INSERT INTO unrelated SELECT g, md5(g::text) FROM generate_series(1, 20000) g");
   std::string target = sb.pg_value("SELECT pg_current_wal_lsn()");
   // Keepalives come every wal_sender_timeout / 2 (10 s / 2 on the test servers).
-  auto deadline = std::chrono::steady_clock::now() + 75s;
-  bool advanced = false;
-  while (!advanced && std::chrono::steady_clock::now() < deadline) {
-    advanced = sb.pg_value(fmt::format("SELECT confirmed_flush_lsn >= '{}'::pg_lsn FROM pg_replication_slots "
-                                       "WHERE slot_name = 'ferry_cdc'", target)) == "t";
-    if (!advanced) std::this_thread::sleep_for(500ms);
-  }
+  bool advanced = eventually([&] {
+    return sb.pg_value(fmt::format("SELECT confirmed_flush_lsn >= '{}'::pg_lsn FROM pg_replication_slots "
+                                   "WHERE slot_name = 'ferry_cdc'", target)) == "t";
+  }, 75, 500ms);
   EXPECT_TRUE(advanced) << "slot still behind " << target;
   auto cp = catalog->checkpoint("cdc", "");
   ASSERT_TRUE(cp.has_value());
@@ -307,7 +301,7 @@ TEST(PgToClickHouseCdc, ClickHouseDownThirtySecondsRetriesAndRecovers) {
   ASSERT_GT(ch_pid, 0);
   auto down_at = std::chrono::steady_clock::now();
   ASSERT_EQ(kill(ch_pid, SIGTERM), 0);
-  for (int i = 0; i < 300 && kill(ch_pid, 0) == 0; ++i) std::this_thread::sleep_for(100ms);
+  eventually([&] { return kill(ch_pid, 0) != 0; }, 30, 100ms);
   ASSERT_NE(kill(ch_pid, 0), 0) << "ClickHouse did not stop";
 
   sb.pg_exec("INSERT INTO t SELECT g, 'during' FROM generate_series(1001, 3000) g; UPDATE t SET v = 'upd' WHERE id <= 100;"
@@ -342,14 +336,13 @@ TEST(PgToClickHouseCdc, ClickHouseDownThirtySecondsRetriesAndRecovers) {
     _exit(127);
   }
   std::ofstream(dir + "/ch.pid") << restarted << "\n";
-  bool up = false;
-  for (int i = 0; i < 120 && !up; ++i) {
+  bool up = eventually([&] {
     try {
-      up = sb.ch_value("SELECT 1") == "1";
+      return sb.ch_value("SELECT 1") == "1";
     } catch (const std::exception&) {
-      std::this_thread::sleep_for(500ms);
+      return false;
     }
-  }
+  }, 60, 500ms);
   ASSERT_TRUE(up) << "ClickHouse did not come back";
   sb.pg_exec("INSERT INTO t VALUES (5000, 'after')");
   EXPECT_TRUE(converges(sb, "t", {"id", "v"}, "id", 120s));
@@ -372,7 +365,7 @@ TEST(PgToClickHouseCdc, AddedTableLoadsWhileTheOthersKeepStreaming) {
     ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   }
   PipeSpec two = one;
-  two.tables.push_back(TableMapping{"public.b", "", {}, {}, "", std::nullopt});
+  two.tables.push_back(table_mapping("public.b"));
   {
     PipeRunner runner(*catalog, two, sb.pg_peer(), sb.ch_peer());
     ASSERT_TRUE(std::holds_alternative<Accepted>(runner.change_tables({"public.b"}, {})));

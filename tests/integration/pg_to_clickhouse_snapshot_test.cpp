@@ -13,6 +13,7 @@
 #include "core/ident.h"
 #include "pipe/runner.h"
 #include "support.h"
+#include "../shared/pipe_spec.h"
 
 using namespace ferry;
 using namespace ferry::test;
@@ -20,11 +21,7 @@ using namespace ferry::test;
 namespace {
 
 PipeSpec snapshot_pipe(const std::vector<TableMapping>& tables, int parallelism = 2, int64_t rows_per_partition = 1000) {
-  PipeSpec p;
-  p.name = "snap";
-  p.source = "src";
-  p.destination = "dst";
-  p.mode = PipeMode::Snapshot;
+  PipeSpec p = pipe_spec("snap", PipeMode::Snapshot, {});
   p.tables = tables;
   p.settings.snapshot_parallelism = parallelism;
   p.settings.snapshot_rows_per_partition = rows_per_partition;
@@ -32,20 +29,9 @@ PipeSpec snapshot_pipe(const std::vector<TableMapping>& tables, int parallelism 
   return p;
 }
 
-TableMapping table(const std::string& source, const std::string& destination = "") {
-  TableMapping t;
-  t.source = source;
-  t.destination = destination;
-  return t;
-}
-
 PipeState run_pipe(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe) {
   PipeRunner runner(catalog, pipe, sb.pg_peer(), sb.ch_peer());
   return runner.run();
-}
-
-std::string ch_table(const Sandbox& sb, const std::string& t) {
-  return quote_backtick_ident(sb.name()) + "." + quote_backtick_ident(t);
 }
 
 }  // namespace
@@ -81,7 +67,7 @@ TEST(PgToClickHouseSnapshot, EveryTypeRoundTrips) {
        '{""}', 'ok', '10.0.0.0/8', '{-1}', '{NULL}');
   )SQL");
   std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
-  ASSERT_EQ(run_pipe(sb, *catalog, snapshot_pipe({table("public.all_types")})), PipeState::Completed)
+  ASSERT_EQ(run_pipe(sb, *catalog, snapshot_pipe({table_mapping("public.all_types")})), PipeState::Completed)
       << catalog->get_pipe("snap")->last_error;
 
   struct Check {
@@ -139,7 +125,7 @@ TEST(PgToClickHouseSnapshot, MillionRowsExactCountAndChecksum) {
              "(g::bigint * 7919) % 100000, timestamptz '2020-01-01 00:00:00+00' + g * interval '1 second' "
              "FROM generate_series(1, 1000000) g; ANALYZE big;");
   std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
-  ASSERT_EQ(run_pipe(sb, *catalog, snapshot_pipe({table("public.big")}, 2, 100000)), PipeState::Completed)
+  ASSERT_EQ(run_pipe(sb, *catalog, snapshot_pipe({table_mapping("public.big")}, 2, 100000)), PipeState::Completed)
       << catalog->get_pipe("snap")->last_error;
   EXPECT_EQ(sb.ch_value("SELECT count() FROM " + ch_table(sb, "big") + " FINAL WHERE _ferry_is_deleted = 0"), "1000000");
   // Content checksum over every row: sum of the first 32 bits of md5(id|s|n|t), computed on both sides.
@@ -179,14 +165,7 @@ TEST(PgToClickHouseSnapshot, KillNineMidLoadThenRestart) {
   pid_t pid = spawn_ferry_run(config, catalog_arg);
   // Wait until part of the load is recorded, then kill -9.
   int64_t done_at_kill = 0, total = 0;
-  eventually([&] {
-    try {
-      auto tables = open_catalog(catalog_arg)->tables("snap");
-      return !tables.empty() && tables[0].partitions_done >= 5;
-    } catch (...) {
-      return false;  // the catalog is being created
-    }
-  }, 30);
+  partitions_done(catalog_arg, "snap", 5, 30);
   kill(pid, SIGKILL);
   EXPECT_TRUE(killed_by_sigkill(pid));
   {
@@ -219,7 +198,7 @@ TEST(PgToClickHouseSnapshot, WeirdIdentifiers) {
     INSERT INTO "My Schema"."Tab ""le"" ñ" SELECT g, 'q' || g, 'ü' || g, g * 2 FROM generate_series(1, 2500) g;
   )SQL");
   std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
-  ASSERT_EQ(run_pipe(sb, *catalog, snapshot_pipe({table("\"My Schema\".\"Tab \"\"le\"\" ñ\"")}, 2, 500)),
+  ASSERT_EQ(run_pipe(sb, *catalog, snapshot_pipe({table_mapping("\"My Schema\".\"Tab \"\"le\"\" ñ\"")}, 2, 500)),
             PipeState::Completed)
       << catalog->get_pipe("snap")->last_error;
   std::string t = ch_table(sb, "Tab \"le\" ñ");
@@ -232,7 +211,7 @@ TEST(PgToClickHouseSnapshot, WeirdIdentifiers) {
 TEST(PgToClickHouseSnapshot, MissingTableFailsClearly) {
   Sandbox sb("missing");
   std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
-  EXPECT_EQ(run_pipe(sb, *catalog, snapshot_pipe({table("public.nope")})), PipeState::Failed);
+  EXPECT_EQ(run_pipe(sb, *catalog, snapshot_pipe({table_mapping("public.nope")})), PipeState::Failed);
   auto rec = catalog->get_pipe("snap");
   EXPECT_NE(rec->last_error.find("public.nope"), std::string::npos) << rec->last_error;
   EXPECT_NE(rec->last_error.find("does not exist"), std::string::npos) << rec->last_error;
@@ -246,7 +225,7 @@ TEST(PgToClickHouseSnapshot, MissingSelectPrivilegeFailsClearly) {
   std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
   PeerSpec src = sb.pg_peer();
   src.dsn += " user=" + role;
-  PipeRunner runner(*catalog, snapshot_pipe({table("public.secret")}), src, sb.ch_peer());
+  PipeRunner runner(*catalog, snapshot_pipe({table_mapping("public.secret")}), src, sb.ch_peer());
   EXPECT_EQ(runner.run(), PipeState::Failed);
   auto rec = catalog->get_pipe("snap");
   EXPECT_NE(rec->last_error.find("SELECT"), std::string::npos) << rec->last_error;
@@ -259,7 +238,7 @@ TEST(PgToClickHouseSnapshot, UnmappableTypeFailsAtSetup) {
   Sandbox sb("unmappable");
   sb.pg_exec("CREATE TYPE pair AS (a int, b text); CREATE TABLE odd (id int PRIMARY KEY, p pair);");
   std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
-  EXPECT_EQ(run_pipe(sb, *catalog, snapshot_pipe({table("public.odd")})), PipeState::Failed);
+  EXPECT_EQ(run_pipe(sb, *catalog, snapshot_pipe({table_mapping("public.odd")})), PipeState::Failed);
   auto rec = catalog->get_pipe("snap");
   EXPECT_NE(rec->last_error.find("public.odd"), std::string::npos) << rec->last_error;
   EXPECT_NE(rec->last_error.find("\"p\""), std::string::npos) << rec->last_error;
@@ -281,7 +260,7 @@ TEST(PgToClickHouseSnapshot, PartitionedTableSplitsByKeyRanges) {
     ANALYZE events_a; ANALYZE events_b;
   )SQL");
   std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
-  ASSERT_EQ(run_pipe(sb, *catalog, snapshot_pipe({table("public.events")}, 2, 5000)), PipeState::Completed)
+  ASSERT_EQ(run_pipe(sb, *catalog, snapshot_pipe({table_mapping("public.events")}, 2, 5000)), PipeState::Completed)
       << catalog->get_pipe("snap")->last_error;
   auto parts = catalog->partitions("snap", "public.events");
   EXPECT_GE(parts.size(), 5u);

@@ -20,6 +20,7 @@
 #include "core/ident.h"
 #include "pipe/precheck.h"
 #include "support.h"
+#include "../shared/pipe_spec.h"
 
 using namespace ferry;
 using namespace ferry::test;
@@ -27,17 +28,7 @@ using namespace ferry::test;
 namespace {
 
 PipeSpec pipe_of(PipeMode mode, std::vector<std::string> tables, const std::string& name = "pc") {
-  PipeSpec p;
-  p.name = name;
-  p.source = "src";
-  p.destination = "dst";
-  p.mode = mode;
-  for (auto& t : tables) {
-    TableMapping m;
-    m.source = t;
-    p.tables.push_back(m);
-  }
-  return p;
+  return pipe_spec(name, mode, tables);
 }
 
 const CheckResult* find_check(const PrecheckReport& r, const std::string& name) {
@@ -55,21 +46,6 @@ CheckResult check_of(const PrecheckReport& r, const std::string& name) {
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-// A loopback port nothing listens on.
-int closed_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
-
 // A second, throwaway PostgreSQL 15 with wal_level=replica (the shared test server cannot
 // be restarted). initdb as the postgres OS user into a temp dir, a free port, pg_ctl start;
 // stopped by its pid (postmaster.pid) at the end.
@@ -78,7 +54,7 @@ class ReplicaWalServer {
   ReplicaWalServer() {
     char tmpl[] = "/tmp/ferry-pc-pg.XXXXXX";
     dir_ = mkdtemp(tmpl);
-    port_ = closed_port();
+    port_ = free_loopback_port();
     std::string as = geteuid() == 0 ? "setpriv --reuid=postgres --regid=postgres --init-groups -- " : "";
     if (geteuid() == 0) run("chown postgres:postgres " + dir_);
     std::string bin = "/usr/lib/postgresql/15/bin/";
@@ -96,7 +72,7 @@ class ReplicaWalServer {
   ~ReplicaWalServer() {
     if (pid_ > 0) {
       kill(pid_, SIGINT);  // fast shutdown
-      for (int i = 0; i < 200 && kill(pid_, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      eventually([&] { return kill(pid_, 0) != 0; }, 20, std::chrono::milliseconds(100));
       if (kill(pid_, 0) == 0) kill(pid_, SIGKILL);
     }
     std::error_code ec;
@@ -271,7 +247,7 @@ TEST(Precheck, UnreachableEndsFailConnectivityWithoutPassword) {
   Sandbox sb("pc_unreach");
   sb.pg_exec("CREATE TABLE t (id int PRIMARY KEY);");
   PeerSpec dst = sb.ch_peer();
-  int port = closed_port();
+  int port = free_loopback_port();
   dst.url = fmt::format("http://127.0.0.1:{}", port);
   dst.password = "s3cret-ch-pw";
   PrecheckReport r = run_precheck(pipe_of(PipeMode::Snapshot, {"public.t"}), sb.pg_peer(), dst, true);
@@ -284,7 +260,7 @@ TEST(Precheck, UnreachableEndsFailConnectivityWithoutPassword) {
 
   // Same for the source.
   PeerSpec src = sb.pg_peer();
-  int pg_port = closed_port();
+  int pg_port = free_loopback_port();
   src.dsn = fmt::format("host=127.0.0.1 port={} dbname=x user=postgres connect_timeout=5", pg_port);
   src.password = "s3cret-pg-pw";
   PrecheckReport s = run_precheck(pipe_of(PipeMode::Cdc, {"public.t"}), src, sb.ch_peer(), true);
@@ -370,7 +346,7 @@ pipes:
     destination: down
     mode: snapshot
     tables: [ public.t ]
-)", sb.pg_dsn(), env_or_fail("FERRY_TEST_CH_URL"), sb.name(), closed_port(), sb.name()));
+)", sb.pg_dsn(), env_or_fail("FERRY_TEST_CH_URL"), sb.name(), free_loopback_port(), sb.name()));
   std::string out;
   EXPECT_EQ(run_ferry({"check", "-f", config, "--pipe", "good"}, &out), 0) << out;
   EXPECT_TRUE(contains(out, "PASS  source connectivity")) << out;

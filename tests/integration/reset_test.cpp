@@ -16,6 +16,7 @@
 #include "pipe/spec_json.h"
 #include "pipe/runner.h"
 #include "cdc_support.h"
+#include "../shared/pipe_spec.h"
 #include "support.h"
 
 using namespace ferry;
@@ -27,16 +28,7 @@ namespace {
 using Rows = std::vector<std::vector<std::string>>;
 
 PipeSpec pipe_of(const std::string& name, PipeMode mode, const std::vector<std::string>& tables) {
-  PipeSpec p;
-  p.name = name;
-  p.source = "src";
-  p.destination = "dst";
-  p.mode = mode;
-  for (const auto& t : tables) {
-    TableMapping m;
-    m.source = t;
-    p.tables.push_back(m);
-  }
+  PipeSpec p = pipe_spec(name, mode, tables);
   p.settings.snapshot_parallelism = 2;
   p.settings.snapshot_rows_per_partition = 1000;
   p.settings.sync_interval = Millis(200);
@@ -44,22 +36,9 @@ PipeSpec pipe_of(const std::string& name, PipeMode mode, const std::vector<std::
   return p;
 }
 
-std::string ch_table(const Sandbox& sb, const std::string& t) {
-  return quote_backtick_ident(sb.name()) + "." + quote_backtick_ident(t);
-}
-
 // Waits until the live rows (id, v) of a keyed table are the same on both sides.
-::testing::AssertionResult converges(Sandbox& sb, const std::string& table, std::chrono::seconds timeout = 90s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  Rows pg, ch;
-  while (std::chrono::steady_clock::now() < deadline) {
-    pg = sb.pg_rows(fmt::format("SELECT id, v FROM {} ORDER BY id", table));
-    ch = sb.ch_rows(fmt::format("SELECT toString(id), v FROM {} FINAL WHERE _ferry_is_deleted = 0 ORDER BY id",
-                                ch_table(sb, table)));
-    if (pg == ch) return ::testing::AssertionSuccess();
-    std::this_thread::sleep_for(200ms);
-  }
-  return ::testing::AssertionFailure() << "rows differ: source " << pg.size() << " rows, destination " << ch.size();
+::testing::AssertionResult id_v_converge(Sandbox& sb, const std::string& table, std::chrono::seconds timeout = 90s) {
+  return converges(sb, table, {"id", "v"}, "id", timeout);
 }
 
 std::string staging_leftovers(Sandbox& sb) {
@@ -90,7 +69,7 @@ TEST(Reset, FailedSnapshotCdcPipeConverges) {
     BackgroundPipe bg(sb, *catalog, pipe);
     ASSERT_TRUE(bg.wait_for(PipeState::Running));
     sb.pg_exec("UPDATE acc SET v = 'streamed' WHERE id <= 100");
-    ASSERT_TRUE(converges(sb, "acc"));
+    ASSERT_TRUE(id_v_converge(sb, "acc"));
   }
   std::string old_checkpoint = *catalog->checkpoint("rst", "");
   sb.pg_exec("SELECT pg_drop_replication_slot('ferry_rst')");
@@ -117,7 +96,7 @@ TEST(Reset, FailedSnapshotCdcPipeConverges) {
   EXPECT_EQ(sb.pg_value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'ferry_rst'"), "1");
   EXPECT_NE(*catalog->checkpoint("rst", ""), old_checkpoint);
   sb.pg_exec("UPDATE acc SET v = 'after reset' WHERE id BETWEEN 301 AND 400; DELETE FROM acc WHERE id > 5900;");
-  EXPECT_TRUE(converges(sb, "acc"));
+  EXPECT_TRUE(id_v_converge(sb, "acc"));
   EXPECT_EQ(bg.stop(), PipeState::Running);
 }
 
@@ -192,7 +171,7 @@ TEST(Reset, ConvergesWithoutClearing) {
     BackgroundPipe bg(sb, *catalog, pipe);
     ASSERT_TRUE(bg.wait_for(PipeState::Running));
     sb.pg_exec("UPDATE acc SET v = 'cdc ' || id WHERE id <= 200");
-    ASSERT_TRUE(converges(sb, "acc"));
+    ASSERT_TRUE(id_v_converge(sb, "acc"));
     EXPECT_EQ(bg.pause(), PipeState::Paused);
   }
   // Never streamed: the reset drops the slot.
@@ -204,14 +183,14 @@ TEST(Reset, ConvergesWithoutClearing) {
   }
   BackgroundPipe bg(sb, *catalog, pipe);
   ASSERT_TRUE(bg.wait_for(PipeState::Running));
-  EXPECT_TRUE(converges(sb, "acc", 5s));  // values compared per row
+  EXPECT_TRUE(id_v_converge(sb, "acc", 5s));  // values compared per row
   EXPECT_EQ(sb.ch_value("SELECT count() FROM " + ch_table(sb, "acc") + " FINAL WHERE _ferry_is_deleted = 1"), "100");
   // Every live row carries a version at or above the reload's consistent point.
   std::string start = *catalog->checkpoint("rstconv", "");
   EXPECT_EQ(sb.ch_value("SELECT min(_ferry_version) FROM " + ch_table(sb, "acc") + " FINAL WHERE _ferry_is_deleted = 0"),
             std::to_string(parse_lsn(start)));
   sb.pg_exec("UPDATE acc SET v = 'after' WHERE id BETWEEN 50 AND 150; DELETE FROM acc WHERE id = 1;");
-  EXPECT_TRUE(converges(sb, "acc"));
+  EXPECT_TRUE(id_v_converge(sb, "acc"));
 }
 
 // --clear-destination still empties the tables before the reload.
@@ -237,7 +216,7 @@ TEST(Reset, ClearDestination) {
   BackgroundPipe bg(sb, *catalog, pipe);
   ASSERT_TRUE(bg.wait_for(PipeState::Running));
   EXPECT_EQ(sb.ch_value(all_sql), "2500");  // truncated, then loaded: no soft-deleted rows at all
-  EXPECT_TRUE(converges(sb, "acc", 5s));
+  EXPECT_TRUE(id_v_converge(sb, "acc", 5s));
 }
 
 // kill -9 during the reset load (after loaded partitions, and right after the stale
@@ -265,7 +244,7 @@ TEST(Reset, KillNineDuringResetLoadConverges) {
     }
   }));
   sb.pg_exec("UPDATE acc SET v = 'cdc ' || id WHERE id <= 3000");
-  ASSERT_TRUE(converges(sb, "acc"));
+  ASSERT_TRUE(id_v_converge(sb, "acc"));
   ASSERT_TRUE(stop_ferry_run(pid));
   sb.pg_exec("UPDATE acc SET v = 'stopped ' || id WHERE id <= 1500; DELETE FROM acc WHERE id % 7 = 0;");
   auto catalog = open_catalog(catalog_arg);
@@ -288,9 +267,9 @@ TEST(Reset, KillNineDuringResetLoadConverges) {
   EXPECT_TRUE(run_until_crash("stale-rows-deleted"));
   pid = spawn_ferry_run(config, catalog_arg);
   EXPECT_TRUE(reaches_state(*catalog, "rk", PipeState::Running));
-  EXPECT_TRUE(converges(sb, "acc"));
+  EXPECT_TRUE(id_v_converge(sb, "acc"));
   sb.pg_exec("DELETE FROM acc WHERE id <= 10; UPDATE acc SET v = 'live' WHERE id BETWEEN 11 AND 20;");
-  EXPECT_TRUE(converges(sb, "acc"));
+  EXPECT_TRUE(id_v_converge(sb, "acc"));
   EXPECT_TRUE(stop_ferry_run(pid));
 }
 
@@ -311,14 +290,7 @@ TEST(Reset, KillNineDuringKeylessLoad) {
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
 
   pid_t pid = spawn_ferry_run(config, catalog_arg, {"--confirm"});
-  eventually([&] {
-    try {
-      auto tables = open_catalog(catalog_arg)->tables("snap");
-      return !tables.empty() && tables[0].partitions_done >= 5;
-    } catch (...) {
-      return false;  // the catalog is being created
-    }
-  }, 30);
+  partitions_done(catalog_arg, "snap", 5, 30);
   kill(pid, SIGKILL);
   EXPECT_TRUE(killed_by_sigkill(pid));
   {

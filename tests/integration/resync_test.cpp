@@ -88,8 +88,7 @@ class Writer {
 class Reader {
  public:
   Reader(Sandbox& sb, const std::string& table) : thread_([this, &sb, table] {
-    std::string sql = fmt::format("SELECT count() FROM {}.{} FINAL WHERE _ferry_is_deleted = 0",
-                                  quote_backtick_ident(sb.name()), quote_backtick_ident(table));
+    std::string sql = fmt::format("SELECT count() FROM {} FINAL WHERE _ferry_is_deleted = 0", ch_table(sb, table));
     while (!stop_) {
       try {
         if (sb.ch_value(sql) == "0") ++zeros_;

@@ -33,20 +33,6 @@ using nlohmann::json;
 
 namespace {
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("bind failed");
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
-
 std::string read_all(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -70,7 +56,7 @@ struct Answer {
 class FerryServer {
  public:
   FerryServer(Sandbox& sb, std::string config, std::string listen_host = "127.0.0.1")
-      : sb_(sb), config_(std::move(config)), host_(std::move(listen_host)), port_(free_port()),
+      : sb_(sb), config_(std::move(config)), host_(std::move(listen_host)), port_(free_loopback_port()),
         log_(sb.dir() + fmt::format("/server-{}.log", port_)) {}
   ~FerryServer() {
     if (pid_ > 0) {
@@ -112,16 +98,17 @@ class FerryServer {
   // Starts and waits until the API answers.
   ::testing::AssertionResult start() {
     spawn();
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (std::chrono::steady_clock::now() < deadline) {
+    bool exited = false;
+    bool answers = eventually([&] {
       int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return ::testing::AssertionFailure() << "ferry server exited early: " << log();
-      }
-      if (get("/api/v1/pipes").status == 200) return ::testing::AssertionSuccess();
-      std::this_thread::sleep_for(50ms);
+      exited = waitpid(pid_, &status, WNOHANG) == pid_;
+      return exited || get("/api/v1/pipes").status == 200;
+    }, 30);
+    if (exited) {
+      pid_ = -1;
+      return ::testing::AssertionFailure() << "ferry server exited early: " << log();
     }
+    if (answers) return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << "ferry server did not answer in 30 s: " << log();
   }
 
@@ -129,16 +116,11 @@ class FerryServer {
   int stop(int sig = SIGTERM, std::chrono::seconds timeout = 60s) {
     if (pid_ <= 0) return -1;
     kill(pid_, sig);
-    auto deadline = std::chrono::steady_clock::now() + timeout;
     int status = 0;
-    while (waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "ferry server did not exit within " << timeout.count() << " s of signal " << sig;
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(20ms);
+    if (!eventually([&] { return waitpid(pid_, &status, WNOHANG) != 0; }, static_cast<int>(timeout.count()), 20ms)) {
+      ADD_FAILURE() << "ferry server did not exit within " << timeout.count() << " s of signal " << sig;
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
     }
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
@@ -146,16 +128,11 @@ class FerryServer {
 
   // Waits for the child to exit on its own; exit code, or nullopt after the timeout.
   std::optional<int> wait_exit(std::chrono::seconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
     int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return std::nullopt;
+    if (!eventually([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, static_cast<int>(timeout.count()), 20ms))
+      return std::nullopt;
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
   }
 
   Answer get(const std::string& path) const {
@@ -187,15 +164,14 @@ class FerryServer {
   // Waits until the pipe is in `want`; a Failed pipe ends the wait (unless wanted).
   ::testing::AssertionResult wait_state(const std::string& pipe, const std::string& want,
                                         std::chrono::seconds timeout = 90s) const {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
     std::string s;
-    while (std::chrono::steady_clock::now() < deadline) {
+    eventually([&] {
       s = state(pipe);
-      if (s == want) return ::testing::AssertionSuccess();
-      if (s == "Failed" && want != "Failed")
-        return ::testing::AssertionFailure() << pipe << " failed: " << get("/api/v1/pipes/" + pipe).body;
-      std::this_thread::sleep_for(100ms);
-    }
+      return s == want || (s == "Failed" && want != "Failed");
+    }, static_cast<int>(timeout.count()), 100ms);
+    if (s == want) return ::testing::AssertionSuccess();
+    if (s == "Failed" && want != "Failed")
+      return ::testing::AssertionFailure() << pipe << " failed: " << get("/api/v1/pipes/" + pipe).body;
     return ::testing::AssertionFailure() << pipe << " is " << s << ", not " << want << " after " << timeout.count()
                                          << " s";
   }
@@ -546,7 +522,7 @@ TEST(ServerApi, CliAgainstTheServer) {
   EXPECT_EQ(ferry({"pipe", "delete", "cli_live"}, &out), 1) << out;
 
   // Nobody listening: a clear message naming the URL, exit 2.
-  std::string nowhere = fmt::format("http://127.0.0.1:{}", free_port());
+  std::string nowhere = fmt::format("http://127.0.0.1:{}", free_loopback_port());
   EXPECT_EQ(run_ferry({"--server", nowhere, "pipe", "list"}, &out), 2) << out;
   EXPECT_TRUE(contains(out, nowhere)) << out;
   EXPECT_EQ(run_ferry({"--server", nowhere, "pipe", "pause", "x"}, &out), 2) << out;
@@ -627,13 +603,11 @@ TEST(ServerApi, KillNineAndSigtermRestartsConverge) {
   {
     // Pause during the initial load: the load resumes with the partitions not yet done.
     ASSERT_TRUE(srv.start());
-    auto deadline = std::chrono::steady_clock::now() + 60s;
     json t;
-    while (std::chrono::steady_clock::now() < deadline) {
+    eventually([&] {
       t = srv.get("/api/v1/pipes/kill_acc/tables").j();
-      if (t.is_array() && !t.empty() && t[0]["partitions_done"].get<int64_t>() > 0) break;
-      std::this_thread::sleep_for(20ms);
-    }
+      return t.is_array() && !t.empty() && t[0]["partitions_done"].get<int64_t>() > 0;
+    }, 60, 20ms);
     Answer a = srv.act("kill_acc", "pause");
     ASSERT_EQ(a.status, 202) << a.body;
     ASSERT_TRUE(srv.wait_state("kill_acc", "Paused"));

@@ -1,6 +1,9 @@
 #include "support.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "connectors/clickhouse/tsv_answer.h"
 #include "core/ident.h"
 #include "test_env.h"
 
@@ -45,29 +49,6 @@ std::string ch_post(const std::string& url, const std::string& sql) {
   if (rc != CURLE_OK) throw std::runtime_error(std::string("ClickHouse unreachable: ") + curl_easy_strerror(rc));
   if (status != 200) throw std::runtime_error(fmt::format("ClickHouse error for `{}`: {}", sql, body));
   return body;
-}
-
-std::string unescape_tsv(const std::string& f) {
-  std::string out;
-  for (size_t i = 0; i < f.size(); ++i) {
-    if (f[i] == '\\' && i + 1 < f.size()) {
-      char c = f[++i];
-      switch (c) {
-        case 't': out += '\t'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'v': out += '\v'; break;
-        case '0': out += '\0'; break;
-        case 'N': out += "\\N"; break;
-        default: out += c;
-      }
-    } else {
-      out += f[i];
-    }
-  }
-  return out;
 }
 
 std::atomic<int> g_counter{0};
@@ -124,24 +105,7 @@ std::string Sandbox::ch_value(const std::string& sql) {
 }
 
 std::vector<std::vector<std::string>> Sandbox::ch_rows(const std::string& sql) {
-  std::string body = ch(sql + " FORMAT TabSeparated");
-  std::vector<std::vector<std::string>> rows;
-  size_t pos = 0;
-  while (pos < body.size()) {
-    size_t eol = body.find('\n', pos);
-    std::string line = body.substr(pos, eol - pos);
-    pos = eol == std::string::npos ? body.size() : eol + 1;
-    std::vector<std::string> row;
-    size_t s = 0;
-    for (;;) {
-      size_t tab = line.find('\t', s);
-      row.push_back(unescape_tsv(line.substr(s, tab - s)));
-      if (tab == std::string::npos) break;
-      s = tab + 1;
-    }
-    rows.push_back(std::move(row));
-  }
-  return rows;
+  return clickhouse::tsv_rows(ch(sql + " FORMAT TabSeparated"));
 }
 
 std::string Sandbox::write_config(const std::string& pipes_yaml) const {
@@ -218,13 +182,37 @@ bool killed_by_sigkill(pid_t pid) {
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
-bool eventually(const std::function<bool()>& done, int seconds) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+std::string ch_table(const Sandbox& sb, const std::string& table) {
+  return quote_backtick_ident(sb.name()) + "." + quote_backtick_ident(table);
+}
+
+int free_loopback_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    throw std::runtime_error("bind failed");
   }
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  int port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+bool partitions_done(const std::string& catalog_location, const std::string& pipe, int64_t partitions, int seconds) {
+  return eventually([&] {
+    try {
+      auto tables = open_catalog(catalog_location)->tables(pipe);
+      return !tables.empty() && tables[0].partitions_done >= partitions;
+    } catch (...) {
+      return false;  // the catalog is being created
+    }
+  }, seconds);
 }
 
 bool reaches_state(Catalog& catalog, const std::string& pipe, PipeState state, int seconds) {

@@ -12,6 +12,7 @@
 #include "catalog/catalog.h"
 #include "connectors/postgres/pg_connection.h"
 #include "core/spec.h"
+#include "../shared/eventually.h"  // eventually()
 
 namespace ferry::test {
 
@@ -50,6 +51,17 @@ class Sandbox {
   std::unique_ptr<PgConnection> pg_;
 };
 
+// `database`.`table` of the sandbox's ClickHouse database, quoted.
+std::string ch_table(const Sandbox& sb, const std::string& table);
+
+// A loopback TCP port nothing listened on a moment ago (bound, read, closed).
+int free_loopback_port();
+
+// Waits until `pipe` in the catalog at `catalog_location` (written by another process)
+// has at least `partitions` partitions of its first table done; false after `seconds`.
+bool partitions_done(const std::string& catalog_location, const std::string& pipe, int64_t partitions,
+                     int seconds = 30);
+
 // Starts `ferry run -f CONFIG --catalog CATALOG --no-progress [extra...]` as a child process
 // (for kill -9 tests); returns its pid.
 pid_t spawn_ferry_run(const std::string& config, const std::string& catalog, const std::vector<std::string>& extra = {});
@@ -58,8 +70,6 @@ pid_t spawn_ferry_run(const std::string& config, const std::string& catalog, con
 bool stop_ferry_run(pid_t pid);
 // Waits for a child and tells whether SIGKILL ended it (FERRY_CRASH_AT crash points).
 bool killed_by_sigkill(pid_t pid);
-// Polls `done` every 50 ms for up to `seconds`; true once it holds.
-bool eventually(const std::function<bool()>& done, int seconds = 60);
 // Polls the catalog until `pipe` is in `state` (up to `seconds`).
 bool reaches_state(Catalog& catalog, const std::string& pipe, PipeState state, int seconds = 60);
 

@@ -18,4 +18,22 @@ inline Column col(std::string name, LogicalType type, bool nullable = true, int 
   return c;
 }
 
+// Decimal(precision, scale).
+inline Column decimal_col(std::string name, int precision, int scale, bool nullable = true) {
+  Column c = col(std::move(name), LogicalType::Decimal, nullable);
+  c.precision = precision;
+  c.scale = scale;
+  return c;
+}
+
+// NOT NULL one-dimensional array (nullable arrays are text in ClickHouse) of `element`, with
+// the element's precision and scale.
+inline Column array_col(std::string name, LogicalType element, int precision = -1, int scale = 0) {
+  Column c = col(std::move(name), LogicalType::Array, false);
+  c.element = element;
+  c.precision = precision;
+  c.scale = scale;
+  return c;
+}
+
 }  // namespace ferry::test

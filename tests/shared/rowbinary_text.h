@@ -14,6 +14,7 @@
 
 #include "connectors/clickhouse/pg_text.h"
 #include "connectors/clickhouse/rowbinary_encoder.h"
+#include "connectors/clickhouse/tsv_answer.h"
 #include "connectors/clickhouse/tsv_encoder.h"
 
 namespace ferry::test {
@@ -160,33 +161,8 @@ inline std::vector<std::string> decode_rows(const RowBinaryEncoder& enc, std::st
 // A lookup answer in RowBinary from TSV lines "state \t columns... \t version \t deleted".
 inline std::string answer(RowBinaryEncoder& enc, std::string_view tsv) {
   std::string out;
-  size_t pos = 0;
-  while (pos < tsv.size()) {
-    size_t eol = tsv.find('\n', pos);
-    std::string_view line = tsv.substr(pos, eol - pos);
-    pos = eol + 1;
-    std::vector<std::string> fields;
-    for (size_t s = 0;;) {
-      size_t tab = line.find('\t', s);
-      std::string_view f = line.substr(s, tab == std::string_view::npos ? std::string_view::npos : tab - s);
-      if (f == "\\N") {
-        fields.push_back(std::string(f));
-      } else {
-        std::string v;
-        for (size_t i = 0; i < f.size(); ++i) {
-          if (f[i] == '\\' && i + 1 < f.size()) {
-            char e = f[++i];
-            v += e == 't' ? '\t' : e == 'n' ? '\n' : e;
-          } else {
-            v += f[i];
-          }
-        }
-        fields.push_back(v);
-      }
-      if (tab == std::string_view::npos) break;
-      s = tab + 1;
-    }
-    EXPECT_EQ(fields.size(), enc.columns() + 3) << line;
+  for (const std::vector<std::string>& fields : tsv_rows(tsv)) {  // NULL stays \N
+    EXPECT_EQ(fields.size(), enc.columns() + 3) << fields[0];
     uint32_t state = static_cast<uint32_t>(std::stoul(fields[0]));
     out.append(reinterpret_cast<const char*>(&state), 4);
     for (size_t j = 0; j < enc.columns(); ++j) {

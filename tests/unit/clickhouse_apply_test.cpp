@@ -10,6 +10,7 @@
 #include "connectors/clickhouse/clickhouse_apply.h"
 #include "core/error.h"
 #include "../shared/change_batch_builder.h"
+#include "../shared/clickhouse_column_builder.h"
 #include "../shared/rowbinary_text.h"
 
 using namespace ferry;
@@ -21,26 +22,14 @@ using ferry::test::decode_rows;
 
 namespace {
 
-
-ClickHouseColumn column(std::string name, std::string type, Codec codec, bool nullable, Codec element = Codec::Text) {
-  ClickHouseColumn c;
-  c.name = std::move(name);
-  c.type = std::move(type);
-  c.codec = codec;
-  c.element = element;
-  c.nullable = nullable;
-  c.source_type = "test";
-  return c;
-}
-
 // id Int32 (key), title Nullable(String), body Nullable(String)
 TablePlan doc_plan() {
   TablePlan p;
   p.source = "public.doc";
   p.database = "db";
   p.table = "doc";
-  p.columns = {column("id", "Int32", Codec::Verbatim, false), column("title", "Nullable(String)", Codec::Text, true),
-               column("body", "Nullable(String)", Codec::Text, true)};
+  p.columns = {ch_column("id", "Int32", Codec::Verbatim, false), ch_column("title", "Nullable(String)", Codec::Text, true),
+               ch_column("body", "Nullable(String)", Codec::Text, true)};
   return p;
 }
 
@@ -227,8 +216,8 @@ TEST(ClickHouseApplyMerge, CompositeKeysAndManyStates) {
   EXPECT_EQ(m.states(), 5002u);
   TablePlan p;
   p.source = "public.t";
-  p.columns = {column("k1", "Int32", Codec::Verbatim, false), column("k2", "String", Codec::Text, false),
-               column("v", "String", Codec::Text, false)};
+  p.columns = {ch_column("k1", "Int32", Codec::Verbatim, false), ch_column("k2", "String", Codec::Text, false),
+               ch_column("v", "String", Codec::Text, false)};
   RowBinaryEncoder enc(p);
   auto rows = encode_all(b.batch, m, enc);
   EXPECT_EQ(rows[4999], "99\tk4999\t4999\t2\t0\n");
@@ -289,8 +278,8 @@ TablePlan orders_plan() {
   p.source = "public.orders";
   p.database = "db";
   p.table = "orders";
-  p.columns = {column("id", "Int32", Codec::Verbatim, false), column("customer", "Int32", Codec::Verbatim, false),
-               column("title", "Nullable(String)", Codec::Text, true)};
+  p.columns = {ch_column("id", "Int32", Codec::Verbatim, false), ch_column("customer", "Int32", Codec::Verbatim, false),
+               ch_column("title", "Nullable(String)", Codec::Text, true)};
   return p;
 }
 const std::vector<uint32_t> kOrder = {1};  // customer
@@ -440,7 +429,7 @@ TEST(ClickHouseApplyOrdered, KeyChangesDeleteTheOldKeyUnderItsStoredTuple) {
 TablePlan strings_plan(size_t n) {
   TablePlan p;
   p.source = "public.t";
-  for (size_t j = 0; j < n; ++j) p.columns.push_back(column("s" + std::to_string(j), "String", Codec::Text, false));
+  for (size_t j = 0; j < n; ++j) p.columns.push_back(ch_column("s" + std::to_string(j), "String", Codec::Text, false));
   return p;
 }
 
@@ -467,13 +456,13 @@ TEST(ClickHouseApplyLookup, EveryRowOfAStateCanBeWalked) {
 TEST(ClickHouseApplyEncode, BatchValuesAreUnescapedSourceText) {
   TablePlan p;
   p.source = "public.t";
-  p.columns = {column("id", "Int64", Codec::Verbatim, false),
-               column("s", "Nullable(String)", Codec::Text, true),
-               column("flag", "UInt8", Codec::Bool, false),
-               column("bin", "Nullable(String)", Codec::Bytes, true),
-               column("arr", "Array(Nullable(String))", Codec::Array, false, Codec::Text),
-               column("f", "Float64", Codec::Float, false),
-               column("d", "Decimal(10, 2)", Codec::Decimal, false)};
+  p.columns = {ch_column("id", "Int64", Codec::Verbatim, false),
+               ch_column("s", "Nullable(String)", Codec::Text, true),
+               ch_column("flag", "UInt8", Codec::Bool, false),
+               ch_column("bin", "Nullable(String)", Codec::Bytes, true),
+               ch_column("arr", "Array(Nullable(String))", Codec::Array, false, Codec::Text),
+               ch_column("f", "Float64", Codec::Float, false),
+               ch_column("d", "Decimal(10, 2)", Codec::Decimal, false)};
   RowBinaryEncoder enc(p);
   BatchBuilder b;
   uint32_t t = b.table("t", {"id", "s", "flag", "bin", "arr", "f", "d"}, {0});
@@ -490,8 +479,8 @@ TEST(ClickHouseApplyEncode, BatchValuesAreUnescapedSourceText) {
 TEST(ClickHouseApplyEncode, NullAndUnknownInNotNullableColumns) {
   TablePlan p;
   p.source = "public.t";
-  p.columns = {column("id", "Int64", Codec::Verbatim, false), column("n", "Int32", Codec::Verbatim, false),
-               column("u", "UUID", Codec::Uuid, false), column("a", "Array(Nullable(Int32))", Codec::Array, false,
+  p.columns = {ch_column("id", "Int64", Codec::Verbatim, false), ch_column("n", "Int32", Codec::Verbatim, false),
+               ch_column("u", "UUID", Codec::Uuid, false), ch_column("a", "Array(Nullable(Int32))", Codec::Array, false,
                                                                  Codec::Verbatim)};
   RowBinaryEncoder enc(p);
   BatchBuilder b;
@@ -515,9 +504,9 @@ TEST(ClickHouseApplyEncode, NullAndUnknownInNotNullableColumns) {
 TEST(ClickHouseApplyEncode, LookupKeysAreStringsForCast) {
   TablePlan p;
   p.source = "public.t";
-  p.columns = {column("s", "String", Codec::Text, false),
-               column("b", "UInt8", Codec::Bool, false),
-               column("a", "Array(Nullable(String))", Codec::Array, false, Codec::Text)};
+  p.columns = {ch_column("s", "String", Codec::Text, false),
+               ch_column("b", "UInt8", Codec::Bool, false),
+               ch_column("a", "Array(Nullable(String))", Codec::Array, false, Codec::Text)};
   TsvEncoder enc(p);
   BatchBuilder b;
   uint32_t t = b.table("t", {"s", "b", "a"}, {0, 1, 2});
@@ -577,24 +566,4 @@ TEST(ClickHouseApplySql, Statements) {
   EXPECT_EQ(truncate_sql("db", "t", {"id", "v"}, 42),
             "INSERT INTO `db`.`t` (`id`, `v`, `_ferry_version`, `_ferry_is_deleted`) SELECT `id`, `v`, toUInt64(42), "
             "toUInt8(1) FROM `db`.`t` FINAL WHERE `_ferry_is_deleted` = 0 AND `_ferry_version` <= 42");
-}
-
-TEST(ClickHouseApplyTypes, ColumnFromClickHouseType) {
-  Capabilities caps = Capabilities::from_version("18.16.1");
-  auto c = column_from_clickhouse_type("x", "Nullable(Decimal(10, 2))", caps);
-  EXPECT_EQ(c.codec, Codec::Decimal);
-  EXPECT_TRUE(c.nullable);
-  c = column_from_clickhouse_type("x", "Array(Nullable(Float32))", caps);
-  EXPECT_EQ(c.codec, Codec::Array);
-  EXPECT_EQ(c.element, Codec::Float);
-  EXPECT_FALSE(c.nullable);
-  EXPECT_EQ(column_from_clickhouse_type("x", "UInt8", caps).codec, Codec::Bool);
-  EXPECT_EQ(column_from_clickhouse_type("x", "Date", caps).max_day, kDateMaxDay);
-  EXPECT_THROW(column_from_clickhouse_type("x", "Map(String, String)", caps), Error);
-  EXPECT_EQ(add_column_sql("db", "t", column("r", "Int32", Codec::Verbatim, false), "body"),
-            "ALTER TABLE `db`.`t` ADD COLUMN `r` Nullable(Int32) AFTER `body`");
-  EXPECT_EQ(add_column_sql("db", "t", column("a", "Array(Nullable(Int32))", Codec::Array, false)),
-            "ALTER TABLE `db`.`t` ADD COLUMN `a` Array(Nullable(Int32))");
-  EXPECT_EQ(add_column_sql("db", "t", column("s", "Nullable(String)", Codec::Text, true)),
-            "ALTER TABLE `db`.`t` ADD COLUMN `s` Nullable(String)");
 }

@@ -5,18 +5,13 @@
 #include <gtest/gtest.h>
 
 #include "pipe/spec_json.h"
+#include "../shared/pipe_spec.h"
 
 namespace ferry {
 namespace {
 
 PipeSpec pipe_with(std::vector<std::string> tables, PipeMode mode = PipeMode::SnapshotCdc) {
-  PipeSpec p;
-  p.name = "p";
-  p.source = "src";
-  p.destination = "dst";
-  p.mode = mode;
-  for (auto& t : tables) p.tables.push_back(TableMapping{t, "", {}, {}, "", std::nullopt, {}});
-  return p;
+  return test::pipe_spec("p", mode, tables);
 }
 
 PipeRecord record_of(const PipeSpec& spec, PipeState state) {

@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-#include "connectors/postgres/pg_source.h"
 #include "connectors/postgres/pg_types.h"
 #include "core/error.h"
 
@@ -67,24 +66,4 @@ TEST(PgTypes, CompositeAndUnknownAreUnsupported) {
   EXPECT_EQ(map("pair", 'c').type, LogicalType::Unsupported);
   EXPECT_EQ(map("some_extension_type").type, LogicalType::Unsupported);
   EXPECT_EQ(map("int4range", 'r').type, LogicalType::String);
-}
-
-TEST(PgSource, PartitionQueriesQuoteAndBoundRanges) {
-  TableSchema t;
-  t.schema = "My Schema";
-  t.name = "Tab\"le";
-  t.columns.push_back({"Id", "integer", LogicalType::Int32});
-  t.columns.push_back({"na me", "text", LogicalType::String});
-  EXPECT_EQ(PgSource::partition_query(t, "ctid:10:20"),
-            "SELECT \"Id\", \"na me\" FROM \"My Schema\".\"Tab\"\"le\" WHERE ctid >= '(10,0)'::tid AND ctid < '(20,0)'::tid");
-  EXPECT_EQ(PgSource::partition_query(t, "ctid:20:"),
-            "SELECT \"Id\", \"na me\" FROM \"My Schema\".\"Tab\"\"le\" WHERE ctid >= '(20,0)'::tid");
-  EXPECT_EQ(PgSource::partition_query(t, "all"), "SELECT \"Id\", \"na me\" FROM \"My Schema\".\"Tab\"\"le\"");
-  t.columns[0].key_position = 1;
-  EXPECT_EQ(PgSource::partition_query(t, "key::100"),
-            "SELECT \"Id\", \"na me\" FROM \"My Schema\".\"Tab\"\"le\" WHERE \"Id\" < 100");
-  EXPECT_EQ(PgSource::partition_query(t, "key:100:200"),
-            "SELECT \"Id\", \"na me\" FROM \"My Schema\".\"Tab\"\"le\" WHERE \"Id\" >= 100 AND \"Id\" < 200");
-  EXPECT_EQ(PgSource::partition_query(t, "key:-5:"), "SELECT \"Id\", \"na me\" FROM \"My Schema\".\"Tab\"\"le\" WHERE \"Id\" >= -5");
-  EXPECT_THROW(PgSource::partition_query(t, "bogus:1:2"), ferry::Error);
 }

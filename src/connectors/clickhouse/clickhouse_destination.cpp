@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "connectors/clickhouse/rowbinary_encoder.h"
+#include "connectors/clickhouse/tsv_answer.h"
 #include "connectors/clickhouse/tsv_encoder.h"
 #include "core/error.h"
 #include "core/ident.h"

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "connectors/clickhouse/clickhouse_destination.h"
+#include "connectors/clickhouse/tsv_answer.h"
 #include "core/error.h"
 #include "core/ident.h"
 #include "core/log.h"

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "connectors/clickhouse/server_error.h"
+#include "connectors/clickhouse/tsv_answer.h"
 #include "connectors/clickhouse/tsv_encoder.h"
 #include "connectors/clickhouse/type_map.h"
 #include "core/error.h"

@@ -9,7 +9,6 @@
 #include <mutex>
 
 #include "connectors/clickhouse/server_error.h"
-#include "connectors/clickhouse/tsv_encoder.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/spec.h"
@@ -211,35 +210,6 @@ HttpOptions http_options(const PeerSpec& peer) {
   o.user = peer.user;
   o.password = peer.password;
   return o;
-}
-
-std::string answer_value(std::string answer) {
-  while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r' || answer.back() == ' ')) answer.pop_back();
-  return answer;
-}
-
-std::vector<std::vector<std::string>> tsv_rows(const std::string& answer) {
-  std::vector<std::vector<std::string>> rows;
-  size_t pos = 0;
-  while (pos < answer.size()) {
-    size_t eol = answer.find('\n', pos);
-    if (eol == std::string::npos) eol = answer.size();
-    std::string_view line(answer.data() + pos, eol - pos);
-    pos = eol + 1;
-    std::vector<std::string> row;
-    for (size_t start = 0;;) {
-      size_t tab = line.find('\t', start);
-      std::string_view field = line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
-      std::string v;
-      if (field == "\\N") v = "\\N";
-      else unescape_copy_field(field, v);
-      row.push_back(std::move(v));
-      if (tab == std::string_view::npos) break;
-      start = tab + 1;
-    }
-    rows.push_back(std::move(row));
-  }
-  return rows;
 }
 
 std::string shorten_sql(std::string_view sql, size_t max) {

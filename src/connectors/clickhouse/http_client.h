@@ -36,11 +36,7 @@ struct HttpOptions {
 // exist yet, and every statement names it.
 HttpOptions http_options(const PeerSpec& peer);
 
-// --- reading answers ---
-// A one-value answer without its line end.
-std::string answer_value(std::string answer);
-// A TabSeparated answer as rows of unescaped fields (NULL stays "\N").
-std::vector<std::vector<std::string>> tsv_rows(const std::string& answer);
+// Reading answers (tsv_rows, answer_value): tsv_answer.h.
 // SQL for messages: at most `max` characters, on one line.
 std::string shorten_sql(std::string_view sql, size_t max = 200);
 

@@ -9,8 +9,10 @@
 
 #include "catalog/sqlite_catalog.h"
 #include "core/error.h"
+#include "../shared/temp_dir.h"
 
 using namespace ferry;
+using ferry::test::TempDir;
 
 namespace {
 
@@ -26,20 +28,6 @@ class FakeClock final : public Clock {
     return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
   }
   void sleep_for(std::chrono::milliseconds d) override { ms += d.count(); }
-};
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ferry_catalog_XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
 };
 
 // Runs `fn` and returns the ferry::Error it throws (fails the test if none).

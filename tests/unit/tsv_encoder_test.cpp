@@ -6,7 +6,9 @@
 
 #include "connectors/clickhouse/tsv_encoder.h"
 #include "core/error.h"
+#include "../shared/destination_table.h"
 #include "../shared/column_builder.h"
+#include "../shared/fixture_file.h"
 
 using namespace ferry;
 using namespace ferry::clickhouse;
@@ -14,23 +16,6 @@ using namespace ferry::clickhouse;
 using namespace ferry::test;
 
 namespace {
-
-std::string read_fixture(const std::string& name) {
-  std::ifstream in(std::string(FERRY_FIXTURES_DIR) + "/clickhouse/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// NOT NULL array (nullable arrays are text in ClickHouse).
-Column array(std::string name, LogicalType element, int p = -1, int s = 0) {
-  Column c = col(std::move(name), LogicalType::Array, false);
-  c.element = element;
-  c.precision = p;
-  c.scale = s;
-  return c;
-}
 
 // The columns of tests/fixtures/clickhouse/all_types.copy.
 TableSchema all_types() {
@@ -51,11 +36,11 @@ TableSchema all_types() {
                col("tstz", LogicalType::TimestampTz),
                col("u", LogicalType::Uuid),
                col("js", LogicalType::Json),
-               array("ints", LogicalType::Int32),
-               array("texts", LogicalType::String),
-               array("dates", LogicalType::Date),
-               array("floats", LogicalType::Float64),
-               array("jsons", LogicalType::Json),
+               array_col("ints", LogicalType::Int32),
+               array_col("texts", LogicalType::String),
+               array_col("dates", LogicalType::Date),
+               array_col("floats", LogicalType::Float64),
+               array_col("jsons", LogicalType::Json),
                col("maybe_ints", LogicalType::Array)};
   t.columns[18].nullable = true;
   t.columns[19].element = LogicalType::Int32;
@@ -72,7 +57,7 @@ std::string one(const Column& c, std::string_view value, const Capabilities& cap
   TableSchema t;
   t.name = "t";
   t.columns = {c};
-  TsvEncoder enc(plan_table(t, {"t", {}}, "db", caps));
+  TsvEncoder enc(plan_table(t, dest_table("t"), "db", caps));
   std::string out;
   EXPECT_EQ(enc.encode(std::string(value) + "\n", out), 1u);
   EXPECT_FALSE(out.empty());
@@ -96,22 +81,22 @@ bool contains(const std::string& s, std::string_view part) { return s.find(part)
 }  // namespace
 
 TEST(ClickHouseTsvEncoder, FixtureAllTypesNewServer) {
-  TsvEncoder enc(plan_table(all_types(), {"all_types", {}}, "db", v23));
+  TsvEncoder enc(plan_table(all_types(), dest_table("all_types"), "db", v23));
   std::string out;
-  EXPECT_EQ(enc.encode(read_fixture("all_types.copy"), out), 3u);
-  EXPECT_EQ(out, read_fixture("all_types_v23.tsv"));
+  EXPECT_EQ(enc.encode(fixture_file("clickhouse/all_types.copy"), out), 3u);
+  EXPECT_EQ(out, fixture_file("clickhouse/all_types_v23.tsv"));
 }
 
 TEST(ClickHouseTsvEncoder, FixtureAllTypes18) {
-  TsvEncoder enc(plan_table(all_types(), {"all_types", {}}, "db", v18));
+  TsvEncoder enc(plan_table(all_types(), dest_table("all_types"), "db", v18));
   std::string out = "kept|";  // appends to what the buffer holds
-  EXPECT_EQ(enc.encode(read_fixture("all_types.copy"), out), 3u);
-  EXPECT_EQ(out, "kept|" + read_fixture("all_types_v18.tsv"));
+  EXPECT_EQ(enc.encode(fixture_file("clickhouse/all_types.copy"), out), 3u);
+  EXPECT_EQ(out, "kept|" + fixture_file("clickhouse/all_types_v18.tsv"));
 }
 
 TEST(ClickHouseTsvEncoder, ChunkSplitAnywhereBetweenRowsGivesSameOutput) {
-  std::string copy = read_fixture("all_types.copy");
-  TsvEncoder enc(plan_table(all_types(), {"all_types", {}}, "db", v23));
+  std::string copy = fixture_file("clickhouse/all_types.copy");
+  TsvEncoder enc(plan_table(all_types(), dest_table("all_types"), "db", v23));
   std::string out;
   size_t rows = 0, start = 0;
   for (size_t i = 0; i < copy.size(); ++i) {
@@ -120,7 +105,7 @@ TEST(ClickHouseTsvEncoder, ChunkSplitAnywhereBetweenRowsGivesSameOutput) {
     start = i + 1;
   }
   EXPECT_EQ(rows, 3u);
-  EXPECT_EQ(out, read_fixture("all_types_v23.tsv"));
+  EXPECT_EQ(out, fixture_file("clickhouse/all_types_v23.tsv"));
   std::string empty;
   EXPECT_EQ(enc.encode("", empty), 0u);
   EXPECT_EQ(empty, "");
@@ -220,7 +205,7 @@ TEST(ClickHouseTsvEncoder, Timestamps) {
 }
 
 TEST(ClickHouseTsvEncoder, Arrays) {
-  Column ints = array("xs", LogicalType::Int32);
+  Column ints = array_col("xs", LogicalType::Int32);
   EXPECT_EQ(one(ints, "{1,2,NULL}"), "[1,2,NULL]");
   EXPECT_EQ(one(ints, "{}"), "[]");
   EXPECT_TRUE(contains(error_of(ints, "\\N"), "not Nullable"));
@@ -229,7 +214,7 @@ TEST(ClickHouseTsvEncoder, Arrays) {
   EXPECT_TRUE(contains(error_of(ints, "{1,2"), "unterminated"));
   EXPECT_TRUE(contains(error_of(ints, "{1,x}"), "integer"));
 
-  Column texts = array("names", LogicalType::String);
+  Column texts = array_col("names", LogicalType::String);
   // PG: {a,"b c","q\"uote",NULL,"NULL"} with COPY escaping on top.
   EXPECT_EQ(one(texts, R"({a,"b c","q\\"uote",NULL,"NULL"})"), R"(['a','b c','q"uote',NULL,'NULL'])");
   EXPECT_EQ(one(texts, R"({"it's","back\\\\slash","tab\there","nl\nx",ünï})"),
@@ -237,21 +222,21 @@ TEST(ClickHouseTsvEncoder, Arrays) {
   EXPECT_EQ(one(texts, R"({"{}",",","\\"\\""})"), R"(['{}',',','""'])");
   EXPECT_EQ(one(texts, R"({null,Null})"), "[NULL,NULL]");
 
-  Column bools = array("bs", LogicalType::Bool);
+  Column bools = array_col("bs", LogicalType::Bool);
   EXPECT_EQ(one(bools, "{t,f,NULL}"), "[1,0,NULL]");
-  Column floats = array("fs", LogicalType::Float32);
+  Column floats = array_col("fs", LogicalType::Float32);
   EXPECT_EQ(one(floats, "{NaN,Infinity,-Infinity,1.5e-07}"), "[-nan,inf,-inf,1.5e-07]");
-  Column decs = array("ds", LogicalType::Decimal, 5, 2);
+  Column decs = array_col("ds", LogicalType::Decimal, 5, 2);
   EXPECT_EQ(one(decs, "{1.25,-0.50,NULL}"), "[1.25,-0.50,NULL]");
   EXPECT_TRUE(contains(error_of(decs, "{1.25,NaN}"), "no NaN"));
-  Column uuids = array("us", LogicalType::Uuid);
+  Column uuids = array_col("us", LogicalType::Uuid);
   EXPECT_EQ(one(uuids, "{6f1b5e34-6f2b-4b8a-9f5e-2f1a1b2c3d4e,NULL}"), "['6f1b5e34-6f2b-4b8a-9f5e-2f1a1b2c3d4e',NULL]");
-  Column dates = array("days", LogicalType::Date);
+  Column dates = array_col("days", LogicalType::Date);
   EXPECT_EQ(one(dates, "{2020-01-02,NULL}", v18), "['2020-01-02',NULL]");
   EXPECT_TRUE(contains(error_of(dates, "{1960-01-01}", v18), "outside the range"));
   // Elements ferry does not map, and nullable arrays: the PostgreSQL text stays as a String.
-  EXPECT_EQ(one(array("js", LogicalType::Json), R"({"{\\"a\\": 1}"})"), R"({"{\\"a\\": 1}"})");
-  Column nullable_ints = array("maybe", LogicalType::Int32);
+  EXPECT_EQ(one(array_col("js", LogicalType::Json), R"({"{\\"a\\": 1}"})"), R"({"{\\"a\\": 1}"})");
+  Column nullable_ints = array_col("maybe", LogicalType::Int32);
   nullable_ints.nullable = true;
   EXPECT_EQ(one(nullable_ints, "{1,NULL}"), "{1,NULL}");
   EXPECT_EQ(one(nullable_ints, "\\N"), "\\N");
@@ -273,7 +258,7 @@ TEST(ClickHouseTsvEncoder, ErrorsNameTableColumnAndTruncatedValue) {
   c.scale = 2;
   c.source_type = "numeric(10,2)";
   t.columns = {c};
-  TsvEncoder enc(plan_table(t, {"orders_v2", {}}, "lake", v18));
+  TsvEncoder enc(plan_table(t, dest_table("orders_v2"), "lake", v18));
   std::string out;
   std::string value = "1" + std::string(200, 'x');
   try {
@@ -295,7 +280,7 @@ TEST(ClickHouseTsvEncoder, MalformedRows) {
   TableSchema t;
   t.name = "t";
   t.columns = {col("a", LogicalType::Int32), col("b", LogicalType::String)};
-  TsvEncoder enc(plan_table(t, {"t", {}}, "db", v18));
+  TsvEncoder enc(plan_table(t, dest_table("t"), "db", v18));
   std::string out;
   EXPECT_THROW(enc.encode("1\tx\t3\n", out), Error);
   EXPECT_THROW(enc.encode("1\n", out), Error);
@@ -307,8 +292,8 @@ TEST(ClickHouseTsvEncoder, MalformedRows) {
 
 TEST(ClickHouseTsvEncoder, OneMegabyteChunkInOnePass) {
   TableSchema schema = all_types();
-  TsvEncoder enc(plan_table(schema, {"all_types", {}}, "db", v23));
-  std::string row1 = read_fixture("all_types.copy");
+  TsvEncoder enc(plan_table(schema, dest_table("all_types"), "db", v23));
+  std::string row1 = fixture_file("clickhouse/all_types.copy");
   std::string chunk;
   while (chunk.size() < (1u << 20)) chunk += row1;
   size_t expected_rows = 3 * (chunk.size() / row1.size());

@@ -1,5 +1,5 @@
-// Periodic incremental copy, pure parts: cursor type rules, type maps of the
-// ClickHouse and SQLite sources, range queries, and the status document.
+// Periodic incremental copy, pure parts: cursor type rules of every source and the
+// status document (type maps and range queries of the sources: <source>_test.cpp).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,8 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
-#include "connectors/clickhouse/clickhouse_source.h"
-#include "connectors/postgres/pg_source.h"
+#include "connectors/clickhouse/clickhouse_source.h"  // map_clickhouse_type
 #include "connectors/postgres/pg_types.h"
 #include "connectors/sqlite/sqlite_source.h"
 #include "core/error.h"
@@ -111,104 +110,6 @@ TEST(IncrementalCursor, CheckNamesTableColumnAndType) {
   EXPECT_THROW(check_cursor_column(t, m), Error);
   m.cursor = "seq";
   EXPECT_NO_THROW(check_cursor_column(t, m));
-}
-
-TEST(IncrementalSqliteTypes, AffinityRules) {
-  EXPECT_EQ(lite_col("INTEGER").type, LogicalType::Int64);
-  EXPECT_EQ(lite_col("unsigned big int").type, LogicalType::Int64);
-  EXPECT_EQ(lite_col("BOOLEAN").type, LogicalType::Bool);
-  EXPECT_EQ(lite_col("VARCHAR(255)").type, LogicalType::String);
-  EXPECT_EQ(lite_col("CLOB").type, LogicalType::String);
-  EXPECT_EQ(lite_col("").type, LogicalType::String);
-  EXPECT_EQ(lite_col("").source_type, "(no type)");
-  EXPECT_EQ(lite_col("BLOB").type, LogicalType::Bytes);
-  EXPECT_EQ(lite_col("DOUBLE PRECISION").type, LogicalType::Float64);
-  EXPECT_EQ(lite_col("FLOAT").type, LogicalType::Float64);
-  EXPECT_EQ(lite_col("DATE").type, LogicalType::Date);
-  EXPECT_EQ(lite_col("datetime").type, LogicalType::Timestamp);
-  EXPECT_EQ(lite_col("TIMESTAMP").type, LogicalType::Timestamp);
-  Column d = lite_col("DECIMAL(10, 2)");
-  EXPECT_EQ(d.type, LogicalType::Decimal);
-  EXPECT_EQ(d.precision, 10);
-  EXPECT_EQ(d.scale, 2);
-  EXPECT_EQ(lite_col("NUMERIC").type, LogicalType::NumericText);
-  EXPECT_EQ(lite_col("MONEYISH").type, LogicalType::NumericText);
-  EXPECT_EQ(lite_col("UUID").type, LogicalType::Uuid);
-}
-
-TEST(IncrementalSqliteTypes, CopyEscaping) {
-  std::string out;
-  sqlite::append_copy_escaped(out, "a\tb\nc\\d\re");
-  EXPECT_EQ(out, "a\\tb\\nc\\\\d\\re");
-}
-
-TEST(IncrementalClickHouseTypes, Map) {
-  EXPECT_EQ(ch_col("UInt8").type, LogicalType::Int16);
-  EXPECT_EQ(ch_col("UInt16").type, LogicalType::Int32);
-  EXPECT_EQ(ch_col("UInt32").type, LogicalType::Int64);
-  EXPECT_EQ(ch_col("UInt64").type, LogicalType::Decimal);
-  EXPECT_EQ(ch_col("UInt64").precision, 20);
-  EXPECT_EQ(ch_col("UInt128").type, LogicalType::NumericText);
-  EXPECT_EQ(ch_col("Int64").type, LogicalType::Int64);
-  EXPECT_FALSE(ch_col("Int64").nullable);
-  Column n = ch_col("Nullable(Int32)");
-  EXPECT_EQ(n.type, LogicalType::Int32);
-  EXPECT_TRUE(n.nullable);
-  EXPECT_EQ(n.source_type, "Nullable(Int32)");
-  Column d = ch_col("Decimal(12, 3)");
-  EXPECT_EQ(d.type, LogicalType::Decimal);
-  EXPECT_EQ(d.precision, 12);
-  EXPECT_EQ(d.scale, 3);
-  Column d64 = ch_col("Decimal64(4)");
-  EXPECT_EQ(d64.precision, 18);
-  EXPECT_EQ(d64.scale, 4);
-  EXPECT_EQ(ch_col("LowCardinality(Nullable(String))").type, LogicalType::String);
-  EXPECT_TRUE(ch_col("LowCardinality(Nullable(String))").nullable);
-  EXPECT_EQ(ch_col("FixedString(16)").type, LogicalType::String);
-  EXPECT_EQ(ch_col("Enum8('a' = 1, 'b' = 2)").type, LogicalType::String);
-  EXPECT_EQ(ch_col("Date").type, LogicalType::Date);
-  EXPECT_EQ(ch_col("DateTime").type, LogicalType::TimestampTz);
-  EXPECT_EQ(ch_col("DateTime('Europe/Moscow')").type, LogicalType::TimestampTz);
-  Column dt64 = ch_col("DateTime64(6, 'UTC')");
-  EXPECT_EQ(dt64.type, LogicalType::TimestampTz);
-  EXPECT_EQ(dt64.precision, 6);
-  EXPECT_EQ(ch_col("UUID").type, LogicalType::Uuid);
-  EXPECT_EQ(ch_col("Array(Int32)").type, LogicalType::Unsupported);
-  EXPECT_EQ(ch_col("AggregateFunction(sum, UInt64)").type, LogicalType::Unsupported);
-}
-
-TEST(IncrementalClickHouseTypes, CursorLiterals) {
-  EXPECT_EQ(clickhouse::cursor_literal(ch_col("UInt64"), "42"), "CAST('42' AS UInt64)");
-  EXPECT_EQ(clickhouse::cursor_literal(ch_col("Nullable(Decimal(10, 2))"), "1.50"), "CAST('1.50' AS Decimal(10, 2))");
-  EXPECT_EQ(clickhouse::cursor_literal(ch_col("String"), "it's"), "'it\\'s'");
-  EXPECT_EQ(clickhouse::cursor_literal(ch_col("Date"), "2024-01-01"), "toDate('2024-01-01')");
-  EXPECT_EQ(clickhouse::cursor_literal(ch_col("DateTime"), "2024-01-01 00:00:00"),
-            "parseDateTimeBestEffort('2024-01-01 00:00:00', 'UTC')");
-  EXPECT_EQ(clickhouse::cursor_literal(ch_col("DateTime64(3)"), "2024-01-01 00:00:00.5"),
-            "toDateTime64('2024-01-01 00:00:00.5', 3, 'UTC')");
-}
-
-TEST(IncrementalRangeQueries, PostgresAndClickHouse) {
-  TableSchema t;
-  t.schema = "public";
-  t.name = "My Table";
-  t.columns = {col(LogicalType::Int64, "bigint", "id"), col(LogicalType::TimestampTz, "timestamp with time zone", "at")};
-  EXPECT_EQ(PgSource::range_query(t, "at", std::nullopt, "2024-01-01 00:00:00+00"),
-            "SELECT \"id\", \"at\" FROM \"public\".\"My Table\" WHERE \"at\" <= '2024-01-01 00:00:00+00'");
-  EXPECT_EQ(PgSource::range_query(t, "at", "2023-12-31 00:00:00+00", "it's"),
-            "SELECT \"id\", \"at\" FROM \"public\".\"My Table\" WHERE \"at\" > '2023-12-31 00:00:00+00' AND \"at\" <= "
-            "'it''s'");
-
-  TableSchema c;
-  c.schema = "db";
-  c.name = "events";
-  c.columns = {ch_col("UInt64", "id"), ch_col("DateTime", "at")};
-  EXPECT_EQ(clickhouse::ClickHouseSource::range_query(c, false, "id", "1", std::string("9")),
-            "SELECT `id`, concat(toString(`at`, 'UTC'), '+00') FROM `db`.`events` WHERE `id` > CAST('1' AS UInt64) AND "
-            "`id` <= CAST('9' AS UInt64) FORMAT TabSeparated");
-  EXPECT_EQ(clickhouse::ClickHouseSource::range_query(c, true, "", std::nullopt, std::nullopt),
-            "SELECT `id`, concat(toString(`at`, 'UTC'), '+00') FROM `db`.`events` FINAL SETTINGS "
-            "optimize_move_to_prewhere = 0 FORMAT TabSeparated");
 }
 
 TEST(IncrementalStatus, DocumentFromTheCatalog) {

@@ -1,5 +1,5 @@
-// The SQLite source needs no server: describe, cursor probes and range reads
-// against a file made here.
+// The SQLite source needs no server: its type map and COPY escaping; describe, cursor
+// probes and range reads against a file made here.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -13,6 +13,13 @@
 using namespace ferry;
 
 namespace {
+
+Column lite_col(const std::string& declared) {
+  Column c;
+  c.name = "c";
+  sqlite::map_sqlite_type(declared, c);
+  return c;
+}
 
 class IncrementalSqliteSource : public ::testing::Test {
  protected:
@@ -157,4 +164,33 @@ TEST_F(IncrementalSqliteSource, MissingFileIsAPermanentError) {
     EXPECT_EQ(e.kind(), ErrorKind::Permanent);
     EXPECT_NE(std::string(e.what()).find("cannot open the SQLite database"), std::string::npos) << e.what();
   }
+}
+
+TEST(IncrementalSqliteTypes, AffinityRules) {
+  EXPECT_EQ(lite_col("INTEGER").type, LogicalType::Int64);
+  EXPECT_EQ(lite_col("unsigned big int").type, LogicalType::Int64);
+  EXPECT_EQ(lite_col("BOOLEAN").type, LogicalType::Bool);
+  EXPECT_EQ(lite_col("VARCHAR(255)").type, LogicalType::String);
+  EXPECT_EQ(lite_col("CLOB").type, LogicalType::String);
+  EXPECT_EQ(lite_col("").type, LogicalType::String);
+  EXPECT_EQ(lite_col("").source_type, "(no type)");
+  EXPECT_EQ(lite_col("BLOB").type, LogicalType::Bytes);
+  EXPECT_EQ(lite_col("DOUBLE PRECISION").type, LogicalType::Float64);
+  EXPECT_EQ(lite_col("FLOAT").type, LogicalType::Float64);
+  EXPECT_EQ(lite_col("DATE").type, LogicalType::Date);
+  EXPECT_EQ(lite_col("datetime").type, LogicalType::Timestamp);
+  EXPECT_EQ(lite_col("TIMESTAMP").type, LogicalType::Timestamp);
+  Column d = lite_col("DECIMAL(10, 2)");
+  EXPECT_EQ(d.type, LogicalType::Decimal);
+  EXPECT_EQ(d.precision, 10);
+  EXPECT_EQ(d.scale, 2);
+  EXPECT_EQ(lite_col("NUMERIC").type, LogicalType::NumericText);
+  EXPECT_EQ(lite_col("MONEYISH").type, LogicalType::NumericText);
+  EXPECT_EQ(lite_col("UUID").type, LogicalType::Uuid);
+}
+
+TEST(IncrementalSqliteTypes, CopyEscaping) {
+  std::string out;
+  sqlite::append_copy_escaped(out, "a\tb\nc\\d\re");
+  EXPECT_EQ(out, "a\\tb\\nc\\\\d\\re");
 }

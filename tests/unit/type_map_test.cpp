@@ -1,9 +1,10 @@
 #include <gtest/gtest.h>
 
 #include "connectors/clickhouse/capabilities.h"
-#include "connectors/clickhouse/server_error.h"
 #include "connectors/clickhouse/type_map.h"
 #include "core/error.h"
+#include "../shared/destination_table.h"
+#include "../shared/clickhouse_column_builder.h"
 #include "../shared/column_builder.h"
 
 using namespace ferry;
@@ -12,13 +13,6 @@ using namespace ferry::clickhouse;
 using namespace ferry::test;
 
 namespace {
-
-Column decimal(std::string name, int p, int s) {
-  Column c = col(std::move(name), LogicalType::Decimal);
-  c.precision = p;
-  c.scale = s;
-  return c;
-}
 
 // NOT NULL array column.
 Column array(std::string name, LogicalType element, std::string source_type = "") {
@@ -38,69 +32,16 @@ std::string type_of(const Column& c, const Capabilities& caps, bool key = false)
 
 }  // namespace
 
-TEST(ClickHouseCapabilities, ParsesVersionsAndThresholds) {
-  EXPECT_EQ(v18.major, 18);
-  EXPECT_EQ(v18.minor, 16);
-  EXPECT_EQ(v18.version, "18.16.1");
-  EXPECT_FALSE(v18.has_datetime64);
-  EXPECT_FALSE(v18.has_date32);
-  EXPECT_FALSE(v18.has_bool);
-  EXPECT_FALSE(v18.has_nullable_key);
-  EXPECT_FALSE(v18.has_exchange_tables);
-  EXPECT_FALSE(v18.has_is_deleted_engine_arg);
-
-  auto c = Capabilities::from_version("20.1.2.4");
-  EXPECT_TRUE(c.has_datetime64);
-  EXPECT_FALSE(c.has_nullable_key);
-  EXPECT_TRUE(Capabilities::from_version("20.7.1").has_nullable_key);
-  EXPECT_FALSE(Capabilities::from_version("20.9.7").has_exchange_tables);
-  EXPECT_TRUE(Capabilities::from_version("20.10.2").has_exchange_tables);
-  EXPECT_FALSE(Capabilities::from_version("21.8.1").has_date32);
-  EXPECT_TRUE(Capabilities::from_version("21.9.1").has_date32);
-  EXPECT_FALSE(Capabilities::from_version("22.2.1").has_bool);
-  EXPECT_TRUE(Capabilities::from_version("22.3.1").has_bool);
-  EXPECT_FALSE(Capabilities::from_version("23.1.9").has_is_deleted_engine_arg);
-  EXPECT_TRUE(v23.has_is_deleted_engine_arg);
-  EXPECT_EQ(v23.version, "23.8.2.7");
-  EXPECT_TRUE(Capabilities::from_version("24.3.1.2672\n").at_least(24, 3));
-
-  // Ranges of Date32/DateTime64.
-  EXPECT_EQ(v18.ext_max_day, days_from_civil(2105, 12, 31));
-  EXPECT_EQ(Capabilities::from_version("21.4.1").ext_min_day, days_from_civil(1925, 1, 1));
-  EXPECT_EQ(v23.ext_min_day, days_from_civil(1900, 1, 1));
-  EXPECT_EQ(v23.ext_max_day, days_from_civil(2299, 12, 31));
-
-  EXPECT_THROW(Capabilities::from_version("garbage"), Error);
-  EXPECT_THROW(Capabilities::from_version(""), Error);
-}
-
-TEST(ClickHouseCapabilities, CivilDays) {
-  EXPECT_EQ(days_from_civil(1970, 1, 1), 0);
-  EXPECT_EQ(days_from_civil(2020, 1, 2), 18263);  // toUInt16(toDate('2020-01-02')) on 18.16
-  EXPECT_EQ(days_from_civil(2105, 12, 31), 49672);
-  EXPECT_EQ(days_from_civil(1969, 12, 31), -1);
-  int y;
-  unsigned m, d;
-  civil_from_days(-25567, y, m, d);
-  EXPECT_EQ(y, 1900);
-  EXPECT_EQ(m, 1u);
-  EXPECT_EQ(d, 1u);
-  for (int32_t day : {-200000, -1, 0, 1, 59, 60, 11016, 49672, 120000}) {
-    civil_from_days(day, y, m, d);
-    EXPECT_EQ(days_from_civil(y, m, d), day);
-  }
-}
-
 TEST(ClickHouseTypeMap, ScalarTypes) {
   EXPECT_EQ(type_of(col("a", LogicalType::Int16), v18), "Nullable(Int16)");
   EXPECT_EQ(type_of(col("a", LogicalType::Int32, false), v18), "Int32");
   EXPECT_EQ(type_of(col("a", LogicalType::Int64), v18, true), "Int64");  // key: never Nullable
   EXPECT_EQ(type_of(col("a", LogicalType::Float32, false), v18), "Float32");
   EXPECT_EQ(type_of(col("a", LogicalType::Float64, false), v18), "Float64");
-  EXPECT_EQ(type_of(decimal("a", 10, 2), v18), "Nullable(Decimal(10, 2))");
-  EXPECT_EQ(type_of(decimal("a", 38, 38), v18), "Nullable(Decimal(38, 38))");
-  EXPECT_EQ(type_of(decimal("a", 39, 2), v18), "Nullable(String)");
-  EXPECT_EQ(type_of(decimal("a", -1, 0), v18), "Nullable(String)");
+  EXPECT_EQ(type_of(decimal_col("a", 10, 2), v18), "Nullable(Decimal(10, 2))");
+  EXPECT_EQ(type_of(decimal_col("a", 38, 38), v18), "Nullable(Decimal(38, 38))");
+  EXPECT_EQ(type_of(decimal_col("a", 39, 2), v18), "Nullable(String)");
+  EXPECT_EQ(type_of(decimal_col("a", -1, 0), v18), "Nullable(String)");
   for (auto t : {LogicalType::NumericText, LogicalType::Time, LogicalType::Interval, LogicalType::Json,
                  LogicalType::Enum, LogicalType::Inet, LogicalType::String, LogicalType::Bytes})
     EXPECT_EQ(type_of(col("a", t, false), v23), "String") << to_string(t);
@@ -119,8 +60,8 @@ TEST(ClickHouseTypeMap, ScalarTypes) {
 TEST(ClickHouseTypeMap, Codecs) {
   EXPECT_EQ(map_column(col("a", LogicalType::Int64), false, v18, "t").codec, Codec::Verbatim);
   EXPECT_EQ(map_column(col("a", LogicalType::Float32), false, v18, "t").codec, Codec::Float);
-  EXPECT_EQ(map_column(decimal("a", 10, 2), false, v18, "t").codec, Codec::Decimal);
-  EXPECT_EQ(map_column(decimal("a", 50, 2), false, v18, "t").codec, Codec::Text);
+  EXPECT_EQ(map_column(decimal_col("a", 10, 2), false, v18, "t").codec, Codec::Decimal);
+  EXPECT_EQ(map_column(decimal_col("a", 50, 2), false, v18, "t").codec, Codec::Text);
   EXPECT_EQ(map_column(col("a", LogicalType::Bytes), false, v18, "t").codec, Codec::Bytes);
   EXPECT_EQ(map_column(col("a", LogicalType::Bool), false, v18, "t").codec, Codec::Bool);
   EXPECT_EQ(map_column(col("a", LogicalType::Timestamp), false, v18, "t").codec, Codec::Text);
@@ -197,7 +138,7 @@ TableSchema weird_table() {
 
 TEST(ClickHouseTypeMap, CreateTableDdl18) {
   TableSchema t = weird_table();
-  TablePlan p = plan_table(t, {"Wéird `t' \"x\"", {"ünï `q'\\"}}, "my db", v18);
+  TablePlan p = plan_table(t, dest_table("Wéird `t' \"x\"", {"ünï `q'\\"}), "my db", v18);
   EXPECT_TRUE(p.keyed);
   ASSERT_EQ(p.order_by.size(), 3u);
   EXPECT_EQ(p.order_by[0], "ünï `q'\\");
@@ -218,7 +159,7 @@ TEST(ClickHouseTypeMap, CreateTableDdl18) {
 
 TEST(ClickHouseTypeMap, CreateTableDdlNewServers) {
   TableSchema t = weird_table();
-  TablePlan p = plan_table(t, {"dest", {}}, "db", v23);
+  TablePlan p = plan_table(t, dest_table("dest"), "db", v23);
   std::string sql = create_table_sql(p, v23, true);
   EXPECT_NE(sql.find("`_ferry_synced_at` DateTime64(3) DEFAULT now64()"), std::string::npos) << sql;
   EXPECT_NE(sql.find("ENGINE = ReplacingMergeTree(`_ferry_version`, `_ferry_is_deleted`) ORDER BY (`Id`, `region`)"),
@@ -227,7 +168,7 @@ TEST(ClickHouseTypeMap, CreateTableDdlNewServers) {
   // is_deleted only where the server has it.
   auto v22 = Capabilities::from_version("22.8.1");
   EXPECT_NE(
-      create_table_sql(plan_table(t, {"dest", {}}, "db", v22), v22, true).find("ReplacingMergeTree(`_ferry_version`)"),
+      create_table_sql(plan_table(t, dest_table("dest"), "db", v22), v22, true).find("ReplacingMergeTree(`_ferry_version`)"),
       std::string::npos);
 }
 
@@ -235,7 +176,7 @@ TEST(ClickHouseTypeMap, KeylessTablesUseMergeTree) {
   TableSchema t;
   t.name = "log";
   t.columns.push_back(col("msg", LogicalType::String));
-  TablePlan p = plan_table(t, {"log", {}}, "db", v18);
+  TablePlan p = plan_table(t, dest_table("log"), "db", v18);
   EXPECT_FALSE(p.keyed);
   std::string sql = create_table_sql(p, v18);
   EXPECT_NE(sql.find(") ENGINE = MergeTree ORDER BY tuple()"), std::string::npos) << sql;
@@ -245,23 +186,23 @@ TEST(ClickHouseTypeMap, KeylessTablesUseMergeTree) {
 TEST(ClickHouseTypeMap, OrderByValidation) {
   TableSchema t = weird_table();
   try {
-    plan_table(t, {"x", {"nope"}}, "db", v18);
+    plan_table(t, dest_table("x", {"nope"}), "db", v18);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Config);
     EXPECT_NE(std::string(e.what()).find("order_by column nope"), std::string::npos);
   }
   // Nullable order_by column: sorted by assumeNotNull() before 20.7, with the setting after.
-  TablePlan p18 = plan_table(t, {"x", {"col with space"}}, "db", v18);
+  TablePlan p18 = plan_table(t, dest_table("x", {"col with space"}), "db", v18);
   EXPECT_FALSE(p18.nullable_sort_key);
   EXPECT_NE(create_table_sql(p18, v18).find("ORDER BY (assumeNotNull(`col with space`), `Id`, `region`)"),
             std::string::npos)
       << create_table_sql(p18, v18);
-  TablePlan p = plan_table(t, {"x", {"col with space"}}, "db", v23);
+  TablePlan p = plan_table(t, dest_table("x", {"col with space"}), "db", v23);
   EXPECT_TRUE(p.nullable_sort_key);
   EXPECT_NE(create_table_sql(p, v23).find("SETTINGS allow_nullable_key = 1"), std::string::npos);
   // Duplicates in order_by collapse; key columns are not repeated.
-  p = plan_table(t, {"x", {"region", "region", "Id"}}, "db", v18);
+  p = plan_table(t, dest_table("x", {"region", "region", "Id"}), "db", v18);
   ASSERT_EQ(p.order_by.size(), 2u);
   EXPECT_EQ(p.order_by[0], "region");
   EXPECT_EQ(p.order_by[1], "Id");
@@ -271,41 +212,7 @@ TEST(ClickHouseTypeMap, RefusesFerryColumnNames) {
   TableSchema t;
   t.name = "x";
   t.columns.push_back(col("_ferry_version", LogicalType::Int64));
-  EXPECT_THROW(plan_table(t, {"x", {}}, "db", v18), Error);
-}
-
-TEST(ClickHouseServerError, ParsesOldAndNewFormats) {
-  auto e = parse_server_exception(
-      "Code: 60, e.displayText() = DB::Exception: Table default.nope doesn't exist., e.what() = DB::Exception\n");
-  EXPECT_EQ(e.code, 60);
-  EXPECT_EQ(e.message, "Code: 60, DB::Exception: Table default.nope doesn't exist.");
-  e = parse_server_exception(
-      "Code: 241. DB::Exception: Memory limit (total) exceeded. (MEMORY_LIMIT_EXCEEDED) (version 23.8.2.7 (official "
-      "build))\n");
-  EXPECT_EQ(e.code, 241);
-  e = parse_server_exception("whatever", "252");
-  EXPECT_EQ(e.code, 252);
-  EXPECT_EQ(parse_server_exception("<html>bad gateway</html>").code, 0);
-}
-
-TEST(ClickHouseServerError, Classifies) {
-  EXPECT_EQ(classify_exception_code(62), ErrorKind::Permanent);   // syntax
-  EXPECT_EQ(classify_exception_code(60), ErrorKind::Permanent);   // unknown table
-  EXPECT_EQ(classify_exception_code(50), ErrorKind::Permanent);   // unknown type
-  EXPECT_EQ(classify_exception_code(27), ErrorKind::Permanent);   // cannot parse input
-  EXPECT_EQ(classify_exception_code(193), ErrorKind::Permanent);  // wrong password
-  EXPECT_EQ(classify_exception_code(241), ErrorKind::Transient);  // memory limit
-  EXPECT_EQ(classify_exception_code(252), ErrorKind::Transient);  // too many parts
-  EXPECT_EQ(classify_exception_code(159), ErrorKind::Transient);  // timeout
-  EXPECT_EQ(classify_exception_code(202), ErrorKind::Transient);  // too many queries
-
-  Error err = http_status_error(
-      404, "Code: 60, e.displayText() = DB::Exception: Table a.b doesn't exist., e.what() = DB::Exception", "",
-      "query 'SELECT 1'");
-  EXPECT_EQ(err.kind(), ErrorKind::Permanent);
-  EXPECT_NE(std::string(err.what()).find("ClickHouse error 60 on query 'SELECT 1'"), std::string::npos) << err.what();
-  EXPECT_EQ(http_status_error(502, "<html>Bad Gateway</html>", "", "q").kind(), ErrorKind::Transient);
-  EXPECT_EQ(http_status_error(403, "", "", "q").kind(), ErrorKind::Permanent);
+  EXPECT_THROW(plan_table(t, dest_table("x"), "db", v18), Error);
 }
 
 namespace {
@@ -380,4 +287,24 @@ TEST(ClickHouseTypeMap, UnrepresentablePolicyShapesColumns) {
   TablePlan clamp = plan_table(dated_table(), dest_with(OnUnrepresentable::Clamp), "db", v18);
   EXPECT_EQ(clamp.columns[1].type, "Date");
   EXPECT_EQ(clamp.columns[1].on_unrepresentable, OnUnrepresentable::Clamp);
+}
+
+TEST(ClickHouseApplyTypes, ColumnFromClickHouseType) {
+  Capabilities caps = Capabilities::from_version("18.16.1");
+  auto c = column_from_clickhouse_type("x", "Nullable(Decimal(10, 2))", caps);
+  EXPECT_EQ(c.codec, Codec::Decimal);
+  EXPECT_TRUE(c.nullable);
+  c = column_from_clickhouse_type("x", "Array(Nullable(Float32))", caps);
+  EXPECT_EQ(c.codec, Codec::Array);
+  EXPECT_EQ(c.element, Codec::Float);
+  EXPECT_FALSE(c.nullable);
+  EXPECT_EQ(column_from_clickhouse_type("x", "UInt8", caps).codec, Codec::Bool);
+  EXPECT_EQ(column_from_clickhouse_type("x", "Date", caps).max_day, kDateMaxDay);
+  EXPECT_THROW(column_from_clickhouse_type("x", "Map(String, String)", caps), Error);
+  EXPECT_EQ(add_column_sql("db", "t", ch_column("r", "Int32", Codec::Verbatim, false), "body"),
+            "ALTER TABLE `db`.`t` ADD COLUMN `r` Nullable(Int32) AFTER `body`");
+  EXPECT_EQ(add_column_sql("db", "t", ch_column("a", "Array(Nullable(Int32))", Codec::Array, false)),
+            "ALTER TABLE `db`.`t` ADD COLUMN `a` Array(Nullable(Int32))");
+  EXPECT_EQ(add_column_sql("db", "t", ch_column("s", "Nullable(String)", Codec::Text, true)),
+            "ALTER TABLE `db`.`t` ADD COLUMN `s` Nullable(String)");
 }

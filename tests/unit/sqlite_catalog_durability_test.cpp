@@ -18,8 +18,10 @@
 #include <stdexcept>
 
 #include "catalog/sqlite_catalog.h"
+#include "../shared/temp_dir.h"
 
 using namespace ferry;
+using ferry::test::TempDir;
 
 namespace {
 
@@ -157,26 +159,8 @@ Observed observe(const std::string& path) {
   return o;
 }
 
-// Removed at the end of the test, kept (and named) when it failed.
-struct WorkDir {
-  std::filesystem::path path;
-  WorkDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ferry_durability_XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~WorkDir() {
-    if (::testing::Test::HasFailure()) {
-      std::printf("[ durability ] catalog kept for inspection in %s\n", path.c_str());
-      return;
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
 TEST(CatalogDurabilityTest, KillNineKeepsExactlyTheCommittedPrefix) {
-  WorkDir dir;
+  TempDir dir("ferry_durability", /*keep_on_failure=*/true);
   const std::string path = (dir.path / "catalog.db").string();
   {
     SqliteCatalog cat(path);

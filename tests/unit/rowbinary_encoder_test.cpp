@@ -10,6 +10,7 @@
 #include "connectors/clickhouse/rowbinary_encoder.h"
 #include "core/error.h"
 #include "../shared/column_builder.h"
+#include "../shared/fixture_file.h"
 
 using namespace ferry;
 using namespace ferry::clickhouse;
@@ -36,21 +37,6 @@ std::string le(T v) {
   char b[sizeof(T)];
   std::memcpy(b, &v, sizeof(T));
   return hex(std::string_view(b, sizeof(T)));
-}
-
-Column decimal(std::string name, int p, int s, bool nullable = true) {
-  Column c = col(std::move(name), LogicalType::Decimal, nullable);
-  c.precision = p;
-  c.scale = s;
-  return c;
-}
-
-Column array(std::string name, LogicalType element, int p = -1, int s = 0) {
-  Column c = col(std::move(name), LogicalType::Array, false);
-  c.element = element;
-  c.precision = p;
-  c.scale = s;
-  return c;
 }
 
 TablePlan plan_of(const Column& c, const Capabilities& caps, OnUnrepresentable policy = OnUnrepresentable::Fail) {
@@ -87,14 +73,6 @@ std::string error_of(const Column& c, std::string_view value, const Capabilities
 }
 
 bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
-
-std::string read_fixture(const std::string& name) {
-  std::ifstream in(std::string(FERRY_FIXTURES_DIR) + "/clickhouse/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 }  // namespace
 
@@ -162,25 +140,25 @@ TEST(ClickHouseRowBinaryEncoder, FloatsKeepEveryBit) {
 }
 
 TEST(ClickHouseRowBinaryEncoder, DecimalsAreExactScaledIntegers) {
-  EXPECT_EQ(one(decimal("d", 9, 2, false), "12.50"), le<int32_t>(1250));
-  EXPECT_EQ(one(decimal("d", 9, 2, false), "12.5"), le<int32_t>(1250));
-  EXPECT_EQ(one(decimal("d", 9, 2, false), "-0.01"), le<int32_t>(-1));
-  EXPECT_EQ(one(decimal("d", 9, 2, false), "1.230"), le<int32_t>(123));  // trailing zero beyond the scale
-  EXPECT_EQ(one(decimal("d", 9, 0, false), "-999999999"), le<int32_t>(-999999999));
-  EXPECT_EQ(one(decimal("d", 10, 2, false), "12345678.91"), le<int64_t>(1234567891));
-  EXPECT_EQ(one(decimal("d", 18, 18, false), "0.000000000000000001"), le<int64_t>(1));
+  EXPECT_EQ(one(decimal_col("d", 9, 2, false), "12.50"), le<int32_t>(1250));
+  EXPECT_EQ(one(decimal_col("d", 9, 2, false), "12.5"), le<int32_t>(1250));
+  EXPECT_EQ(one(decimal_col("d", 9, 2, false), "-0.01"), le<int32_t>(-1));
+  EXPECT_EQ(one(decimal_col("d", 9, 2, false), "1.230"), le<int32_t>(123));  // trailing zero beyond the scale
+  EXPECT_EQ(one(decimal_col("d", 9, 0, false), "-999999999"), le<int32_t>(-999999999));
+  EXPECT_EQ(one(decimal_col("d", 10, 2, false), "12345678.91"), le<int64_t>(1234567891));
+  EXPECT_EQ(one(decimal_col("d", 18, 18, false), "0.000000000000000001"), le<int64_t>(1));
   // Int128: low half, then high half. 10^20 = 0x56bc75e2d63100000.
-  EXPECT_EQ(one(decimal("d", 38, 0, false), "100000000000000000000"),
+  EXPECT_EQ(one(decimal_col("d", 38, 0, false), "100000000000000000000"),
             le<uint64_t>(0x6bc75e2d63100000) + le<uint64_t>(5));
-  EXPECT_EQ(one(decimal("d", 38, 2, false), "-0.01"), le<int64_t>(-1) + le<int64_t>(-1));
-  EXPECT_EQ(one(decimal("d", 38, 0, false), "99999999999999999999999999999999999999"),
+  EXPECT_EQ(one(decimal_col("d", 38, 2, false), "-0.01"), le<int64_t>(-1) + le<int64_t>(-1));
+  EXPECT_EQ(one(decimal_col("d", 38, 0, false), "99999999999999999999999999999999999999"),
             le<uint64_t>(0x098a223fffffffff) + le<uint64_t>(0x4b3b4ca85a86c47a));
-  EXPECT_EQ(one(decimal("d", 10, 2), "\\N"), "01");
-  EXPECT_TRUE(contains(error_of(decimal("d", 10, 2), "1.234"), "more fractional digits"));
-  EXPECT_TRUE(contains(error_of(decimal("d", 10, 2), "123456789.00"), "precision"));
-  EXPECT_TRUE(contains(error_of(decimal("d", 10, 2), "1e5"), "not a decimal"));
-  EXPECT_TRUE(contains(error_of(decimal("d", 10, 2), "NaN"), "no NaN or Infinity"));
-  EXPECT_TRUE(contains(error_of(decimal("d", 10, 2), "Infinity"), "no NaN or Infinity"));
+  EXPECT_EQ(one(decimal_col("d", 10, 2), "\\N"), "01");
+  EXPECT_TRUE(contains(error_of(decimal_col("d", 10, 2), "1.234"), "more fractional digits"));
+  EXPECT_TRUE(contains(error_of(decimal_col("d", 10, 2), "123456789.00"), "precision"));
+  EXPECT_TRUE(contains(error_of(decimal_col("d", 10, 2), "1e5"), "not a decimal"));
+  EXPECT_TRUE(contains(error_of(decimal_col("d", 10, 2), "NaN"), "no NaN or Infinity"));
+  EXPECT_TRUE(contains(error_of(decimal_col("d", 10, 2), "Infinity"), "no NaN or Infinity"));
 }
 
 TEST(ClickHouseRowBinaryEncoder, StringsAndBytes) {
@@ -231,21 +209,21 @@ TEST(ClickHouseRowBinaryEncoder, Timestamps) {
 }
 
 TEST(ClickHouseRowBinaryEncoder, Arrays) {
-  EXPECT_EQ(one(array("a", LogicalType::Int32), "{1,2,NULL}"),
+  EXPECT_EQ(one(array_col("a", LogicalType::Int32), "{1,2,NULL}"),
             "03" "00" + le<int32_t>(1) + "00" + le<int32_t>(2) + "01");
-  EXPECT_EQ(one(array("a", LogicalType::Int32), "{}"), "00");
-  EXPECT_EQ(one(array("a", LogicalType::String), R"({a,"b c","q\\"uote","NULL",NULL,""})"),
+  EXPECT_EQ(one(array_col("a", LogicalType::Int32), "{}"), "00");
+  EXPECT_EQ(one(array_col("a", LogicalType::String), R"({a,"b c","q\\"uote","NULL",NULL,""})"),
             "06" "000161" "0003622063" "0006" + hex("q\"uote") + "00044e554c4c" "01" "0000");
-  EXPECT_EQ(one(array("a", LogicalType::Float64), "{1.5,NaN,-Infinity}"),
+  EXPECT_EQ(one(array_col("a", LogicalType::Float64), "{1.5,NaN,-Infinity}"),
             "03" "00" + le<uint64_t>(0x3FF8000000000000) + "00" + le<uint64_t>(0x7FF8000000000000) + "00" +
                 le<uint64_t>(0xFFF0000000000000));
-  EXPECT_EQ(one(array("a", LogicalType::Decimal, 10, 2), "{1.00,NULL}"), "02" "00" + le<int64_t>(100) + "01");
-  EXPECT_EQ(one(array("a", LogicalType::Date), "{2020-01-02}", v18), "01" "00" + le<uint16_t>(18263));
-  EXPECT_EQ(one(array("a", LogicalType::Uuid), "{00112233-4455-6677-8899-aabbccddeeff}"),
+  EXPECT_EQ(one(array_col("a", LogicalType::Decimal, 10, 2), "{1.00,NULL}"), "02" "00" + le<int64_t>(100) + "01");
+  EXPECT_EQ(one(array_col("a", LogicalType::Date), "{2020-01-02}", v18), "01" "00" + le<uint16_t>(18263));
+  EXPECT_EQ(one(array_col("a", LogicalType::Uuid), "{00112233-4455-6677-8899-aabbccddeeff}"),
             "0100" "7766554433221100ffeeddccbbaa9988");
-  EXPECT_TRUE(contains(error_of(array("a", LogicalType::Int32), "{{1}}"), "multi-dimensional"));
-  EXPECT_TRUE(contains(error_of(array("a", LogicalType::Int32), "{1,x}"), "not an integer"));
-  EXPECT_TRUE(contains(error_of(array("a", LogicalType::Int32), "\\N"), "not Nullable"));
+  EXPECT_TRUE(contains(error_of(array_col("a", LogicalType::Int32), "{{1}}"), "multi-dimensional"));
+  EXPECT_TRUE(contains(error_of(array_col("a", LogicalType::Int32), "{1,x}"), "not an integer"));
+  EXPECT_TRUE(contains(error_of(array_col("a", LogicalType::Int32), "\\N"), "not Nullable"));
   // Nullable arrays are the PostgreSQL text.
   Column maybe = col("m", LogicalType::Array);
   maybe.element = LogicalType::Int32;
@@ -268,9 +246,9 @@ TEST(ClickHouseRowBinaryEncoder, PolicyNull) {
   EXPECT_TRUE(contains(e, "column k")) << e;
   EXPECT_TRUE(contains(e, "Nullable")) << e;
   // Array elements are always Nullable.
-  EXPECT_EQ(one(array("a", LogicalType::Date), "{2020-01-02,-infinity}", v18, OnUnrepresentable::Null),
+  EXPECT_EQ(one(array_col("a", LogicalType::Date), "{2020-01-02,-infinity}", v18, OnUnrepresentable::Null),
             "02" "00" + le<uint16_t>(18263) + "01");
-  EXPECT_EQ(one(decimal("d", 10, 2), "NaN", v23, OnUnrepresentable::Null), "01");
+  EXPECT_EQ(one(decimal_col("d", 10, 2), "NaN", v23, OnUnrepresentable::Null), "01");
   EXPECT_EQ(one(col("ts", LogicalType::TimestampTz), "infinity", v23, OnUnrepresentable::Null), "01");
 }
 
@@ -287,13 +265,13 @@ TEST(ClickHouseRowBinaryEncoder, PolicyClamp) {
   EXPECT_EQ(one(ts, "infinity", v23, OnUnrepresentable::Clamp),
             le<int64_t>((int64_t{v23.ext_max_day} + 1) * 86400 * 1000000 - 1));
   // Decimals: +-Infinity to the largest/smallest value; NaN to NULL when Nullable.
-  EXPECT_EQ(one(decimal("d", 10, 2, false), "Infinity", v23, OnUnrepresentable::Clamp), le<int64_t>(9999999999));
-  EXPECT_EQ(one(decimal("d", 9, 2, false), "-Infinity", v23, OnUnrepresentable::Clamp), le<int32_t>(-999999999));
-  EXPECT_EQ(one(decimal("d", 10, 2), "NaN", v23, OnUnrepresentable::Clamp), "01");
-  std::string e = error_of(decimal("dn", 10, 2, false), "NaN", v23, OnUnrepresentable::Clamp);
+  EXPECT_EQ(one(decimal_col("d", 10, 2, false), "Infinity", v23, OnUnrepresentable::Clamp), le<int64_t>(9999999999));
+  EXPECT_EQ(one(decimal_col("d", 9, 2, false), "-Infinity", v23, OnUnrepresentable::Clamp), le<int32_t>(-999999999));
+  EXPECT_EQ(one(decimal_col("d", 10, 2), "NaN", v23, OnUnrepresentable::Clamp), "01");
+  std::string e = error_of(decimal_col("dn", 10, 2, false), "NaN", v23, OnUnrepresentable::Clamp);
   EXPECT_TRUE(contains(e, "column dn")) << e;
   EXPECT_TRUE(contains(e, "'NaN'")) << e;
-  RowBinaryEncoder enc(plan_of(array("a", LogicalType::Date), v18, OnUnrepresentable::Clamp));
+  RowBinaryEncoder enc(plan_of(array_col("a", LogicalType::Date), v18, OnUnrepresentable::Clamp));
   std::string out;
   EXPECT_EQ(enc.encode("{infinity,2020-01-02}\n{0001-01-01}\n", out), 2u);
   EXPECT_EQ(hex(out), "02" "00" + le<uint16_t>(kDateMaxDay) + "00" + le<uint16_t>(18263) + "01" "00" +
@@ -348,19 +326,19 @@ TEST(ClickHouseRowBinaryEncoder, FixtureAllTypesChunkSplitGivesSameBytes) {
   t.name = "all_types";
   t.columns = {col("id", LogicalType::Int64, false, 1), col("i16", LogicalType::Int16),
                col("f32", LogicalType::Float32),       col("f64", LogicalType::Float64),
-               decimal("dec", 10, 2),                  col("num", LogicalType::NumericText),
+               decimal_col("dec", 10, 2),                  col("num", LogicalType::NumericText),
                col("flag", LogicalType::Bool),         col("txt", LogicalType::String),
                col("bin", LogicalType::Bytes),         col("day", LogicalType::Date),
                col("ts", LogicalType::Timestamp),      col("tstz", LogicalType::TimestampTz),
                col("u", LogicalType::Uuid),            col("js", LogicalType::Json),
-               array("ints", LogicalType::Int32),      array("texts", LogicalType::String),
-               array("dates", LogicalType::Date),      array("floats", LogicalType::Float64),
-               array("jsons", LogicalType::Json),      col("maybe_ints", LogicalType::Array)};
+               array_col("ints", LogicalType::Int32),      array_col("texts", LogicalType::String),
+               array_col("dates", LogicalType::Date),      array_col("floats", LogicalType::Float64),
+               array_col("jsons", LogicalType::Json),      col("maybe_ints", LogicalType::Array)};
   t.columns[18].nullable = true;
   t.columns[19].element = LogicalType::Int32;
   DestinationTable d;
   d.name = "all_types";
-  const std::string copy = read_fixture("all_types.copy");
+  const std::string copy = fixture_file("clickhouse/all_types.copy");
   for (const Capabilities* caps : {&v18, &v23}) {
     RowBinaryEncoder whole(plan_table(t, d, "db", *caps));
     std::string expected;
@@ -385,8 +363,8 @@ TEST(ClickHouseRowBinaryEncoder, FieldEndWalksWhatTheEncoderWritesAndDefaults) {
   t.schema = "public";
   t.name = "t";
   t.columns = {col("id", LogicalType::Int64, false, 1), col("s", LogicalType::String),
-               decimal("d", 38, 2),                     col("u", LogicalType::Uuid),
-               array("a", LogicalType::String),         array("f", LogicalType::Float32),
+               decimal_col("d", 38, 2),                     col("u", LogicalType::Uuid),
+               array_col("a", LogicalType::String),         array_col("f", LogicalType::Float32),
                col("day", LogicalType::Date)};
   DestinationTable d;
   d.name = "t";
