@@ -434,6 +434,90 @@ TEST(MysqlToClickHouseSnapshot, SnapshotPointConnectionsAgree) {
   std::printf("attempts per point under writes (0 = opened under the lock): %s\n", seen.c_str());
 }
 
+// The lock path: with RELOAD the pool opens under FLUSH TABLES WITH READ LOCK; without it
+// the point keeps one connection. Either way one consistent view while commits go on.
+TEST(MysqlToClickHouseSnapshot, LockFallbackAndWithoutReloadOneConnection) {
+  Sandbox sb("my_noreload");
+  MysqlDatabase my(sb);
+  my.exec("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+  my.exec("DROP USER IF EXISTS 'ferry_ro'@'%'");
+  my.exec("CREATE USER 'ferry_ro'@'%'");
+  my.exec(fmt::format("GRANT SELECT ON `{}`.* TO 'ferry_ro'@'%'", my.name()));
+  PeerSpec ro = my.peer();
+  ro.user = "ferry_ro";
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> inserts{0};
+  std::thread writer([&] {
+    auto c = mysql::MysqlConnection::open(my.peer());
+    while (!stop) {
+      c->exec("INSERT INTO t (v) VALUES (1)");
+      ++inserts;
+    }
+  });
+  eventually([&] { return inserts > 100; }, 30);
+  auto same_view = [&](mysql::MysqlSnapshotPoint& point) {
+    std::vector<std::unique_ptr<mysql::MysqlSnapshotPoint::Lease>> leases;
+    for (int i = 0; i < point.connections(); ++i) leases.push_back(point.borrow());
+    std::string first = leases[0]->conn().value("SELECT CONCAT(COUNT(*), ':', MAX(id)) FROM t");
+    int64_t until = inserts + 200;
+    while (inserts < until) std::this_thread::yield();  // commits keep coming
+    for (auto& l : leases) EXPECT_EQ(l->conn().value("SELECT CONCAT(COUNT(*), ':', MAX(id)) FROM t"), first);
+  };
+  {
+    mysql::MysqlSnapshotPoint locked(my.peer(), 4, /*attempts=*/0);
+    EXPECT_EQ(locked.attempts(), 0);
+    EXPECT_EQ(locked.connections(), 4);
+    same_view(locked);
+  }
+  {
+    mysql::MysqlSnapshotPoint reduced(ro, 4, /*attempts=*/0);
+    EXPECT_EQ(reduced.attempts(), -1);
+    EXPECT_EQ(reduced.connections(), 1);
+    same_view(reduced);
+  }
+  stop = true;
+  writer.join();
+  my.exec("DROP USER 'ferry_ro'@'%'");
+}
+
+// A zero date in a DATE column under each on_unrepresentable policy.
+TEST(MysqlToClickHouseSnapshot, ZeroDatesFollowOnUnrepresentable) {
+  Sandbox sb("my_zero");
+  MysqlDatabase my(sb);
+  my.exec("SET SESSION sql_mode = ''");
+  my.exec("CREATE TABLE z (id INT PRIMARY KEY, d DATE, nd DATE NOT NULL)");
+  my.exec("INSERT INTO z VALUES (1, '0000-00-00', '0000-00-00'), (2, '2024-02-29', '2024-02-29')");
+  std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
+  const std::string t = ch_table(sb, "z");
+  {
+    PipeRunner runner(*catalog, snapshot_pipe({table(my.name() + ".z")}), my.peer(), sb.ch_peer());
+    EXPECT_EQ(runner.run(), PipeState::Failed);
+    std::string e = catalog->get_pipe("snap")->last_error;
+    EXPECT_NE(e.find("0000-00-00"), std::string::npos) << e;
+    EXPECT_NE(e.find("zero date"), std::string::npos) << e;
+  }
+  struct Case {
+    OnUnrepresentable policy;
+    Rows expected;
+  };
+  for (const Case& c : {Case{OnUnrepresentable::Null, {{"1", "\\N", "\\N"}, {"2", "2024-02-29", "2024-02-29"}}},
+                        Case{OnUnrepresentable::Clamp, {{"1", "0", "0"}, {"2", "2024-02-29", "2024-02-29"}}},
+                        Case{OnUnrepresentable::Text, {{"1", "0000-00-00", "0000-00-00"}, {"2", "2024-02-29", "2024-02-29"}}}}) {
+    sb.ch("DROP TABLE IF EXISTS " + t);
+    std::unique_ptr<Catalog> fresh = open_catalog(sb.dir() + "/" + to_string(c.policy) + ".db");
+    PipeSpec p = snapshot_pipe({table(my.name() + ".z")});
+    p.settings.on_unrepresentable = c.policy;
+    PipeRunner runner(*fresh, p, my.peer(), sb.ch_peer());
+    ASSERT_EQ(runner.run(), PipeState::Completed) << to_string(c.policy) << ": " << fresh->get_pipe("snap")->last_error;
+    // Clamp writes day 0, which ClickHouse 18.16 prints as 0000-00-00: compared as day numbers.
+    std::string d = c.policy == OnUnrepresentable::Clamp ? "toString(toInt32(d))" : "toString(d)";
+    std::string nd = c.policy == OnUnrepresentable::Clamp ? "toString(toInt32(nd))" : "toString(nd)";
+    Rows got = sb.ch_rows(fmt::format("SELECT toString(id), {}, {} FROM {} FINAL ORDER BY id", d, nd, t));
+    if (c.policy == OnUnrepresentable::Clamp) got[1] = {got[1][0], "2024-02-29", "2024-02-29"};  // day 19782
+    EXPECT_EQ(got, c.expected) << to_string(c.policy);
+  }
+}
+
 // kill -9 of `ferry run` in the middle of the load; the restart redoes only the
 // partitions that were not recorded done and converges exactly.
 TEST(MysqlToClickHouseSnapshot, KillNineMidLoadThenRestart) {

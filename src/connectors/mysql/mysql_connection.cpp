@@ -43,9 +43,12 @@ std::unique_ptr<MysqlConnection> MysqlConnection::open(const PeerSpec& peer) {
     throw Error(kind, fmt::format("cannot connect to MariaDB/MySQL at {} as \"{}\": {} (error {})", c->where_,
                                   peer.user, msg, code));
   }
-  // Canonical renderings: TIMESTAMP in UTC; long streamed reads must not time out while
-  // the destination is slow to take the rows.
-  c->exec("SET time_zone = '+00:00', net_write_timeout = 3600, net_read_timeout = 3600");
+  // Canonical renderings: TIMESTAMP in UTC; a fixed sql_mode, so that no server setting
+  // changes what a SELECT returns (PAD_CHAR_TO_FULL_LENGTH would pad CHAR values, which the
+  // binlog does not) or how literals are quoted (ANSI_QUOTES, NO_BACKSLASH_ESCAPES); long
+  // streamed reads must not time out while the destination is slow to take the rows.
+  c->exec("SET time_zone = '+00:00', sql_mode = 'NO_ENGINE_SUBSTITUTION', net_write_timeout = 3600, "
+          "net_read_timeout = 3600");
   return c;
 }
 

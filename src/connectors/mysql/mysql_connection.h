@@ -4,7 +4,8 @@
 //              lock wait timeout / deadlock
 //   Permanent  access denied, unknown database/table/column, syntax, anything else
 // Messages name host:port and the statement's purpose, never the password.
-// Sessions speak utf8mb4 and run with time_zone '+00:00' (TIMESTAMP values in UTC).
+// Sessions speak utf8mb4 and run with time_zone '+00:00' (TIMESTAMP values in UTC) and
+// sql_mode 'NO_ENGINE_SUBSTITUTION' (whatever the server's default).
 // Not thread-safe: one connection per thread at a time.
 #pragma once
 #include <memory>

@@ -36,7 +36,7 @@ BinlogPosition master_status(MysqlConnection& c) {
 
 }  // namespace
 
-MysqlSnapshotPoint::MysqlSnapshotPoint(const PeerSpec& peer, int connections) {
+MysqlSnapshotPoint::MysqlSnapshotPoint(const PeerSpec& peer, int connections, int max_attempts) {
   int n = std::max(1, connections);
   std::vector<std::unique_ptr<MysqlConnection>> conns;
   for (int i = 0; i < n; ++i) {
@@ -46,7 +46,7 @@ MysqlSnapshotPoint::MysqlSnapshotPoint(const PeerSpec& peer, int connections) {
   // Without a binary log there is no position to compare: the lock makes the point.
   bool compare = conns[0]->is_mariadb() && conns[0]->value("SELECT @@global.log_bin") == "1";
   if (compare) {
-    for (int attempt = 1; attempt <= kOpenAttempts; ++attempt) {
+    for (int attempt = 1; attempt <= max_attempts; ++attempt) {
       if (open_all(peer, conns, false)) {
         attempts_ = attempt;
         return;
@@ -55,9 +55,21 @@ MysqlSnapshotPoint::MysqlSnapshotPoint(const PeerSpec& peer, int connections) {
     spdlog::info("MariaDB at {}:{}: commits kept landing between the snapshot's {} connections; opening them "
                  "under a brief FLUSH TABLES WITH READ LOCK", peer.host, peer.port, n);
   }
-  if (!open_all(peer, conns, true))
-    throw Error(ErrorKind::Transient, "MariaDB/MySQL: the snapshot's connections disagree even under the read lock");
-  attempts_ = 0;
+  try {
+    if (!open_all(peer, conns, true))
+      throw Error(ErrorKind::Transient, "MariaDB/MySQL: the snapshot's connections disagree even under the read lock");
+    attempts_ = 0;
+  } catch (const Error& e) {
+    // No RELOAD privilege: one connection is always consistent with itself; partitions
+    // are then read one at a time.
+    if (e.kind() != ErrorKind::Permanent || !compare || conns.size() == 1) throw;
+    spdlog::warn("MariaDB at {}:{}: {}; the snapshot reads through one connection (partitions one at a time)",
+                 peer.host, peer.port, e.what());
+    conns.resize(1);
+    if (!open_all(peer, conns, false))
+      throw Error(ErrorKind::Transient, "MariaDB/MySQL: one snapshot connection disagrees with itself");
+    attempts_ = -1;
+  }
 }
 
 bool MysqlSnapshotPoint::open_all(const PeerSpec& peer, std::vector<std::unique_ptr<MysqlConnection>>& conns,

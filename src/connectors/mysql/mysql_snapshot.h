@@ -10,6 +10,7 @@
 // Under writes a commit may land between two starts; then all are rolled back and
 // started again (kOpenAttempts times), and after that the pool opens under a brief FLUSH
 // TABLES WITH READ LOCK (released as soon as the transactions are open; needs RELOAD).
+// Without RELOAD the point keeps one connection (partitions are read one at a time).
 // MySQL 8 (untested here): always the lock, position from SHOW MASTER STATUS (SHOW BINARY
 // LOG STATUS from 8.2).
 //
@@ -37,14 +38,20 @@ class MysqlSnapshotPoint final : public SnapshotPoint {
   // Opens `connections` (>= 1) connections at one point. Throws Transient when the server
   // cannot be reached, Permanent when the lock fallback is needed and not permitted, or
   // when the server has no binary log and the lock is refused.
-  MysqlSnapshotPoint(const PeerSpec& peer, int connections);
+  // `attempts`: how often to try without the lock (tests pass 0 to go straight to it).
+  MysqlSnapshotPoint(const PeerSpec& peer, int connections, int attempts = kOpenAttempts);
   ~MysqlSnapshotPoint() override;
 
   const std::string& id() const override { return id_; }
   uint64_t position() const override { return position_; }
   const BinlogPosition& binlog_position() const { return binlog_; }
-  // How the point was opened: attempts without lock (1.. kOpenAttempts), or 0 for the lock.
+  // How the point was opened: attempts without lock (1.. kOpenAttempts), 0 under the
+  // lock, -1 reduced to one connection (the lock was refused).
   int attempts() const { return attempts_; }
+  int connections() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return alive_;
+  }
 
   // A connection inside the snapshot's transaction; returned to the pool on destruction.
   // A lease that is dropped with `broken()` set closes its connection instead.
