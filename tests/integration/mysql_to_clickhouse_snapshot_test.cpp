@@ -54,10 +54,6 @@ TableMapping table(const std::string& source, std::map<std::string, std::string>
   return t;
 }
 
-std::string ch_table(const Sandbox& sb, const std::string& t) {
-  return quote_backtick_ident(sb.name()) + "." + quote_backtick_ident(t);
-}
-
 // Scientific shortest text: MariaDB reads it as a DOUBLE literal, exactly (a float's
 // value is written as the double it widens to, so no double rounding happens).
 std::string literal(double d) {
