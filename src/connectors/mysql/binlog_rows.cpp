@@ -133,6 +133,16 @@ void read_optional_metadata(std::string_view raw, BinlogTableMap& t) {
         for (size_t i : enums) t.columns[i].labels = strings(end);
         pos = end;
         break;
+      case 8:  // SIMPLE_PRIMARY_KEY: column indexes
+      case 9:  // PRIMARY_KEY_WITH_PREFIX: (column index, prefix length) pairs
+        while (pos < end) {
+          uint64_t idx = read_lenenc(b.first(end), pos);
+          if (idx >= t.columns.size()) fail("primary key column out of range");
+          t.primary_key.push_back(uint32_t(idx));
+          if (type == 9) read_lenenc(b.first(end), pos);
+        }
+        t.has_primary_key = true;
+        break;
       default:
         pos = end;
     }
@@ -426,7 +436,11 @@ size_t bits_set(std::string_view bitmap, size_t n) {
 
 void read_image(RowReader& r, const BinlogTableMap& t, std::string_view present, RowImage& image) {
   const size_t n = t.columns.size();
-  image.assign(n, BinlogCell{});
+  image.resize(n);
+  for (BinlogCell& c : image) {  // keeps the strings' capacity
+    c.state = BinlogCell::Absent;
+    c.text.clear();
+  }
   size_t count = bits_set(present, n);
   if (count == 0) r.fail(0, "row image without columns");  // would never advance
   const uint8_t* nulls = r.take((count + 7) / 8, 0);
@@ -479,13 +493,21 @@ BinlogTableMap BinlogTableMap::from(const TableMapEvent& e) {
 }
 
 void decode_rows(const RowsEvent& event, const BinlogTableMap& table, std::vector<RowChange>& out) {
+  std::vector<RowChange> rows;
+  size_t n = decode_rows_reusing(event, table, rows);
+  for (size_t i = 0; i < n; ++i) out.push_back(std::move(rows[i]));
+}
+
+size_t decode_rows_reusing(const RowsEvent& event, const BinlogTableMap& table, std::vector<RowChange>& out) {
   if (event.column_count != table.columns.size())
     throw Error(ErrorKind::Permanent, fmt::format("binlog: rows event of {}.{} has {} columns, its table map {}",
                                                   table.database, table.table, event.column_count,
                                                   table.columns.size()));
   RowReader r(event.rows, table);
+  size_t count = 0;
   while (!r.done()) {
-    RowChange change;
+    if (count == out.size()) out.emplace_back();
+    RowChange& change = out[count++];
     change.kind = event.kind;
     switch (event.kind) {
       case RowsEvent::Write:
@@ -499,8 +521,8 @@ void decode_rows(const RowsEvent& event, const BinlogTableMap& table, std::vecto
         read_image(r, table, event.present_after, change.after);
         break;
     }
-    out.push_back(std::move(change));
   }
+  return count;
 }
 
 }  // namespace ferry::mysql
