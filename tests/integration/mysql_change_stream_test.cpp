@@ -87,15 +87,24 @@ struct Reader {
         EXPECT_GT(ev.version, last_commit);
         Replica& r = tables[ev.relation->schema + "." + ev.relation->name];
         EXPECT_EQ(ev.values.size(), ev.relation->columns.size());
+        std::vector<std::string> before_update;
         if (!ev.old_key.empty()) {
-          EXPECT_EQ(r.rows.erase(key_of(ev.old_key, *ev.relation)), 1u);
+          auto old = r.rows.find(key_of(ev.old_key, *ev.relation));
+          EXPECT_NE(old, r.rows.end());
+          if (old != r.rows.end()) {
+            before_update = old->second;
+            r.rows.erase(old);
+          }
         }
         std::string key = key_of(ev.values, *ev.relation);
         if (ev.op == RowOp::Delete) {
           EXPECT_EQ(r.rows.erase(key), 1u) << key;
         } else {
-          std::vector<std::string> vals;
-          for (const auto& v : ev.values) vals.push_back(text_of(v));
+          // Unchanged (a MINIMAL image): the value the row had, under its old key if that changed.
+          std::vector<std::string> vals = before_update.empty() ? r.rows[key] : before_update;
+          vals.resize(ev.values.size());
+          for (size_t i = 0; i < ev.values.size(); ++i)
+            if (ev.values[i].state != CellState::Unchanged) vals[i] = text_of(ev.values[i]);
           r.rows[key] = vals;
         }
         break;
@@ -143,10 +152,11 @@ class MysqlChangeStreamTest : public ::testing::Test {
              "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(50), amount DECIMAL(12,3), at DATETIME(6), f DOUBLE);"
              "CREATE TABLE other (id INT PRIMARY KEY, v TEXT)");
   }
-  std::unique_ptr<MysqlChangeStream> open(const BinlogPosition& from, uint32_t id = 4100000001u) {
+  std::unique_ptr<MysqlChangeStream> open(const BinlogPosition& from, uint32_t id = 4100000001u,
+                                          std::vector<std::string> tables = {"ferry_cs.t"}) {
     MysqlStreamOptions options;
     options.server_id = id;
-    return std::make_unique<MysqlChangeStream>(db_.endpoint(), from, std::vector<std::string>{"ferry_cs.t"}, options);
+    return std::make_unique<MysqlChangeStream>(db_.endpoint(), from, std::move(tables), options);
   }
   Mariadb db_;
 };
@@ -270,6 +280,63 @@ TEST_F(MysqlChangeStreamTest, TruncateIsATruncateEvent) {
   auto& rows = reader.tables["ferry_cs.t"].rows;
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_TRUE(rows.count("3|"));
+}
+
+TEST_F(MysqlChangeStreamTest, MinimalMetadataImagesAndNonTransactionalTables) {
+  // Without FULL metadata, names and keys come from information_schema; MINIMAL images
+  // leave unchanged columns out. MyISAM groups end with a COMMIT query, not an XID.
+  std::string metadata = db_.value("SELECT @@global.binlog_row_metadata");
+  struct Restore {
+    Mariadb& db;
+    std::string value;
+    ~Restore() { db.exec("SET GLOBAL binlog_row_metadata = " + value); }
+  } restore{db_, metadata};
+  db_.exec("SET GLOBAL binlog_row_metadata = MINIMAL;"
+           "CREATE TABLE ferry_cs.m (k1 INT, k2 VARCHAR(5), v VARCHAR(20), n INT, PRIMARY KEY (k2, k1)) ENGINE=MyISAM");
+  BinlogPosition start = db_.position();
+  auto stream = open(start, 4100000003u, {"ferry_cs.t", "ferry_cs.m"});
+  db_.exec("SET SESSION binlog_row_image = MINIMAL; USE ferry_cs;"
+           "INSERT INTO t VALUES (1, 'one', 1.5, NULL, 1), (2, 'two', 2, NULL, 2);"
+           "UPDATE t SET v = 'uno' WHERE id = 1;"
+           "UPDATE t SET id = 20 WHERE id = 2;"
+           "DELETE FROM t WHERE id = 1;"
+           "INSERT INTO m VALUES (1, 'a', 'x', 1), (2, 'b', 'y', 2);"
+           "UPDATE m SET n = n + 10 WHERE k1 = 1;"
+           "UPDATE m SET k2 = 'c' WHERE k1 = 2;"
+           "SET SESSION binlog_row_image = FULL");
+  BinlogPosition end = db_.position();
+  Reader reader(*stream);
+  ASSERT_TRUE(reader.commits_reach(end.version()));
+  EXPECT_EQ(reader.commits.size(), 7u);
+  Replica& t = reader.tables["ferry_cs.t"];
+  Replica& m = reader.tables["ferry_cs.m"];
+  EXPECT_EQ(t.columns, (std::vector<std::string>{"id", "v", "amount", "at", "f"}));
+  EXPECT_EQ(m.columns, (std::vector<std::string>{"k1", "k2", "v", "n"}));
+  for (auto [table, replica, key] : {std::tuple{"ferry_cs.t", &t, std::vector<size_t>{0}},
+                                     std::tuple{"ferry_cs.m", &m, std::vector<size_t>{0, 1}}}) {
+    auto expected = source_rows(db_, table, key);
+    ASSERT_EQ(replica->rows.size(), expected.size()) << table;
+    for (const auto& [k, vals] : expected) {
+      ASSERT_TRUE(replica->rows.count(k)) << table << " " << k;
+      EXPECT_EQ(replica->rows[k], vals) << table << " " << k;
+    }
+  }
+}
+
+TEST_F(MysqlChangeStreamTest, StatementFormatChangesStopTheStream) {
+  BinlogPosition start = db_.position();
+  auto stream = open(start);
+  db_.exec("SET SESSION binlog_format = STATEMENT; INSERT INTO ferry_cs.t (id) VALUES (1); SET SESSION binlog_format = ROW");
+  Reader reader(*stream);
+  try {
+    reader.until([] { return false; });
+    FAIL() << "the stream went past a statement-logged INSERT";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Permanent);
+    std::string m = e.what();
+    EXPECT_NE(m.find("INSERT INTO ferry_cs.t (id) VALUES (1)"), std::string::npos) << m;
+    EXPECT_NE(m.find("binlog_format=ROW"), std::string::npos) << m;
+  }
 }
 
 namespace {

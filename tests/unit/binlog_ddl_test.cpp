@@ -47,6 +47,12 @@ TEST(BinlogDdl, BreakingChangesNameWhatTheyDo) {
       {"DROP DATABASE shop", "drops database shop with table shop.orders"},
       {"/*!40000 ALTER TABLE orders DROP COLUMN amount */", "drops column amount of shop.orders"},
       {"ALTER TABLE items DROP COLUMN x", "drops column x of shop.Items"},  // names compared case-insensitively
+      {"INSERT INTO orders VALUES (1)", "changes rows of shop.orders in statement form, which a change stream "
+                                        "cannot read (set binlog_format=ROW, also for every session)"},
+      {"update low_priority shop.orders set a = 1", "changes rows of shop.orders in statement form, which a change "
+                                                    "stream cannot read (set binlog_format=ROW, also for every session)"},
+      {"DELETE QUICK FROM `orders` WHERE id = 1", "changes rows of shop.orders in statement form, which a change "
+                                                  "stream cannot read (set binlog_format=ROW, also for every session)"},
   };
   for (const auto& c : cases) {
     DdlEffect e = classify(c.sql);
@@ -71,7 +77,8 @@ TEST(BinlogDdl, UnrelatedStatements) {
            "CREATE TABLE shop.orders2 (id INT)", "DROP TEMPORARY TABLE orders", "BEGIN", "COMMIT",
            "CREATE INDEX i ON orders (amount)", "GRANT SELECT ON shop.* TO u", "-- ALTER TABLE orders DROP COLUMN a",
            "ALTER TABLE other COMMENT 'ALTER TABLE orders DROP COLUMN a'", "DROP DATABASE elsewhere",
-           "RENAME TABLE a TO b", "ALTER DATABASE shop CHARACTER SET utf8mb4", ""}) {
+           "RENAME TABLE a TO b", "ALTER DATABASE shop CHARACTER SET utf8mb4", "INSERT INTO other VALUES (1)",
+           "DELETE FROM other", ""}) {
     DdlEffect e = classify(sql, "other");
     EXPECT_EQ(e.kind, DdlEffect::Unrelated) << sql;
   }

@@ -265,6 +265,30 @@ DdlEffect Parser::classify() {
     if (auto table = pipe_table(*name)) return {DdlEffect::Truncate, *table, ""};
     return {};
   }
+  // Row changes logged as statements (binlog_format STATEMENT or MIXED in some session):
+  // the stream would miss them.
+  std::optional<std::pair<std::string, std::string>> dml;
+  if (accept("INSERT") || accept("REPLACE")) {
+    while (accept("LOW_PRIORITY") || accept("DELAYED") || accept("HIGH_PRIORITY") || accept("IGNORE")) {
+    }
+    accept("INTO");
+    dml = table_name();
+  } else if (accept("UPDATE")) {
+    while (accept("LOW_PRIORITY") || accept("IGNORE")) {
+    }
+    dml = table_name();
+  } else if (accept("DELETE")) {
+    while (accept("LOW_PRIORITY") || accept("QUICK") || accept("IGNORE")) {
+    }
+    if (accept("FROM")) dml = table_name();
+  }
+  if (dml) {
+    if (auto table = pipe_table(*dml))
+      return breaking(*table, fmt::format("changes rows of {} in statement form, which a change stream cannot read "
+                                          "(set binlog_format=ROW, also for every session)",
+                                          *table));
+    return {};
+  }
   if (accept("CREATE")) {
     bool replace = accept("OR") && accept("REPLACE");
     if (accept("TEMPORARY") || !accept("TABLE")) return {};

@@ -4,7 +4,9 @@
 // (and BEGIN/COMMIT). A change stream keeps going through DDL that leaves its tables'
 // rows readable the same way (ADD COLUMN: the next TABLE_MAP brings the new layout),
 // and must stop at DDL after which the destination no longer matches (a dropped,
-// renamed or retyped column, a dropped or renamed table): those need a resync.
+// renamed or retyped column, a dropped or renamed table): those need a resync. So must
+// it at INSERT/UPDATE/DELETE of a pipe table logged as a statement (a session with
+// binlog_format=STATEMENT or MIXED): those changes cannot be read.
 //
 // Names: `db`.`t`, db.t or t (then in the event's default database); backticks and
 // comments (--, #, /* */) are understood, executable comments (/*! ... */, /*M! */) are

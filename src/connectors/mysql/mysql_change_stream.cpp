@@ -105,7 +105,14 @@ void MysqlChangeStream::end_transaction(uint32_t timestamp) {
     c.version = c.position = client_.position().version();
     c.commit_time_ms = int64_t(timestamp) * 1000;
     reported_ = std::max(reported_, c.position);
+  } else if (heartbeat_due_) {
+    // A next() timed out inside this (filtered) transaction: report its end at once, so a
+    // busy server whose changes are all elsewhere still moves the checkpoint.
+    ChangeEvent& h = queued_.emplace_back();
+    h.kind = ChangeEvent::Kind::Heartbeat;
+    h.position = reported_ = std::max(reported_, client_.position().version());
   }
+  heartbeat_due_ = false;
   in_transaction_ = false;
   begun_ = false;
 }
@@ -342,7 +349,10 @@ bool MysqlChangeStream::next(ChangeEvent& event, std::chrono::milliseconds timeo
         assign_control(event, hb);
         return true;
       }
-      if (std::chrono::steady_clock::now() >= deadline) return false;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        if (in_transaction_) heartbeat_due_ = true;
+        return false;
+      }
     }
   }
 }

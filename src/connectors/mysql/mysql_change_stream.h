@@ -101,6 +101,7 @@ class MysqlChangeStream final : public ChangeStream {
   int64_t tx_time_ms_ = 0;
   uint64_t reported_ = 0;        // highest position sent (Commit or Heartbeat)
   bool heartbeat_requested_ = false;
+  bool heartbeat_due_ = false;  // a next() timed out inside the current transaction
   std::string scratch_;
 };
 
