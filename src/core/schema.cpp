@@ -6,9 +6,14 @@ namespace ferry {
 
 const char* to_string(LogicalType t) {
   switch (t) {
+    case LogicalType::Int8: return "int8";
     case LogicalType::Int16: return "int16";
     case LogicalType::Int32: return "int32";
     case LogicalType::Int64: return "int64";
+    case LogicalType::UInt8: return "uint8";
+    case LogicalType::UInt16: return "uint16";
+    case LogicalType::UInt32: return "uint32";
+    case LogicalType::UInt64: return "uint64";
     case LogicalType::Float32: return "float32";
     case LogicalType::Float64: return "float64";
     case LogicalType::Decimal: return "decimal";
@@ -25,6 +30,10 @@ const char* to_string(LogicalType t) {
     case LogicalType::Json: return "json";
     case LogicalType::Enum: return "enum";
     case LogicalType::Inet: return "inet";
+    case LogicalType::Set: return "set";
+    case LogicalType::Bit: return "bit";
+    case LogicalType::Year: return "year";
+    case LogicalType::Geometry: return "geometry";
     case LogicalType::Array: return "array";
     case LogicalType::Unsupported: return "unsupported";
   }

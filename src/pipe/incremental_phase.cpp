@@ -65,7 +65,7 @@ bool is_character_type(const std::string& source_type) {
   if (t.empty()) return false;
   // (PostgreSQL "name" and "char" are left out: they have no max().)
   for (const char* p : {"text", "character", "varchar", "char", "citext", "string", "fixedstring", "nvarchar", "nchar",
-                        "clob", "bpchar"})
+                        "clob", "bpchar", "tinytext", "mediumtext", "longtext"})
     if (starts_with(t, p)) return true;
   return false;
 }
@@ -85,9 +85,15 @@ json time_or_null(const json& ms) {
 
 std::string cursor_type_problem(const Column& column) {
   switch (column.type) {
+    case LogicalType::Int8:
     case LogicalType::Int16:
     case LogicalType::Int32:
     case LogicalType::Int64:
+    case LogicalType::UInt8:
+    case LogicalType::UInt16:
+    case LogicalType::UInt32:
+    case LogicalType::UInt64:
+    case LogicalType::Year:
     case LogicalType::Float32:
     case LogicalType::Float64:
     case LogicalType::Decimal:

@@ -135,6 +135,13 @@ bool parse_date(std::string_view s, size_t& i, int32_t& day) {
   return true;
 }
 
+bool is_zero_part_date(std::string_view s) {
+  if (s.size() < 10 || s[4] != '-' || s[7] != '-' || (s.size() > 10 && s[10] != ' ')) return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (!is_digit(s[i])) return false;
+  return (s[5] == '0' && s[6] == '0') || (s[8] == '0' && s[9] == '0');
+}
+
 bool parse_timestamp(std::string_view s, bool with_zone, Timestamp& ts) {
   size_t i = 0;
   if (!parse_date(s, i, ts.day)) return false;

@@ -48,6 +48,11 @@ const char* decimal_reason(std::string_view v);
 // False when malformed or not a calendar date.
 bool parse_date(std::string_view s, size_t& i, int32_t& day);
 
+// MariaDB's zero date and dates with a zero part ("0000-00-00", "2024-00-10", also as the
+// date part of a timestamp "0000-00-00 00:00:00"): valid source values no calendar type
+// holds, so they are unrepresentable, not malformed.
+bool is_zero_part_date(std::string_view s);
+
 struct Timestamp {
   int32_t day = 0;      // days since 1970-01-01
   int32_t seconds = 0;  // of the day

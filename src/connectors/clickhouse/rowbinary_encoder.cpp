@@ -506,11 +506,15 @@ bool RowBinaryEncoder::encode_scalar(size_t i, Codec codec, const Layout& l, std
     case Codec::Date: {
       size_t at = 0;
       int32_t day = 0;
-      const int inf = infinity_sign(v);
+      int inf = infinity_sign(v);
+      const bool zero = inf == 0 && is_zero_part_date(v) && v.size() == 10;
+      if (zero) inf = -1;  // clamps to the first day
       if (inf == 0 && (!parse_date(v, at, day) || at != v.size()))
         fail(c, raw, "not a date ClickHouse can hold (YYYY-MM-DD, AD)");
       if (inf != 0 || day < c.min_day || day > c.max_day) {
-        if (unrepresentable(i, l.nullable, true, v, raw, day_range_reason(c.min_day, c.max_day))) return false;
+        if (unrepresentable(i, l.nullable, true, v, raw,
+                            zero ? "a zero date, which ClickHouse Date cannot hold" : day_range_reason(c.min_day, c.max_day)))
+          return false;
         day = inf < 0 || (inf == 0 && day < c.min_day) ? c.min_day : c.max_day;
       }
       write_day(l.wire, day, out);
@@ -519,14 +523,18 @@ bool RowBinaryEncoder::encode_scalar(size_t i, Codec codec, const Layout& l, std
     case Codec::DateTime64:
     case Codec::DateTime64Utc: {
       Timestamp ts;
-      const int inf = infinity_sign(v);
+      int inf = infinity_sign(v);
+      const bool zero = inf == 0 && is_zero_part_date(v);
+      if (zero) inf = -1;  // MariaDB's zero timestamp: clamps to the first tick
       if (inf == 0 && !parse_timestamp(v, codec == Codec::DateTime64Utc, ts))
         fail(c, raw, "not a timestamp ClickHouse can hold (YYYY-MM-DD hh:mm:ss[.ffffff], AD)");
       int32_t unit = 1;  // microseconds per tick
       for (int k = l.precision; k < 6; ++k) unit *= 10;
       if (inf == 0 && ts.micros % unit) fail(c, raw, "more fractional digits than the column holds");
       if (inf != 0 || ts.day < c.min_day || ts.day > c.max_day) {
-        if (unrepresentable(i, l.nullable, true, v, raw, day_range_reason(c.min_day, c.max_day))) return false;
+        if (unrepresentable(i, l.nullable, true, v, raw,
+                            zero ? "a zero date, which ClickHouse cannot hold" : day_range_reason(c.min_day, c.max_day)))
+          return false;
         if (inf < 0 || (inf == 0 && ts.day < c.min_day)) {
           ts = {c.min_day, 0, 0};
         } else {

@@ -24,8 +24,23 @@ bool mappable_decimal(const Column& c) {
 // elements, whose precision/scale are the column's.
 Scalar scalar_for(LogicalType t, const Column& c, const Capabilities& caps) {
   switch (t) {
+    case LogicalType::Int8:
+      return {"Int8", Codec::Verbatim};
     case LogicalType::Int16:
       return {"Int16", Codec::Verbatim};
+    case LogicalType::UInt8:
+      return {"UInt8", Codec::Verbatim};
+    case LogicalType::UInt16:
+      return {"UInt16", Codec::Verbatim};
+    case LogicalType::UInt32:
+      return {"UInt32", Codec::Verbatim};
+    case LogicalType::UInt64:
+      return {"UInt64", Codec::Verbatim};
+    case LogicalType::Year:  // 1901..2155 and 0 (the zero year "0000")
+      return {"UInt16", Codec::Verbatim};
+    // Raw WKB bytes, like a blob (ClickHouse 18.16 has no geometry types).
+    case LogicalType::Geometry:
+      return {"String", Codec::Bytes};
     case LogicalType::Int32:
       return {"Int32", Codec::Verbatim};
     case LogicalType::Int64:
@@ -66,6 +81,8 @@ Scalar scalar_for(LogicalType t, const Column& c, const Capabilities& caps) {
     case LogicalType::Json:
     case LogicalType::Enum:
     case LogicalType::Inet:
+    case LogicalType::Set:
+    case LogicalType::Bit:
       return {"String", Codec::Text};
     case LogicalType::Array:
     case LogicalType::Unsupported:

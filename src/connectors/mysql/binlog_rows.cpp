@@ -19,9 +19,11 @@ bool is_numeric(uint8_t t) {
          t == kTypeFloat || t == kTypeDouble || t == kTypeNewDecimal || t == kTypeDecimal;
 }
 
+// The columns the optional metadata's charset fields count: the server's
+// is_character_type(real_type), which includes GEOMETRY (a blob underneath).
 bool is_character(uint8_t t) {
   return t == kTypeString || t == kTypeVarString || t == kTypeVarchar || t == kTypeBlob || t == kTypeTinyBlob ||
-         t == kTypeMediumBlob || t == kTypeLongBlob;
+         t == kTypeMediumBlob || t == kTypeLongBlob || t == kTypeGeometry;
 }
 
 // Type metadata bytes in TABLE_MAP, per column type.
@@ -425,8 +427,15 @@ void decode_value(RowReader& r, const BinlogColumn& c, size_t column, std::strin
     case kTypeString: {
       size_t len = r.le(c.meta < 256 ? 1 : 2, column);
       const uint8_t* p = r.take(len, column);
-      if (c.binary) append_hex(out, p, len);
-      else out.append(reinterpret_cast<const char*>(p), len);
+      if (c.binary) {
+        append_hex(out, p, len);
+        // BINARY(n) is logged without its trailing zero bytes; its value (what SELECT
+        // returns) has all n of them.
+        if (c.type == kTypeString)
+          for (size_t k = len; k < c.meta; ++k) out += "00";
+      } else {
+        out.append(reinterpret_cast<const char*>(p), len);
+      }
       return;
     }
     case kTypeBlob: case kTypeTinyBlob: case kTypeMediumBlob: case kTypeLongBlob: case kTypeJson: case kTypeGeometry: {

@@ -1,5 +1,6 @@
 // Row images of binlog ROWS events, decoded into ferry's canonical text renderings
-// (the same text the PostgreSQL source produces for the matching logical type):
+// (the table in src/core/schema.h; the snapshot side, mysql_types.h, renders the same
+// text for every value, tested by mysql_to_clickhouse_snapshot_test):
 //   integers        decimal, unsigned when the column is (TINYINT(1) too: 0/1)
 //   FLOAT/DOUBLE    shortest text that reads back to the same bits (std::to_chars)
 //   DECIMAL(P,S)    exact, S fractional digits ("-12.50")
@@ -11,7 +12,8 @@
 //   BIT(n)          n binary digits, as PostgreSQL renders bit(n)
 //   ENUM / SET      the label(s), comma-separated; the index when labels are unknown
 //   CHAR/VARCHAR/TEXT/JSON  the bytes as stored (utf8mb4)
-//   BINARY/VARBINARY/BLOB   \x + lowercase hex, like PostgreSQL bytea
+//   BINARY/VARBINARY/BLOB   \x + lowercase hex, like PostgreSQL bytea (BINARY(n): all n
+//                           bytes, the trailing zeros the log leaves out restored)
 //   GEOMETRY        \x + hex of the WKB (the 4-byte SRID prefix dropped)
 // Pure, like binlog_event.h; values are copied into the caller's RowImage.
 #pragma once

@@ -1,0 +1,36 @@
+// A MariaDB database beside a Sandbox (its ClickHouse database is the destination),
+// for tests of the mysql source: created fresh, dropped at the end.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/mysql/mysql_connection.h"
+#include "core/spec.h"
+#include "support.h"
+
+namespace ferry::test {
+
+class MysqlDatabase {
+ public:
+  explicit MysqlDatabase(const Sandbox& sb);  // database named like the sandbox
+  ~MysqlDatabase();
+
+  const std::string& name() const { return name_; }
+  // Peer "src" of type mysql (FERRY_TEST_MYSQL_HOST/PORT/USER), default database name().
+  PeerSpec peer() const;
+  mysql::MysqlConnection& conn() { return *conn_; }  // session in UTC, default database name()
+  void exec(const std::string& sql) { conn_->exec(sql); }
+  // Rows as text, NULL as "\\N".
+  std::vector<std::vector<std::string>> rows(const std::string& sql);
+  std::string value(const std::string& sql) { return conn_->value(sql); }
+  // dir()/ferry.yaml with peers src (this database) and dst (the sandbox's ClickHouse
+  // database) followed by `pipes_yaml`; returns its path.
+  std::string write_config(const Sandbox& sb, const std::string& pipes_yaml) const;
+
+ private:
+  std::string name_;
+  std::unique_ptr<mysql::MysqlConnection> conn_;
+};
+
+}  // namespace ferry::test
