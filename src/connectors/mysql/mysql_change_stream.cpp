@@ -74,6 +74,7 @@ CellState state_of(const BinlogCell& c, CellState absent) {
 MysqlChangeStream::MysqlChangeStream(const MysqlEndpoint& endpoint, const BinlogPosition& start,
                                      std::vector<std::string> tables, const MysqlStreamOptions& options)
     : client_(endpoint, start, BinlogClientOptions{options.server_id, options.heartbeat, false}),
+      acknowledged_(options.acknowledged),
       admin_(endpoint),
       tables_(tables.begin(), tables.end()),
       table_list_(std::move(tables)),

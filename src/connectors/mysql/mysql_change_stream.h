@@ -30,6 +30,7 @@
 // connection; reopen from the checkpoint), SourceLost when the start's binlog file is
 // gone, Permanent for breaking DDL or undecodable events. Not thread-safe.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -50,6 +51,8 @@ struct MysqlStreamOptions {
   // The server sends a heartbeat after this long without events: next() waits at most
   // about this much longer than its timeout.
   std::chrono::milliseconds heartbeat{250};
+  // Where acknowledge() records the position (the source's lag figure reads it); may be null.
+  std::shared_ptr<std::atomic<uint64_t>> acknowledged;
 };
 
 class MysqlChangeStream final : public ChangeStream {
@@ -61,7 +64,10 @@ class MysqlChangeStream final : public ChangeStream {
   ~MysqlChangeStream() override;
 
   bool next(ChangeEvent& event, std::chrono::milliseconds timeout) override;
-  void acknowledge(uint64_t) override {}  // the checkpoint lives in the catalog only
+  // Records the position for the lag figure; tells the server nothing (no slots there).
+  void acknowledge(uint64_t position) override {
+    if (acknowledged_) acknowledged_->store(position);
+  }
   void request_heartbeat() override { heartbeat_requested_ = true; }
 
   // The position after the last binlog event read.
@@ -81,6 +87,7 @@ class MysqlChangeStream final : public ChangeStream {
   StreamRelation* new_relation(const std::string& table);
 
   BinlogClient client_;
+  std::shared_ptr<std::atomic<uint64_t>> acknowledged_;
   BinlogAdmin admin_;  // information_schema, only when the binlog lacks names or keys
   std::set<std::string, std::less<>> tables_;
   std::vector<std::string> table_list_;
