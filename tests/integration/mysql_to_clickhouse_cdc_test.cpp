@@ -209,3 +209,23 @@ TEST(MysqlToClickHouseCdc, KillNineTenTimesUnderLiveLoadConverges) {
   EXPECT_TRUE(mysql_converges(sb, db, "b", {"id", "w"}, 120s));
   EXPECT_TRUE(stop_ferry_run(pid));
 }
+
+TEST(MysqlToClickHouseCdc, CdcModeStartsAtTheCurrentPosition) {
+  Sandbox sb("mycdconly");
+  MysqlDatabase db(sb);
+  create_tables(db);  // rows before the pipe: not loaded in mode cdc
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec spec = pg_to_ch_pipe("mycdconly", {db.name() + ".a"}, PipeMode::Cdc);
+  BackgroundPipe pipe(sb, *catalog, spec, db.peer());
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+  db.exec("INSERT INTO a VALUES (5001, 'after', 1)");
+  db.exec("UPDATE a SET v = 'changed' WHERE id = 7");
+  db.exec("DELETE FROM a WHERE id = 5001");
+  db.exec("INSERT INTO a VALUES (5002, 'kept', 2)");
+  std::string table = quote_backtick_ident(sb.name()) + ".a";
+  ASSERT_TRUE(eventually([&] {
+    return sb.ch_rows("SELECT toString(id), v FROM " + table + " FINAL WHERE _ferry_is_deleted = 0 ORDER BY id") ==
+           Rows{{"7", "changed"}, {"5002", "kept"}};
+  }));
+  EXPECT_EQ(pipe.stop(), PipeState::Running);
+}
