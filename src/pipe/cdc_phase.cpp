@@ -34,12 +34,21 @@ std::unique_ptr<SnapshotPoint> PipeRunner::start_stream_if_needed(bool with_snap
   return point;
 }
 
+// Sources without server-side publications (MariaDB) learn a stream's tables only from
+// prepare_stream, and a restarted process opens its stream without passing Setup.
+void PipeRunner::prepare_stream_tables() {
+  std::vector<std::string> sources;
+  for (const auto& m : pipe_.tables) sources.push_back(m.source);
+  source_->prepare_stream(pipe_.name, sources);
+}
+
 void PipeRunner::stream_changes(const StreamLimits& limits) {
   if (!source_) source_ = make_source(source_peer_);
   if (!destination_) destination_ = make_destination(destination_peer_);
   auto cp = catalog_.checkpoint(pipe_.name, "");
   if (!cp) throw Error(ErrorKind::Permanent, "internal error: streaming pipe without a checkpoint");
   uint64_t checkpointed = source_->parse_position(*cp);
+  prepare_stream_tables();
   std::unique_ptr<ChangeStream> stream = source_->open_stream(pipe_.name, checkpointed);
   spdlog::info("pipe {}: streaming changes from {}", pipe_.name, *cp);
 
@@ -152,6 +161,7 @@ void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from
   spdlog::info("pipe {}: replaying changes {}..{} into {}", pipe_.name, source_->format_position(from),
                source_->format_position(until), names);
   ChangeBatcher batcher(spec);
+  prepare_stream_tables();
   auto stream = source_->open_stream(pipe_.name, from);
   size_t applied = 0;
   auto flush = [&] {

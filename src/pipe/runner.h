@@ -140,6 +140,7 @@ class PipeRunner {
   // seen, applying only those of `tables`, each into its mapping's `destination`
   // (cdc_phase.cpp). Neither checkpoints nor confirms anything: replays are idempotent.
   void catch_up(const std::vector<TableMapping>& tables, uint64_t from, uint64_t until);
+  void prepare_stream_tables();  // prepare_stream with every table of the pipe
 
   struct LoadWork;  // one partition to copy (pipe/load_work.h)
   // Plans `table`'s partitions unless `parts` (its recorded plan) has some, and

@@ -18,11 +18,15 @@ PipeSpec pg_to_ch_pipe(const std::string& name, const std::vector<std::string>& 
 }
 
 BackgroundPipe::BackgroundPipe(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe, const TestHooks* hooks)
+    : BackgroundPipe(sb, catalog, pipe, sb.pg_peer(), hooks) {}
+
+BackgroundPipe::BackgroundPipe(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe, const PeerSpec& source,
+                               const TestHooks* hooks)
     : catalog_(catalog), name_(pipe.name) {
   RunnerOptions opts;
   opts.stop = &stop_;
   opts.hooks = hooks;
-  runner_ = std::make_unique<PipeRunner>(catalog, pipe, sb.pg_peer(), sb.ch_peer(), opts);
+  runner_ = std::make_unique<PipeRunner>(catalog, pipe, source, sb.ch_peer(), opts);
   thread_ = std::thread([this] { final_ = runner_->run(); });
 }
 

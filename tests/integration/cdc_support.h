@@ -29,6 +29,9 @@ class BackgroundPipe {
  public:
   // `hooks` (may be null; must outlive this): crash and hold points for the runner.
   BackgroundPipe(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe, const TestHooks* hooks = nullptr);
+  // The same from another source peer (a MariaDB database's).
+  BackgroundPipe(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe, const PeerSpec& source,
+                 const TestHooks* hooks = nullptr);
   ~BackgroundPipe() { stop(); }
   PipeState stop();
   // Requests a pause (must be accepted) and waits for run() to return.

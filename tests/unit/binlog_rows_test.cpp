@@ -104,6 +104,8 @@ TEST(BinlogRows, EveryTypeAsCanonicalText) {
   EXPECT_TRUE(t.columns[20].binary);   // VARBINARY
   EXPECT_FALSE(t.columns[21].binary);  // TEXT
   EXPECT_EQ(t.columns[35].labels, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(t.has_primary_key);  // FULL metadata: SIMPLE_PRIMARY_KEY
+  EXPECT_EQ(t.primary_key, (std::vector<uint32_t>{0}));
 
   ASSERT_EQ(d.changes.size(), 3u);
   const std::vector<std::string> row1 = {
@@ -213,6 +215,22 @@ TEST(BinlogEvent, CompressedEventsAreRefusedNamingTheSetting) {
 TEST(BinlogEvent, Crc32KnownValue) {
   const std::string s = "123456789";
   EXPECT_EQ(crc32(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size())), 0xCBF43926u);
+  // Eight bytes at a time agree with the bytewise definition at every length and split.
+  std::vector<uint8_t> bytes(100);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = uint8_t(i * 37 + 11);
+  auto bytewise = [](std::span<const uint8_t> b) {
+    uint32_t c = 0xffffffffu;
+    for (uint8_t x : b) {
+      c ^= x;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    }
+    return ~c;
+  };
+  for (size_t n = 0; n <= bytes.size(); ++n) {
+    std::span<const uint8_t> b(bytes.data(), n);
+    ASSERT_EQ(crc32(b), bytewise(b)) << n;
+    ASSERT_EQ(crc32(b.subspan(n / 3), crc32(b.first(n / 3))), bytewise(b)) << n;
+  }
 }
 
 // Row images corrupted behind a valid checksum (a server bug, a bad table map) are
@@ -243,4 +261,34 @@ TEST(BinlogRows, CorruptedImagesOnlyThrowFerryErrors) {
       }
     }
   }
+}
+
+TEST(BinlogRows, MinimalMetadataHasNoPrimaryKeyField) {
+  Decoded d = decode("changes");  // binlog_row_metadata=MINIMAL
+  ASSERT_FALSE(d.maps.empty());
+  EXPECT_FALSE(d.maps[0].has_names);
+  EXPECT_FALSE(d.maps[0].has_primary_key);
+  EXPECT_TRUE(d.maps[0].primary_key.empty());
+}
+
+TEST(BinlogRows, ReusingDecodeMatchesFreshDecode) {
+  Decoded d = decode("types");
+  std::vector<RowChange> reused;
+  size_t total = 0;
+  for (int round = 0; round < 2; ++round) {  // the second round decodes into the first's cells
+    total = 0;
+    for (const auto& ev : d.events)
+      if (const auto* rows = std::get_if<RowsEvent>(&ev.body)) {
+        size_t n = decode_rows_reusing(*rows, d.maps[0], reused);
+        for (size_t i = 0; i < n; ++i, ++total) {
+          ASSERT_LT(total, d.changes.size());
+          ASSERT_EQ(reused[i].after.size(), d.changes[total].after.size());
+          for (size_t c = 0; c < reused[i].after.size(); ++c) {
+            EXPECT_EQ(reused[i].after[c].state, d.changes[total].after[c].state);
+            EXPECT_EQ(reused[i].after[c].text, d.changes[total].after[c].text);
+          }
+        }
+      }
+  }
+  EXPECT_EQ(total, d.changes.size());
 }

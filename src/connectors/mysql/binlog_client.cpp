@@ -21,6 +21,7 @@ ErrorKind kind_of(unsigned int code) {
   switch (code) {
     case CR_CONNECTION_ERROR: case CR_CONN_HOST_ERROR: case CR_SERVER_GONE_ERROR: case CR_SERVER_LOST:
     case CR_UNKNOWN_HOST: case ER_CON_COUNT_ERROR: case ER_SERVER_SHUTDOWN:
+    case ER_CONNECTION_KILLED:  // KILL, or a restart ending every connection
       return ErrorKind::Transient;
     default:
       return ErrorKind::Permanent;

@@ -135,6 +135,16 @@ void read_optional_metadata(std::string_view raw, BinlogTableMap& t) {
         for (size_t i : enums) t.columns[i].labels = strings(end);
         pos = end;
         break;
+      case 8:  // SIMPLE_PRIMARY_KEY: column indexes
+      case 9:  // PRIMARY_KEY_WITH_PREFIX: (column index, prefix length) pairs
+        while (pos < end) {
+          uint64_t idx = read_lenenc(b.first(end), pos);
+          if (idx >= t.columns.size()) fail("primary key column out of range");
+          t.primary_key.push_back(uint32_t(idx));
+          if (type == 9) read_lenenc(b.first(end), pos);
+        }
+        t.has_primary_key = true;
+        break;
       default:
         pos = end;
     }
@@ -181,8 +191,22 @@ class RowReader {
   size_t pos_ = 0;
 };
 
-void append_int(std::string& out, int64_t v) { fmt::format_to(std::back_inserter(out), "{}", v); }
-void append_uint(std::string& out, uint64_t v) { fmt::format_to(std::back_inserter(out), "{}", v); }
+// Hand-rolled number text: fmt's format-string machinery dominated decoding profiles.
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+void append_uint(std::string& out, uint64_t v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+// At least `width` digits, zero-padded ("{:0N}").
+void append_padded(std::string& out, uint64_t v, int width) {
+  char buf[24];
+  char* end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  for (int n = int(end - buf); n < width; ++n) out += '0';
+  out.append(buf, end);
+}
 
 void append_hex(std::string& out, const uint8_t* p, size_t n) {
   static const char* digits = "0123456789abcdef";
@@ -206,13 +230,24 @@ int64_t read_fraction(RowReader& r, int fsp, size_t column) {
 
 void append_fraction(std::string& out, int64_t micros, int fsp) {
   if (fsp <= 0) return;
-  std::string six = fmt::format("{:06}", micros);
+  char six[6];
+  for (int i = 5; i >= 0; --i, micros /= 10) six[i] = char('0' + micros % 10);
   out += '.';
-  out.append(six, 0, static_cast<size_t>(std::min(fsp, 6)));
+  out.append(six, static_cast<size_t>(std::min(fsp, 6)));
 }
 
 void append_datetime(std::string& out, int year, int month, int day, int hour, int minute, int second) {
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02} {:02}:{:02}:{:02}", year, month, day, hour, minute, second);
+  append_padded(out, uint64_t(year), 4);
+  out += '-';
+  append_padded(out, uint64_t(month), 2);
+  out += '-';
+  append_padded(out, uint64_t(day), 2);
+  out += ' ';
+  append_padded(out, uint64_t(hour), 2);
+  out += ':';
+  append_padded(out, uint64_t(minute), 2);
+  out += ':';
+  append_padded(out, uint64_t(second), 2);
 }
 
 // Seconds since the epoch as UTC text with "+00"; 0 is the zero timestamp.
@@ -254,18 +289,30 @@ void append_decimal(RowReader& r, int precision, int scale, std::string& out, si
     for (int i = 0; i < bytes; ++i) v = (v << 8) | buf[p++];
     return v;
   };
-  std::string digits;  // integer part with leading zeros
-  if (intg0x) digits += fmt::format("{:0{}}", group(dig2bytes[intg0x]), intg0x);
-  for (int i = 0; i < intg0; ++i) digits += fmt::format("{:09}", group(4));
-  size_t first = digits.find_first_not_of('0');
-  std::string integer = first == std::string::npos ? "0" : digits.substr(first);
-  std::string fraction;
-  for (int i = 0; i < frac0; ++i) fraction += fmt::format("{:09}", group(4));
-  if (frac0x) fraction += fmt::format("{:0{}}", group(dig2bytes[frac0x]), frac0x);
-  bool zero = integer == "0" && fraction.find_first_not_of('0') == std::string::npos;
+  // Digits into a local buffer (at most 65 plus sign and point), then appended at once.
+  char text[80];
+  size_t n = 0;
+  auto put = [&](uint32_t v, int digits) {
+    for (int i = digits - 1; i >= 0; --i, v /= 10) text[n + size_t(i)] = char('0' + v % 10);
+    n += size_t(digits);
+  };
+  if (intg0x) put(group(dig2bytes[intg0x]), intg0x);
+  for (int i = 0; i < intg0; ++i) put(group(4), 9);
+  size_t first = 0;
+  while (first < n && text[first] == '0') ++first;
+  bool int_zero = first == n;
+  size_t frac_start = n;
+  for (int i = 0; i < frac0; ++i) put(group(4), 9);
+  if (frac0x) put(group(dig2bytes[frac0x]), frac0x);
+  bool zero = int_zero;
+  for (size_t i = frac_start; zero && i < n; ++i) zero = text[i] == '0';
   if (negative && !zero) out += '-';
-  out += integer;
-  if (scale > 0) out += "." + fraction;
+  if (int_zero) out += '0';
+  else out.append(text + first, frac_start - first);
+  if (scale > 0) {
+    out += '.';
+    out.append(text + frac_start, n - frac_start);
+  }
 }
 
 void decode_value(RowReader& r, const BinlogColumn& c, size_t column, std::string& out) {
@@ -312,13 +359,17 @@ void decode_value(RowReader& r, const BinlogColumn& c, size_t column, std::strin
       return;
     case kTypeYear: {
       uint64_t v = r.le(1, column);
-      fmt::format_to(std::back_inserter(out), "{:04}", v == 0 ? 0 : 1900 + v);
+      append_padded(out, v == 0 ? 0 : 1900 + v, 4);
       return;
     }
     case kTypeDate:
     case kTypeNewDate: {
       uint64_t v = r.le(3, column);
-      fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}", v >> 9, (v >> 5) & 15, v & 31);
+      append_padded(out, v >> 9, 4);
+      out += '-';
+      append_padded(out, (v >> 5) & 15, 2);
+      out += '-';
+      append_padded(out, v & 31, 2);
       return;
     }
     case kTypeDatetime2: {
@@ -360,7 +411,11 @@ void decode_value(RowReader& r, const BinlogColumn& c, size_t column, std::strin
       if (negative) packed = -packed;
       int64_t hms = packed >> 24, micros = packed & 0xffffff;
       if (negative) out += '-';
-      fmt::format_to(std::back_inserter(out), "{:02}:{:02}:{:02}", (hms >> 12) % 1024, (hms >> 6) & 63, hms & 63);
+      append_padded(out, uint64_t((hms >> 12) % 1024), 2);
+      out += ':';
+      append_padded(out, uint64_t((hms >> 6) & 63), 2);
+      out += ':';
+      append_padded(out, uint64_t(hms & 63), 2);
       append_fraction(out, micros, fsp);
       return;
     }
@@ -435,7 +490,11 @@ size_t bits_set(std::string_view bitmap, size_t n) {
 
 void read_image(RowReader& r, const BinlogTableMap& t, std::string_view present, RowImage& image) {
   const size_t n = t.columns.size();
-  image.assign(n, BinlogCell{});
+  image.resize(n);
+  for (BinlogCell& c : image) {  // keeps the strings' capacity
+    c.state = BinlogCell::Absent;
+    c.text.clear();
+  }
   size_t count = bits_set(present, n);
   if (count == 0) r.fail(0, "row image without columns");  // would never advance
   const uint8_t* nulls = r.take((count + 7) / 8, 0);
@@ -488,13 +547,21 @@ BinlogTableMap BinlogTableMap::from(const TableMapEvent& e) {
 }
 
 void decode_rows(const RowsEvent& event, const BinlogTableMap& table, std::vector<RowChange>& out) {
+  std::vector<RowChange> rows;
+  size_t n = decode_rows_reusing(event, table, rows);
+  for (size_t i = 0; i < n; ++i) out.push_back(std::move(rows[i]));
+}
+
+size_t decode_rows_reusing(const RowsEvent& event, const BinlogTableMap& table, std::vector<RowChange>& out) {
   if (event.column_count != table.columns.size())
     throw Error(ErrorKind::Permanent, fmt::format("binlog: rows event of {}.{} has {} columns, its table map {}",
                                                   table.database, table.table, event.column_count,
                                                   table.columns.size()));
   RowReader r(event.rows, table);
+  size_t count = 0;
   while (!r.done()) {
-    RowChange change;
+    if (count == out.size()) out.emplace_back();
+    RowChange& change = out[count++];
     change.kind = event.kind;
     switch (event.kind) {
       case RowsEvent::Write:
@@ -508,8 +575,8 @@ void decode_rows(const RowsEvent& event, const BinlogTableMap& table, std::vecto
         read_image(r, table, event.present_after, change.after);
         break;
     }
-    out.push_back(std::move(change));
   }
+  return count;
 }
 
 }  // namespace ferry::mysql

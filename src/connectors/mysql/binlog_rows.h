@@ -54,9 +54,15 @@ struct BinlogTableMap {
   std::vector<BinlogColumn> columns;
   bool has_signedness = false;  // the optional metadata said which numeric columns are unsigned
   bool has_names = false;
+  // SIMPLE_PRIMARY_KEY / PRIMARY_KEY_WITH_PREFIX (binlog_row_metadata=FULL): column
+  // indexes of the primary key in key order. With FULL metadata and no such field the
+  // table has no primary key; without FULL metadata has_primary_key stays false.
+  std::vector<uint32_t> primary_key;
+  bool has_primary_key = false;
 
   // Copies the event and decodes types, metadata and the optional metadata
-  // (SIGNEDNESS, DEFAULT_CHARSET, COLUMN_CHARSET, COLUMN_NAME, SET/ENUM_STR_VALUE).
+  // (SIGNEDNESS, DEFAULT_CHARSET, COLUMN_CHARSET, COLUMN_NAME, SET/ENUM_STR_VALUE,
+  // SIMPLE_PRIMARY_KEY, PRIMARY_KEY_WITH_PREFIX).
   static BinlogTableMap from(const TableMapEvent& e);
 };
 
@@ -76,5 +82,11 @@ struct RowChange {
 // appends them to `out`. Throws Permanent naming table and column when an image is
 // malformed or a column type is not supported.
 void decode_rows(const RowsEvent& event, const BinlogTableMap& table, std::vector<RowChange>& out);
+
+// The same into `out` reusing its elements (their strings keep their capacity, so a
+// steady stream decodes without heap allocations); returns the number of rows decoded
+// (out[0, n) hold them, later elements are stale; the image a kind has no use for
+// (`before` of a Write, `after` of a Delete) is stale too). Same errors as decode_rows.
+size_t decode_rows_reusing(const RowsEvent& event, const BinlogTableMap& table, std::vector<RowChange>& out);
 
 }  // namespace ferry::mysql

@@ -7,6 +7,7 @@
 
 #include "connectors/mysql/mysql_connection.h"
 #include "connectors/mysql/mysql_snapshot.h"
+#include "connectors/mysql/mysql_stream_control.h"
 #include "connectors/mysql/mysql_types.h"
 #include "core/error.h"
 #include "core/ident.h"

@@ -3,11 +3,16 @@
 // connections (mysql_snapshot.h), primary-key range partitions streamed in COPY text
 // with the canonical renderings (mysql_types.h), periodic incremental copy, pre-check.
 // Tables are named "db.table" (the peer's database when only "table" is given).
-// The change stream (prepare_stream, create_stream, open_stream ...) is built separately.
+// Change streams read the binlog (mysql_change_stream.h; the CDC methods are in
+// mysql_source_stream.cpp): MariaDB keeps no replication slot, so a pipe's stream start
+// is only its checkpoint in ferry's catalog.
 #pragma once
+#include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "connectors/api/source.h"
 #include "core/check.h"
@@ -16,6 +21,7 @@
 namespace ferry::mysql {
 
 class MysqlConnection;
+class MysqlStreamControl;
 
 class MysqlSource : public Source {
  public:
@@ -25,7 +31,8 @@ class MysqlSource : public Source {
   ~MysqlSource() override;
   static constexpr int kDefaultSnapshotConnections = 4;
 
-  static constexpr SourceCapabilities kCapabilities{.incremental = true, .positions = true, .column_ranges = true};
+  static constexpr SourceCapabilities kCapabilities{
+      .change_stream = true, .incremental = true, .positions = true, .column_ranges = true};
   SourceCapabilities capabilities() const override { return kCapabilities; }
   std::string server_version() override;
   TableSchema describe(const std::string& table) override;
@@ -41,6 +48,23 @@ class MysqlSource : public Source {
                            const std::optional<std::string>& last) override;
   std::unique_ptr<CopyStream> read_range(const TableSchema& projected, const std::string& cursor_column,
                                          const std::optional<std::string>& lower, const std::string& upper) override;
+
+  // --- change data capture (mysql_source_stream.cpp) ---
+  // Remembers the pipe's tables for its streams (nothing at the server).
+  void prepare_stream(const std::string& pipe, const std::vector<std::string>& tables) override;
+  // True while the server writes a binlog: a pipe's stream needs nothing else there (a
+  // purged checkpoint shows when the stream opens: SourceLost).
+  bool stream_exists(const std::string& pipe) override;
+  // The current binlog position; with a snapshot, the snapshot's own position.
+  std::unique_ptr<SnapshotPoint> create_stream(const std::string& pipe, bool with_snapshot, uint64_t& position) override;
+  // Streams the tables last given to prepare_stream (Permanent when none were).
+  std::unique_ptr<ChangeStream> open_stream(const std::string& pipe, uint64_t position) override;
+  void drop_stream(const std::string& pipe) override {}  // nothing at the server
+  // Binlog bytes beyond the position the pipe's stream last acknowledged.
+  int64_t stream_lag_bytes(const std::string& pipe) override;
+  // "binlog.000042:1234"
+  std::string format_position(uint64_t position) const override;
+  uint64_t parse_position(const std::string& text) const override;
 
   // Connectivity and version; for streaming modes log_bin, binlog_format=ROW,
   // binlog_row_image=FULL, binlog_row_metadata=FULL (where the server has it), server_id,
@@ -67,6 +91,12 @@ class MysqlSource : public Source {
   int snapshot_connections_;
   std::mutex mu_;
   std::unique_ptr<MysqlConnection> meta_;
+  // CDC: positions and pipe tables (own lock: format_position is const and called anywhere).
+  MysqlStreamControl& control() const;  // callers hold stream_mu_
+  mutable std::mutex stream_mu_;
+  mutable std::unique_ptr<MysqlStreamControl> control_;
+  std::map<std::string, std::vector<std::string>> stream_tables_;  // pipe -> "db.table"
+  std::map<std::string, std::shared_ptr<std::atomic<uint64_t>>> acknowledged_;  // pipe -> its stream's
 };
 
 }  // namespace ferry::mysql
