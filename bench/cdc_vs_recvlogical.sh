@@ -94,6 +94,8 @@ while :; do
 done
 t1=$(now)
 ferry_s=$(echo "$t1 - $t0" | bc -l)
+# ferry's own CPU time (user + system) for the catch-up: unlike wall time, barely moved by other load.
+ferry_cpu=$(awk -v tck="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / tck }' "/proc/$ferry_pid/stat")
 rows=$(ch "SELECT count() FROM $db.events FINAL")
 
 echo "== lag at a steady 5000 changes/s for ${LAG_SECONDS}s" >&2
@@ -128,6 +130,8 @@ printf '\nCDC PostgreSQL 15 -> ClickHouse %s\n' "$(ch 'SELECT version()')"
 printf '%-36s %8.2f s %12.0f changes/s\n' "pg_recvlogical -> /dev/null" "$recv_s" "$(echo "$CHANGES / $recv_s" | bc -l)"
 printf '%-36s %8.2f s %12.0f changes/s  (rows in ClickHouse: %s)\n' "ferry catch-up into ClickHouse" "$ferry_s" \
   "$(echo "$CHANGES / $ferry_s" | bc -l)" "$rows"
+printf '%-36s %8.2f s CPU (user + system), %.0f ns/change\n' "ferry's process during the catch-up" "$ferry_cpu" \
+  "$(echo "$ferry_cpu * 1000000000 / $CHANGES" | bc -l)"
 printf 'throughput ratio (ferry / pg_recvlogical): %.2f  (target >= 0.7)\n' "$(echo "$recv_s / $ferry_s" | bc -l)"
 printf 'end-to-end lag at %s changes/s (%d markers): p50 %.3f s, p99 %.3f s  (target p99 < 2 s)\n' \
   "$(echo "${load_tps:-0} * 100" | bc -l | cut -d. -f1)" "$n" "$p50" "$p99"

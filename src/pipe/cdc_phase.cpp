@@ -59,39 +59,37 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
   auto last_lag = last_flush - std::chrono::hours(1);
   int64_t applied_rows = 0;
 
-  std::set<std::string> left_out = limits.skip;  // grows by best_effort after a permanent apply error
+  // Grows by best_effort after a permanent apply error. The batcher holds no rows of
+  // these tables; the changes of tables it left out are dropped as they arrive.
+  std::set<std::string> left_out = limits.skip;
+  batcher.leave_out(left_out);
   bool excluded = false;
-  // Applies what is not left out; metrics count what was written.
-  auto apply = [&](const ChangeBatch& batch) {
-    if (left_out.empty()) {
-      destination_->apply_changes(batch);
-      record_cdc_batch(metrics(), pipe_.name, batch);
-      record_unrepresentable(catalog_, pipe_, destination_->take_unrepresentable());
-      return;
-    }
-    ChangeBatch kept = batch_without_tables(batch, left_out);
-    if (kept.rows.empty()) return;
-    destination_->apply_changes(kept);
-    record_cdc_batch(metrics(), pipe_.name, kept);
+  // Applies the batch; metrics count what was written.
+  auto apply = [&] {
+    const ChangeBatch& batch = batcher.batch();
+    if (batch.rows.empty()) return;
+    destination_->apply_changes(batch);
+    record_cdc_batch(metrics(), pipe_.name, batch);
     record_unrepresentable(catalog_, pipe_, destination_->take_unrepresentable());
   };
-  auto apply_or_leave_out = [&](const ChangeBatch& batch) {
+  auto apply_or_leave_out = [&] {
     try {
-      apply(batch);
+      apply();
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Permanent || excluded || limits.best_effort.empty()) throw;
       spdlog::warn("pipe {}: changes cannot be applied to the tables being rebuilt ({}); they stay as they are until "
                    "their rebuilt copies replace them", pipe_.name, e.what());
       excluded = true;
       left_out.insert(limits.best_effort.begin(), limits.best_effort.end());
+      batcher.leave_out(left_out);
       destination_.reset();  // its state after the failed insert is unknown
       destination_ = make_destination(destination_peer_);
-      apply(batch);
+      apply();
     }
   };
   auto flush = [&] {
     if (batcher.rows() > 0) {
-      apply_or_leave_out(batcher.batch());
+      apply_or_leave_out();
       applied_rows += static_cast<int64_t>(batcher.rows());
       batcher.clear();
     }
@@ -133,6 +131,7 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
                            "rebuilt copy replaces it", pipe_.name, name, e.what());
               excluded = true;
               left_out.insert(limits.best_effort.begin(), limits.best_effort.end());
+              batcher.leave_out(left_out);
             }
           }
         }

@@ -54,8 +54,54 @@ uint32_t ChangeBatcher::table_index(const StreamRelation& relation, const TableM
   batch_.tables.emplace_back();
   column_maps_.emplace_back();
   layout_from(relation, mapping, batch_.tables.back(), column_maps_.back());
+  table_left_out_.push_back(left_out_.count(batch_.tables.back().destination) ? 1 : 0);
   table_by_source_[mapping.source] = idx;
   return idx;
+}
+
+ChangeBatcher::Resolved& ChangeBatcher::resolve(const StreamRelation& relation) {
+  if (&relation == last_relation_) return *last_resolved_;
+  auto [it, inserted] = resolved_.try_emplace(&relation);
+  if (inserted) it->second.mapping = mapping_for(relation);
+  last_relation_ = &relation;
+  last_resolved_ = &it->second;  // unordered_map nodes do not move
+  return it->second;
+}
+
+uint32_t ChangeBatcher::table_of(const StreamRelation& relation, Resolved& resolved) {
+  if (resolved.table == kNoTable) resolved.table = table_index(relation, *resolved.mapping);
+  return resolved.table;
+}
+
+void ChangeBatcher::leave_out(const std::set<std::string>& destinations) {
+  bool more = false;
+  for (const auto& d : destinations) more |= left_out_.insert(d).second;
+  if (!more) return;
+  for (size_t t = 0; t < batch_.tables.size(); ++t) table_left_out_[t] = left_out_.count(batch_.tables[t].destination);
+  drop_left_out_rows();
+}
+
+// Compacts rows and cells in place. Cells were appended in row order (a row's old
+// key, then its values), so a kept row's cells only ever move towards the front.
+void ChangeBatcher::drop_left_out_rows() {
+  size_t kept_rows = 0;
+  size_t kept_cells = 0;
+  auto move_cells = [&](uint32_t from, size_t width) {
+    auto to = static_cast<uint32_t>(kept_cells);
+    std::copy(batch_.cells.begin() + from, batch_.cells.begin() + from + width, batch_.cells.begin() + to);
+    kept_cells += width;
+    return to;
+  };
+  for (const RowChange& row : batch_.rows) {
+    if (table_left_out_[row.table]) continue;
+    RowChange moved = row;
+    size_t width = batch_.tables[row.table].columns.size();
+    if (row.old_key_cell != RowChange::kNoOldKey) moved.old_key_cell = move_cells(row.old_key_cell, width);
+    moved.first_cell = row.op == RowOp::Truncate ? static_cast<uint32_t>(kept_cells) : move_cells(row.first_cell, width);
+    batch_.rows[kept_rows++] = moved;
+  }
+  batch_.rows.resize(kept_rows);
+  batch_.cells.resize(kept_cells);
 }
 
 void ChangeBatcher::append_cells(const std::vector<StreamValue>& values, const std::vector<int>& map, size_t width) {
@@ -89,6 +135,9 @@ void ChangeBatcher::add(const ChangeEvent& ev) {
       if (!in_transaction_) safe_position_ = std::max(safe_position_, ev.position);
       return;
     case ChangeEvent::Kind::Relation: {
+      // The relation may have changed (columns, key, even its name): resolve it afresh.
+      resolved_.erase(ev.relation);
+      last_relation_ = nullptr;
       const TableMapping* m = mapping_for(*ev.relation);
       if (!m) return;
       auto it = table_by_source_.find(m->source);
@@ -99,20 +148,22 @@ void ChangeBatcher::add(const ChangeEvent& ev) {
       return;
     }
     case ChangeEvent::Kind::Row: {
-      const TableMapping* m = mapping_for(*ev.relation);
-      if (!m) return;
-      uint32_t t = table_index(*ev.relation, *m);
+      Resolved& resolved = resolve(*ev.relation);
+      if (!resolved.mapping) return;
+      uint32_t t = table_of(*ev.relation, resolved);
+      if (table_left_out_[t]) return;
+      const ChangeTable& table = batch_.tables[t];
       RowChange row;
       row.table = t;
       row.op = ev.op;
       row.version = ev.version;
-      size_t width = batch_.tables[t].columns.size();
+      size_t width = table.columns.size();
       if (!ev.old_key.empty()) {
         row.old_key_cell = static_cast<uint32_t>(batch_.cells.size());
         append_cells(ev.old_key, column_maps_[t], width);
         // Non-key columns of an old key are unknown, not null.
         for (size_t i = 0; i < width; ++i) {
-          bool is_key = std::find(batch_.tables[t].key.begin(), batch_.tables[t].key.end(), i) != batch_.tables[t].key.end();
+          bool is_key = std::find(table.key.begin(), table.key.end(), i) != table.key.end();
           if (!is_key) batch_.cells[row.old_key_cell + i].state = CellState::Absent;
         }
       }
@@ -123,10 +174,12 @@ void ChangeBatcher::add(const ChangeEvent& ev) {
     }
     case ChangeEvent::Kind::Truncate:
       for (const StreamRelation* rel : ev.truncated) {
-        const TableMapping* m = mapping_for(*rel);
-        if (!m) continue;
+        Resolved& resolved = resolve(*rel);
+        if (!resolved.mapping) continue;
+        uint32_t t = table_of(*rel, resolved);
+        if (table_left_out_[t]) continue;
         RowChange row;
-        row.table = table_index(*rel, *m);
+        row.table = t;
         row.op = RowOp::Truncate;
         row.version = ev.version;
         row.first_cell = static_cast<uint32_t>(batch_.cells.size());
@@ -134,29 +187,6 @@ void ChangeBatcher::add(const ChangeEvent& ev) {
       }
       return;
   }
-}
-
-ChangeBatch batch_without_tables(const ChangeBatch& batch, const std::set<std::string>& drop) {
-  ChangeBatch out;
-  out.tables = batch.tables;
-  out.arena = batch.arena;  // cells keep their offsets
-  for (const RowChange& row : batch.rows) {
-    const ChangeTable& table = batch.tables[row.table];
-    if (drop.count(table.destination)) continue;
-    RowChange copy = row;
-    size_t width = table.columns.size();
-    copy.first_cell = static_cast<uint32_t>(out.cells.size());
-    if (row.op != RowOp::Truncate) {
-      out.cells.insert(out.cells.end(), batch.cells.begin() + row.first_cell, batch.cells.begin() + row.first_cell + width);
-    }
-    if (row.old_key_cell != RowChange::kNoOldKey) {
-      copy.old_key_cell = static_cast<uint32_t>(out.cells.size());
-      out.cells.insert(out.cells.end(), batch.cells.begin() + row.old_key_cell,
-                       batch.cells.begin() + row.old_key_cell + width);
-    }
-    out.rows.push_back(copy);
-  }
-  return out;
 }
 
 }  // namespace ferry

@@ -203,7 +203,7 @@ TEST(PgToClickHouseCdc, DroppedSlotFailsAndSaysResync) {
     ASSERT_TRUE(pipe.wait_for(PipeState::Running));
     pipe.stop();
   }
-  sb.pg_exec("SELECT pg_drop_replication_slot('ferry_cdc')");
+  sb.pg_drop_slot("ferry_cdc");
   PipeRunner runner(*catalog, cdc_pipe({"public.t"}), sb.pg_peer(), sb.ch_peer());
   EXPECT_EQ(runner.run(), PipeState::Failed);
   auto rec = catalog->get_pipe("cdc");

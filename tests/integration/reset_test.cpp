@@ -72,7 +72,7 @@ TEST(Reset, FailedSnapshotCdcPipeConverges) {
     ASSERT_TRUE(id_v_converge(sb, "acc"));
   }
   std::string old_checkpoint = *catalog->checkpoint("rst", "");
-  sb.pg_exec("SELECT pg_drop_replication_slot('ferry_rst')");
+  sb.pg_drop_slot("ferry_rst");
   // Writes while the pipe cannot stream.
   sb.pg_exec("INSERT INTO acc SELECT g, 'while down ' || g FROM generate_series(5001, 6000) g;"
              "UPDATE acc SET v = 'changed while down' WHERE id BETWEEN 101 AND 300;");

@@ -266,7 +266,7 @@ TEST(Resync, RecoversAPipeWhoseSlotWasLost) {
     BackgroundPipe pipe(sb, *catalog, spec);
     ASSERT_TRUE(pipe.wait_for(PipeState::Running));
   }
-  sb.pg_exec("SELECT pg_drop_replication_slot('ferry_rs')");
+  sb.pg_drop_slot("ferry_rs");
   sb.pg_exec("UPDATE a SET v = 'lost' WHERE id <= 50; DELETE FROM b WHERE id <= 20;");  // changes the slot would have had
   {
     PipeRunner runner(*catalog, spec, sb.pg_peer(), sb.ch_peer());

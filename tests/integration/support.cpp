@@ -96,6 +96,13 @@ std::vector<std::vector<std::string>> Sandbox::pg_rows(const std::string& sql) {
 
 std::string Sandbox::pg_value(const std::string& sql) { return pg_->query_value(sql); }
 
+void Sandbox::pg_drop_slot(const std::string& slot) {
+  std::string released = "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "' AND NOT active";
+  if (!eventually([&] { return pg_value(released) == "1"; }))
+    throw std::runtime_error("replication slot " + slot + " still active");
+  pg_exec("SELECT pg_drop_replication_slot('" + slot + "')");
+}
+
 std::string Sandbox::ch(const std::string& sql) { return ch_post(env_or_fail("FERRY_TEST_CH_URL"), sql); }
 
 std::string Sandbox::ch_value(const std::string& sql) {

@@ -31,6 +31,9 @@ class Sandbox {
   void pg_exec(const std::string& sql);
   std::vector<std::vector<std::string>> pg_rows(const std::string& sql);  // NULL as "\\N"
   std::string pg_value(const std::string& sql);
+  // Drops a replication slot, as an outage would, once the walsender of a pipe that just
+  // stopped has released it (it does so a moment after the connection closed).
+  void pg_drop_slot(const std::string& slot);
 
   std::string ch(const std::string& sql);  // throws on HTTP/ClickHouse error
   std::string ch_value(const std::string& sql);  // first line, trailing newline removed

@@ -145,9 +145,75 @@ TEST(ChangeBatcher, KeyChangeCarriesOldKeyAndLayoutChangeIsDetected) {
   EXPECT_FALSE(b.layout_changes(rel));
 }
 
-// The rows of the named destination tables go; the others keep their cells,
-// old keys and truncates.
-TEST(ChangeBatcher, BatchWithoutTablesKeepsTheOthersIntact) {
+ChangeEvent relation_event(const StreamRelation& rel) {
+  ChangeEvent e;
+  e.kind = ChangeEvent::Kind::Relation;
+  e.relation = &rel;
+  return e;
+}
+
+// PostgreSQL's stream announces a changed table by a Relation event for the same
+// StreamRelation object, changed in place: the batcher must not keep using what it
+// resolved for that address before.
+TEST(ChangeBatcher, RelationEventMidStreamIsHonoured) {
+  PipeSpec spec = pipe_with({"secret"});
+  ChangeBatcher b(spec);
+  StreamRelation rel = relation();
+  b.add(relation_event(rel));
+  b.add(row(rel, RowOp::Upsert, 1, {val("1"), val("a"), val("s")}));
+  ASSERT_EQ(b.batch().tables[0].columns, (std::vector<std::string>{"id", "a"}));
+  b.clear();
+
+  // A column added in the middle, the key moved to it: the new layout applies to the next rows.
+  rel.columns = {"id", "b", "a", "secret"};
+  rel.key = {false, true, false, false};
+  EXPECT_FALSE(b.layout_changes(rel));  // no rows in the batch, nothing to flush
+  b.add(relation_event(rel));
+  b.add(row(rel, RowOp::Upsert, 2, {val("2"), val("bee"), val("ay"), val("hidden")}));
+  const ChangeBatch& batch = b.batch();
+  ASSERT_EQ(batch.tables.size(), 1u);
+  EXPECT_EQ(batch.tables[0].columns, (std::vector<std::string>{"id", "b", "a"}));
+  EXPECT_EQ(batch.tables[0].key, (std::vector<uint32_t>{1}));
+  ASSERT_EQ(batch.rows.size(), 1u);
+  EXPECT_EQ(batch.text(batch.cells[batch.rows[0].first_cell + 0]), "2");
+  EXPECT_EQ(batch.text(batch.cells[batch.rows[0].first_cell + 1]), "bee");
+  EXPECT_EQ(batch.text(batch.cells[batch.rows[0].first_cell + 2]), "ay");
+  EXPECT_EQ(batch.arena.find("hidden"), std::string::npos);
+  b.clear();
+
+  // Renamed out of the pipe: its rows stop; renamed back: they come again.
+  rel.name = "renamed";
+  b.add(relation_event(rel));
+  b.add(row(rel, RowOp::Upsert, 3, {val("3"), null(), null(), null()}));
+  EXPECT_EQ(b.rows(), 0u);
+  rel.name = "t";
+  b.add(relation_event(rel));
+  b.add(row(rel, RowOp::Upsert, 4, {val("4"), null(), null(), null()}));
+  ASSERT_EQ(b.rows(), 1u);
+  EXPECT_EQ(b.batch().text(b.batch().cells[b.batch().rows[0].first_cell]), "4");
+}
+
+// A Relation event for a table outside the pipe, then for one inside it, at the same
+// address (the address of a gone relation reused): resolved afresh each time.
+TEST(ChangeBatcher, RelationEventResolvesAReusedAddressAfresh) {
+  PipeSpec spec = pipe_with();
+  ChangeBatcher b(spec);
+  StreamRelation rel = relation();
+  rel.name = "other";
+  b.add(relation_event(rel));
+  b.add(row(rel, RowOp::Upsert, 1, {val("1"), null(), null()}));
+  EXPECT_EQ(b.rows(), 0u);
+  rel = relation();
+  b.add(relation_event(rel));
+  b.add(row(rel, RowOp::Upsert, 2, {val("2"), null(), null()}));
+  ASSERT_EQ(b.rows(), 1u);
+  EXPECT_EQ(b.batch().tables[b.batch().rows[0].table].destination, "t_dst");
+}
+
+// Leaving tables out removes their rows from the batch in place; the others keep
+// their cells, old keys and truncates; later rows of the left-out tables are not
+// added, and positions still advance over them.
+TEST(ChangeBatcher, LeftOutTablesKeepTheOthersIntact) {
   PipeSpec spec = pipe_with();
   TableMapping other;
   other.source = "public.o";
@@ -165,22 +231,55 @@ TEST(ChangeBatcher, BatchWithoutTablesKeepsTheOthersIntact) {
   ChangeEvent trunc;
   trunc.kind = ChangeEvent::Kind::Truncate;
   trunc.version = 7;
-  trunc.truncated = {&o};
+  trunc.truncated = {&o, &t};
   b.add(trunc);
   b.add(commit(7, 100));
+  ASSERT_EQ(b.rows(), 5u);
+  size_t arena = b.batch().arena.size();
 
-  ChangeBatch kept = batch_without_tables(b.batch(), {"t_dst"});
+  b.leave_out({});
+  EXPECT_EQ(b.rows(), 5u);
+  b.leave_out({"t_dst"});
+  const ChangeBatch& kept = b.batch();
+  EXPECT_EQ(kept.arena.size(), arena);  // not copied, not compacted
   ASSERT_EQ(kept.rows.size(), 2u);
   EXPECT_EQ(kept.tables[kept.rows[0].table].destination, "o");
   EXPECT_EQ(kept.text(kept.cells[kept.rows[0].first_cell]), "9");
   EXPECT_EQ(kept.text(kept.cells[kept.rows[0].first_cell + 1]), "new");
   ASSERT_NE(kept.rows[0].old_key_cell, RowChange::kNoOldKey);
   EXPECT_EQ(kept.text(kept.cells[kept.rows[0].old_key_cell]), "8");
+  EXPECT_EQ(kept.cells[kept.rows[0].old_key_cell + 1].state, CellState::Absent);
   EXPECT_EQ(kept.rows[1].op, RowOp::Truncate);
+  EXPECT_EQ(kept.tables[kept.rows[1].table].destination, "o");
   EXPECT_EQ(kept.cells.size(), 4u);
 
-  ChangeBatch all = batch_without_tables(b.batch(), {});
-  EXPECT_EQ(all.rows.size(), b.batch().rows.size());
-  EXPECT_EQ(all.cells.size(), b.batch().cells.size());
-  EXPECT_TRUE(batch_without_tables(b.batch(), {"t_dst", "o"}).rows.empty());
+  b.add(begin(8));
+  b.add(row(t, RowOp::Upsert, 8, {val("3"), null(), null()}));
+  b.add(row(o, RowOp::Upsert, 8, {val("10"), val("w")}));
+  b.add(commit(8, 200));
+  EXPECT_EQ(b.safe_position(), 200u);
+  ASSERT_EQ(b.rows(), 3u);
+  EXPECT_EQ(b.batch().text(b.batch().cells[b.batch().rows[2].first_cell]), "10");
+
+  b.leave_out({"o"});
+  EXPECT_EQ(b.rows(), 0u);
+  EXPECT_TRUE(b.batch().cells.empty());
+}
+
+// A table left out before its first change (a table being loaded) never has rows.
+TEST(ChangeBatcher, TableLeftOutFromTheStartHasNoRows) {
+  PipeSpec spec = pipe_with();
+  ChangeBatcher b(spec);
+  b.leave_out({"t_dst"});
+  StreamRelation rel = relation();
+  b.add(begin(1));
+  b.add(row(rel, RowOp::Upsert, 1, {val("1"), null(), null()}));
+  ChangeEvent trunc;
+  trunc.kind = ChangeEvent::Kind::Truncate;
+  trunc.truncated = {&rel};
+  b.add(trunc);
+  b.add(commit(1, 50));
+  EXPECT_EQ(b.rows(), 0u);
+  EXPECT_TRUE(b.batch().arena.empty());
+  EXPECT_EQ(b.safe_position(), 50u);
 }

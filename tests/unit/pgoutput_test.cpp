@@ -776,3 +776,69 @@ TEST(PgOutputEncode, RoundTripAndRefusals) {
   no_old.old_kind = pgoutput::OldTupleKind::Key;
   EXPECT_THROW(encode_pgoutput(no_old), Error);
 }
+
+// ---------------------------------------------------------------------------------------------
+// PgOutputDecoder: the streaming decoder that reuses its buffers
+
+// One decoder over every captured message, with malformed messages in between: each message
+// decodes exactly as decode_pgoutput() decodes it alone (values and tuple offsets).
+TEST(PgOutputDecoder, DecodesEveryMessageLikeDecodePgoutput) {
+  PgOutputDecoder decoder;
+  std::vector<uint8_t> bad = Bytes().ch('I').i32(1).ch('N').i16(2).ch('t').i32(1).str("x").ch('x');
+  size_t total = 0;
+  for (const char* name : kAllV1Fixtures) {
+    SCOPED_TRACE(name);
+    auto raw = load(name);
+    for (const auto& m : raw) {
+      SCOPED_TRACE(m.comment);
+      PgOutputMessage alone = decode_pgoutput(m.bytes);
+      const PgOutputMessage& streamed = decoder.decode(m.bytes);
+      EXPECT_EQ(streamed, alone);
+      auto offsets = [](const PgOutputMessage& msg) {
+        std::vector<size_t> out;
+        if (auto* i = std::get_if<pgoutput::Insert>(&msg)) out = {i->new_tuple.offset};
+        if (auto* u = std::get_if<pgoutput::Update>(&msg))
+          out = {u->old_tuple ? u->old_tuple->offset : 0, u->new_tuple.offset};
+        if (auto* d = std::get_if<pgoutput::Delete>(&msg)) out = {d->old_tuple.offset};
+        return out;
+      };
+      EXPECT_EQ(offsets(streamed), offsets(alone));
+      EXPECT_THROW(decoder.decode(bad), Error);
+      ++total;
+    }
+  }
+  EXPECT_EQ(total, 86u);
+}
+
+// A narrow tuple after a wide one decodes into the wide one's vector (its capacity shows it),
+// an Update without old tuple after one with it has none, and the values are the new ones.
+TEST(PgOutputDecoder, ReusesTupleBuffersAcrossMessages) {
+  PgOutputDecoder decoder;
+  Bytes wide = Bytes().ch('I').i32(7).ch('N').i16(10);
+  for (int i = 0; i < 10; ++i) wide.text(std::to_string(i));
+  const auto& first = std::get<pgoutput::Insert>(decoder.decode(wide.b));
+  ASSERT_EQ(first.new_tuple.values.size(), 10u);
+
+  std::vector<uint8_t> narrow = Bytes().ch('I').i32(8).ch('N').i16(2).ch('n').text("z");
+  const auto& second = std::get<pgoutput::Insert>(decoder.decode(narrow));
+  EXPECT_EQ(second.relation_oid, 8u);
+  EXPECT_EQ(texts(second.new_tuple), (Sv{"<null>", "z"}));
+  EXPECT_GE(second.new_tuple.values.capacity(), 10u);
+
+  std::vector<uint8_t> with_old = Bytes().ch('U').i32(9).ch('O').i16(1).text("o").ch('N').i16(1).text("n");
+  const auto& up = std::get<pgoutput::Update>(decoder.decode(with_old));
+  ASSERT_TRUE(up.old_tuple.has_value());
+  EXPECT_EQ(texts(*up.old_tuple), (Sv{"o"}));
+  EXPECT_EQ(texts(up.new_tuple), (Sv{"n"}));
+  EXPECT_GE(std::max(up.old_tuple->values.capacity(), up.new_tuple.values.capacity()), 10u);
+
+  std::vector<uint8_t> no_old = Bytes().ch('U').i32(9).ch('N').i16(1).ch('u');
+  const auto& up2 = std::get<pgoutput::Update>(decoder.decode(no_old));
+  EXPECT_FALSE(up2.old_tuple.has_value());
+  EXPECT_EQ(up2.old_kind, pgoutput::OldTupleKind::None);
+  EXPECT_EQ(texts(up2.new_tuple), (Sv{"<unchanged>"}));
+
+  std::vector<uint8_t> del = Bytes().ch('D').i32(9).ch('K').i16(1).text("k");
+  const auto& d = std::get<pgoutput::Delete>(decoder.decode(del));
+  EXPECT_EQ(texts(d.old_tuple), (Sv{"k"}));
+}

@@ -1,9 +1,11 @@
 #include "connectors/postgres/pg_replication.h"
 
 #include <libpq-fe.h>
-#include <sys/select.h>
+#include <poll.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <random>
 #include <unordered_map>
 
@@ -96,13 +98,15 @@ uint64_t pg_create_slot(const PeerSpec& peer, const std::string& slot) {
   return parse_lsn(r.get(0, 1));
 }
 
-struct PgChangeStream::Relations {
-  std::unordered_map<uint32_t, StreamRelation> by_oid;
+// The decoder (its buffers are reused across messages) and the relations it announced.
+struct PgChangeStream::Decoding {
+  PgOutputDecoder decoder;
+  std::unordered_map<uint32_t, StreamRelation> relations_by_oid;
 };
 
 PgChangeStream::PgChangeStream(const PeerSpec& peer, const std::string& slot, const std::string& publication,
                                uint64_t start)
-    : conn_(PgConnection::open(peer, /*replication=*/true)), slot_(slot), relations_(std::make_unique<Relations>()) {
+    : conn_(PgConnection::open(peer, /*replication=*/true)), slot_(slot), decoding_(std::make_unique<Decoding>()) {
   std::string pubs = quote_pg_ident(publication);
   std::string sql = fmt::format("START_REPLICATION SLOT {} LOGICAL {} (proto_version '1', publication_names {})",
                                 quote_pg_ident(slot), format_lsn(start), quote_pg_literal(pubs));
@@ -152,14 +156,12 @@ bool PgChangeStream::read_copy_data(std::chrono::milliseconds timeout) {
     auto now = std::chrono::steady_clock::now();
     if (now - last_status_ >= kStatusInterval) send_status(false);
     if (now >= deadline) return false;
-    auto left = std::chrono::duration_cast<std::chrono::microseconds>(std::min(deadline - now, std::chrono::steady_clock::duration(kStatusInterval)));
-    int fd = PQsocket(c);
-    fd_set rfds;
-    FD_ZERO(&rfds);
-    FD_SET(fd, &rfds);
-    timeval tv{static_cast<time_t>(left.count() / 1000000), static_cast<suseconds_t>(left.count() % 1000000)};
-    if (select(fd + 1, &rfds, nullptr, nullptr, &tv) < 0 && errno != EINTR)
-      throw Error(ErrorKind::Transient, "waiting for the replication stream failed");
+    // Rounded up: a sub-millisecond remainder must still wait, not spin.
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(
+        std::min(deadline - now, std::chrono::steady_clock::duration(kStatusInterval)));
+    pollfd pfd{PQsocket(c), POLLIN, 0};
+    if (poll(&pfd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR)
+      throw Error(ErrorKind::Transient, fmt::format("waiting for the replication stream failed: {}", std::strerror(errno)));
     if (PQconsumeInput(c) == 0)
       throw Error(ErrorKind::Transient, "PostgreSQL replication connection lost: " + conn_->last_error());
   }
@@ -225,10 +227,10 @@ bool PgChangeStream::translate(ChangeEvent& ev) {
   }
   auto& x = std::get<pgrepl::XLogData>(rm);
   received_ = std::max(received_, x.wal_start);
-  PgOutputMessage msg = decode_pgoutput(x.data);
+  const PgOutputMessage& msg = decoding_->decoder.decode(x.data);
   auto relation = [&](uint32_t oid) -> const StreamRelation& {
-    auto it = relations_->by_oid.find(oid);
-    if (it == relations_->by_oid.end())
+    auto it = decoding_->relations_by_oid.find(oid);
+    if (it == decoding_->relations_by_oid.end())
       throw Error(ErrorKind::Permanent, fmt::format("pgoutput: change for relation {} before its Relation message", oid));
     return it->second;
   };
@@ -256,9 +258,10 @@ bool PgChangeStream::translate(ChangeEvent& ev) {
       rel.columns.emplace_back(col.name);
       rel.key.push_back(col.is_key());
     }
-    relations_->by_oid[r->oid] = std::move(rel);
+    StreamRelation& stored = decoding_->relations_by_oid[r->oid];
+    stored = std::move(rel);
     ev.kind = ChangeEvent::Kind::Relation;
-    ev.relation = &relations_->by_oid[r->oid];
+    ev.relation = &stored;
     return true;
   }
   if (auto* ins = std::get_if<pgoutput::Insert>(&msg)) {

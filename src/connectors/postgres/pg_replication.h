@@ -93,8 +93,8 @@ class PgChangeStream final : public ChangeStream {
   uint64_t acknowledged_ = 0;
   uint64_t received_ = 0;
   std::chrono::steady_clock::time_point last_status_;
-  struct Relations;
-  std::unique_ptr<Relations> relations_;
+  struct Decoding;
+  std::unique_ptr<Decoding> decoding_;
   uint64_t tx_version_ = 0;
 };
 

@@ -96,9 +96,37 @@ class Reader {
   size_t pos_ = 0;
 };
 
-TupleData read_tuple(Reader& r, const char* which) {
-  TupleData tuple;
+// Value vectors handed from one decoded message to the next (empty for decode_pgoutput()).
+using Spares = std::vector<std::vector<TupleValue>>;
+
+std::vector<TupleValue> take(Spares& spares) {
+  if (spares.empty()) return {};
+  std::vector<TupleValue> v = std::move(spares.back());
+  spares.pop_back();
+  return v;
+}
+
+void give_back(Spares& spares, TupleData& tuple) {
+  if (tuple.values.capacity() == 0) return;
+  tuple.values.clear();
+  spares.push_back(std::move(tuple.values));
+}
+
+// Moves the value vectors of `message` to the spares.
+void reclaim(PgOutputMessage& message, Spares& spares) {
+  if (auto* m = std::get_if<Insert>(&message)) {
+    give_back(spares, m->new_tuple);
+  } else if (auto* m = std::get_if<Update>(&message)) {
+    if (m->old_tuple) give_back(spares, *m->old_tuple);
+    give_back(spares, m->new_tuple);
+  } else if (auto* m = std::get_if<Delete>(&message)) {
+    give_back(spares, m->old_tuple);
+  }
+}
+
+void read_tuple(Reader& r, const char* which, TupleData& tuple, Spares& spares) {
   tuple.offset = r.offset();
+  tuple.values = take(spares);
   int16_t ncols = r.i16("tuple column count");
   if (ncols < 0) r.fail(fmt::format("negative column count {} in {} tuple", ncols, which), tuple.offset);
   // Every column takes at least one byte: a count larger than what is left cannot be right,
@@ -106,11 +134,11 @@ TupleData read_tuple(Reader& r, const char* which) {
   if (static_cast<size_t>(ncols) > r.remaining())
     r.fail(fmt::format("truncated message: {} tuple has {} columns but only {} bytes left", which, ncols,
                        r.remaining()));
-  tuple.values.reserve(static_cast<size_t>(ncols));
+  tuple.values.resize(static_cast<size_t>(ncols));
   for (int i = 0; i < ncols; ++i) {
     size_t at = r.offset();
     uint8_t kind = r.u8("tuple value kind");
-    TupleValue v;
+    TupleValue& v = tuple.values[static_cast<size_t>(i)];
     switch (kind) {
       case 'n': v.kind = ValueKind::Null; break;
       case 'u': v.kind = ValueKind::UnchangedToast; break;
@@ -125,9 +153,7 @@ TupleData read_tuple(Reader& r, const char* which) {
       default:
         r.fail(fmt::format("unknown value kind {} of column {} in {} tuple", describe_byte(kind), i, which), at);
     }
-    tuple.values.push_back(v);
   }
-  return tuple;
 }
 
 Begin read_begin(Reader& r) {
@@ -200,25 +226,22 @@ Type read_type(Reader& r) {
   return m;
 }
 
-Insert read_insert(Reader& r) {
-  Insert m;
+void read_insert(Reader& r, Insert& m, Spares& spares) {
   m.relation_oid = r.u32("Insert relation OID");
   size_t at = r.offset();
   uint8_t tag = r.u8("Insert tuple tag");
   if (tag != 'N') r.fail(fmt::format("expected 'N' (new tuple) in Insert, found {}", describe_byte(tag)), at);
-  m.new_tuple = read_tuple(r, "new");
+  read_tuple(r, "new", m.new_tuple, spares);
   r.expect_end("Insert");
-  return m;
 }
 
-Update read_update(Reader& r) {
-  Update m;
+void read_update(Reader& r, Update& m, Spares& spares) {
   m.relation_oid = r.u32("Update relation OID");
   size_t at = r.offset();
   uint8_t tag = r.u8("Update tuple tag");
   if (tag == 'K' || tag == 'O') {
     m.old_kind = static_cast<OldTupleKind>(tag);
-    m.old_tuple = read_tuple(r, tag == 'K' ? "old key" : "old");
+    read_tuple(r, tag == 'K' ? "old key" : "old", m.old_tuple.emplace(), spares);
     at = r.offset();
     tag = r.u8("Update new tuple tag");
     if (tag != 'N')
@@ -226,26 +249,23 @@ Update read_update(Reader& r) {
   } else if (tag != 'N') {
     r.fail(fmt::format("expected 'K', 'O' or 'N' in Update, found {}", describe_byte(tag)), at);
   }
-  m.new_tuple = read_tuple(r, "new");
+  read_tuple(r, "new", m.new_tuple, spares);
   if (m.old_tuple && m.old_tuple->values.size() != m.new_tuple.values.size())
     r.fail(fmt::format("column count mismatch in Update: old tuple has {} columns, new tuple {}",
                        m.old_tuple->values.size(), m.new_tuple.values.size()),
            m.new_tuple.offset);
   r.expect_end("Update");
-  return m;
 }
 
-Delete read_delete(Reader& r) {
-  Delete m;
+void read_delete(Reader& r, Delete& m, Spares& spares) {
   m.relation_oid = r.u32("Delete relation OID");
   size_t at = r.offset();
   uint8_t tag = r.u8("Delete tuple tag");
   if (tag != 'K' && tag != 'O')
     r.fail(fmt::format("expected 'K' or 'O' (old tuple) in Delete, found {}", describe_byte(tag)), at);
   m.old_kind = static_cast<OldTupleKind>(tag);
-  m.old_tuple = read_tuple(r, tag == 'K' ? "old key" : "old");
+  read_tuple(r, tag == 'K' ? "old key" : "old", m.old_tuple, spares);
   r.expect_end("Delete");
-  return m;
 }
 
 Truncate read_truncate(Reader& r) {
@@ -273,23 +293,22 @@ Message read_message(Reader& r) {
   return m;
 }
 
-}  // namespace
-
-PgOutputMessage decode_pgoutput(std::span<const uint8_t> bytes) {
+// Decodes into `out`, whose value vectors the caller has already moved to `spares`.
+void decode_into(std::span<const uint8_t> bytes, PgOutputMessage& out, Spares& spares) {
   Reader r(bytes);
   if (bytes.empty()) r.fail("empty message");
   uint8_t type = r.u8("message type");
   switch (type) {
-    case 'B': return read_begin(r);
-    case 'C': return read_commit(r);
-    case 'O': return read_origin(r);
-    case 'R': return read_relation(r);
-    case 'Y': return read_type(r);
-    case 'I': return read_insert(r);
-    case 'U': return read_update(r);
-    case 'D': return read_delete(r);
-    case 'T': return read_truncate(r);
-    case 'M': return read_message(r);
+    case 'B': out = read_begin(r); return;
+    case 'C': out = read_commit(r); return;
+    case 'O': out = read_origin(r); return;
+    case 'R': out = read_relation(r); return;
+    case 'Y': out = read_type(r); return;
+    case 'I': read_insert(r, out.emplace<Insert>(), spares); return;
+    case 'U': read_update(r, out.emplace<Update>(), spares); return;
+    case 'D': read_delete(r, out.emplace<Delete>(), spares); return;
+    case 'T': out = read_truncate(r); return;
+    case 'M': out = read_message(r); return;
     case 'S': case 'E': case 'c': case 'A':
       r.fail(fmt::format("{} message {} belongs to protocol version 2 streaming, which is not supported",
                          pgoutput_message_type_name(static_cast<char>(type)), describe_byte(type)),
@@ -301,6 +320,21 @@ PgOutputMessage decode_pgoutput(std::span<const uint8_t> bytes) {
     default:
       r.fail(fmt::format("unknown message type {}", describe_byte(type)), 0);
   }
+}
+
+}  // namespace
+
+PgOutputMessage decode_pgoutput(std::span<const uint8_t> bytes) {
+  PgOutputMessage out;
+  Spares none;
+  decode_into(bytes, out, none);
+  return out;
+}
+
+const PgOutputMessage& PgOutputDecoder::decode(std::span<const uint8_t> bytes) {
+  reclaim(message_, spare_);
+  decode_into(bytes, message_, spare_);
+  return message_;
 }
 
 namespace {

@@ -178,6 +178,23 @@ using PgOutputMessage = std::variant<pgoutput::Begin, pgoutput::Commit, pgoutput
 // Throws ferry::Error(ErrorKind::Permanent, "pgoutput: ... at offset N") on malformed input.
 PgOutputMessage decode_pgoutput(std::span<const uint8_t> bytes);
 
+// The same decoding for a stream of messages, reusing its buffers: the tuple value vectors
+// of one message are recycled for the next, so once they have grown to the widest tuple,
+// decoding a row change allocates nothing. Still pure (no I/O); the only state kept between
+// calls is spare capacity, so every message decodes exactly as decode_pgoutput() decodes it.
+// Not thread-safe: one decoder per stream.
+// LIFETIME: the returned message is owned by the decoder and valid until the next decode()
+// call (and, as above, only while the input bytes are alive). Throws like decode_pgoutput();
+// after a throw the decoder is still usable.
+class PgOutputDecoder {
+ public:
+  const PgOutputMessage& decode(std::span<const uint8_t> bytes);
+
+ private:
+  PgOutputMessage message_;
+  std::vector<std::vector<pgoutput::TupleValue>> spare_;  // emptied value vectors, capacity kept
+};
+
 // The inverse of decode_pgoutput: the wire bytes of a message (encode(decode(b)) == b for
 // every b that decodes, and decode(encode(m)) == m for every m that decode can return). For tests and tools (e.g. feeding a CDC
 // consumer synthetic messages); throws ferry::Error(Permanent) for what cannot be encoded
