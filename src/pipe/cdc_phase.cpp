@@ -52,7 +52,7 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
   std::unique_ptr<ChangeStream> stream = source_->open_stream(pipe_.name, checkpointed);
   spdlog::info("pipe {}: streaming changes from {}", pipe_.name, *cp);
 
-  ChangeBatcher batcher(pipe_);
+  ChangeBatcher batcher(pipe_, source_->default_schema());
   ChangeEvent ev;
   const auto interval = std::chrono::milliseconds(pipe_.settings.sync_interval);
   auto last_flush = std::chrono::steady_clock::now();
@@ -159,7 +159,7 @@ void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from
   }
   spdlog::info("pipe {}: replaying changes {}..{} into {}", pipe_.name, source_->format_position(from),
                source_->format_position(until), names);
-  ChangeBatcher batcher(spec);
+  ChangeBatcher batcher(spec, source_->default_schema());
   prepare_stream_tables();
   auto stream = source_->open_stream(pipe_.name, from);
   size_t applied = 0;

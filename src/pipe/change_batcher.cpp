@@ -8,11 +8,12 @@
 
 namespace ferry {
 
-ChangeBatcher::ChangeBatcher(const PipeSpec& pipe) : pipe_(pipe) {}
+ChangeBatcher::ChangeBatcher(const PipeSpec& pipe, std::string default_schema)
+    : pipe_(pipe), default_schema_(std::move(default_schema)) {}
 
 const TableMapping* ChangeBatcher::mapping_for(const StreamRelation& relation) const {
   for (const auto& m : pipe_.tables) {
-    QualifiedName q = split_qualified(m.source);
+    QualifiedName q = split_qualified(m.source, default_schema_);
     if (q.schema == relation.schema && q.name == relation.name) return &m;
   }
   return nullptr;

@@ -30,7 +30,8 @@ namespace ferry {
 
 class ChangeBatcher {
  public:
-  explicit ChangeBatcher(const PipeSpec& pipe);
+  // `default_schema`: the schema of pipe tables named without one (Source::default_schema).
+  explicit ChangeBatcher(const PipeSpec& pipe, std::string default_schema = "public");
 
   // The pipe table a stream relation belongs to, or nullptr.
   const TableMapping* mapping_for(const StreamRelation& relation) const;
@@ -82,6 +83,7 @@ class ChangeBatcher {
   void append_cells(const std::vector<StreamValue>& values, const std::vector<int>& map, size_t width);
 
   const PipeSpec& pipe_;
+  std::string default_schema_;
   ChangeBatch batch_;
   // Per batch table: for each stream column, its index in the batch layout or -1 (excluded).
   std::vector<std::vector<int>> column_maps_;

@@ -62,12 +62,12 @@ ActionOutcome PipeRunner::resync(const std::string& table) {
 
   if (mode_streams(pipe_.mode)) {
     auto cp = catalog_.checkpoint(pipe_.name, "");
-    if (!cp || !source_->stream_exists(pipe_.name)) {
+    if (!cp || !source_->can_resume_stream(pipe_.name, source_->parse_position(*cp))) {
       // The changes since the checkpoint are gone: every table must be rebuilt from a new stream start.
       if (plan.tables.size() != pipe_.tables.size())
         return Refusal{fmt::format("resync of table '{}' refused: the change stream of pipe '{}' (replication slot "
-                                   "ferry_{}) is gone, so every table must be rebuilt; resync the whole pipe "
-                                   "(without --table)", table, pipe_.name, pipe_.name)};
+                                   "ferry_{}, or the binlog at its checkpoint) is gone, so every table must be rebuilt; resync "
+                                   "the whole pipe (without --table)", table, pipe_.name, pipe_.name)};
       plan.new_stream = true;
       catalog_.clear_checkpoints(pipe_.name);
     } else {

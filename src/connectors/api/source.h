@@ -74,6 +74,10 @@ class Source {
 
   virtual std::string server_version() = 0;
 
+  // The schema (PostgreSQL) or database (MariaDB) of a table named without one in the
+  // pipe's tables, so that stream relations match the configured names.
+  virtual std::string default_schema() const = 0;
+
   // Columns, types, key and size of a table. Permanent naming the table when it
   // does not exist or cannot be read.
   virtual TableSchema describe(const std::string& table) = 0;
@@ -104,8 +108,12 @@ class Source {
 
   // Publishes exactly `tables` for the pipe's stream (idempotent).
   virtual void prepare_stream(const std::string& pipe, const std::vector<std::string>& tables);
-  // Whether the pipe's stream start (replication slot) exists at the source.
+  // Whether the pipe has a stream start kept by the source (a replication slot);
+  // false for sources that keep none (MariaDB: the position lives in the catalog).
   virtual bool stream_exists(const std::string& pipe);
+  // Whether open_stream(pipe, position) can still deliver every change after
+  // `position` (the slot exists; the binlog file is not purged). Default: stream_exists.
+  virtual bool can_resume_stream(const std::string& pipe, uint64_t position) { return stream_exists(pipe); }
   // Creates the pipe's stream start at the current position and returns that
   // position in `position`. With `with_snapshot`, also returns a consistent
   // point for the initial load exactly at that position (else nullptr).

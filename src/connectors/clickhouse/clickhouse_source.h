@@ -41,6 +41,7 @@ class ClickHouseSource final : public Source {
   static constexpr SourceCapabilities kCapabilities{.incremental = true};
   SourceCapabilities capabilities() const override { return kCapabilities; }
   std::string server_version() override;
+  std::string default_schema() const override { return database_; }
   TableSchema describe(const std::string& table) override;
   void check_readable(const TableSchema& table) override;
   std::unique_ptr<SnapshotPoint> open_snapshot(bool exact_position = false) override;

@@ -35,6 +35,7 @@ class MysqlSource : public Source {
       .change_stream = true, .incremental = true, .positions = true, .column_ranges = true};
   SourceCapabilities capabilities() const override { return kCapabilities; }
   std::string server_version() override;
+  std::string default_schema() const override { return peer_.database; }
   TableSchema describe(const std::string& table) override;
   void check_readable(const TableSchema& table) override;
   std::unique_ptr<SnapshotPoint> open_snapshot(bool exact_position = false) override;
@@ -55,6 +56,7 @@ class MysqlSource : public Source {
   // True while the server writes a binlog: a pipe's stream needs nothing else there (a
   // purged checkpoint shows when the stream opens: SourceLost).
   bool stream_exists(const std::string& pipe) override;
+  bool can_resume_stream(const std::string& pipe, uint64_t position) override;
   // The current binlog position; with a snapshot, the snapshot's own position.
   std::unique_ptr<SnapshotPoint> create_stream(const std::string& pipe, bool with_snapshot, uint64_t& position) override;
   // Streams the tables last given to prepare_stream (Permanent when none were).

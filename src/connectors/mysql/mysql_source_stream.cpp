@@ -39,10 +39,12 @@ void MysqlSource::prepare_stream(const std::string& pipe, const std::vector<std:
   stream_tables_[pipe] = std::move(names);
 }
 
-bool MysqlSource::stream_exists(const std::string&) {
+// MariaDB keeps nothing per replica: there is no stream start to find or drop.
+bool MysqlSource::stream_exists(const std::string&) { return false; }
+
+bool MysqlSource::can_resume_stream(const std::string&, uint64_t position) {
   std::lock_guard<std::mutex> lock(stream_mu_);
-  control().current_position();  // throws Permanent when binary logging is off
-  return true;
+  return control().can_stream_from(control().position_of(position));
 }
 
 std::unique_ptr<SnapshotPoint> MysqlSource::create_stream(const std::string& pipe, bool with_snapshot,

@@ -20,6 +20,7 @@ class PgSource final : public Source {
   static constexpr SourceCapabilities kCapabilities{.change_stream = true, .incremental = true, .positions = true, .column_ranges = true};
   SourceCapabilities capabilities() const override { return kCapabilities; }
   std::string server_version() override;
+  std::string default_schema() const override { return "public"; }
   TableSchema describe(const std::string& table) override;
   void check_readable(const TableSchema& table) override;
   std::unique_ptr<SnapshotPoint> open_snapshot(bool exact_position = false) override;
