@@ -32,6 +32,18 @@ struct CheckArgs {
 // `ferry check`: prints the pre-check report; 0 when it passes (warnings need confirm), 1 otherwise.
 int check_pipe(const CheckArgs& args);
 
+struct CompareArgs {
+  std::string config_file;
+  std::string pipe;
+  std::string table;               // empty: every table of the pipe
+  std::string level = "content";   // objects | count | content
+  int rounds = 0;                  // 0: the pipe's default (compare_options_for)
+  size_t limit = 0;                // differing keys listed per table; 0: default
+  std::string output = "table";    // table | json
+};
+// `ferry compare` (compare_command.cpp): 0 when every table is equal, 1 otherwise.
+int compare_pipe(const CompareArgs& args);
+
 struct PipeQueryArgs {
   std::string verb;      // list | status | tables | history
   std::string name;

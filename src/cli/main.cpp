@@ -61,6 +61,17 @@ int main(int argc, char** argv) {
   check_cmd->add_option("--catalog", check.catalog, "Catalog (sqlite:PATH): a pipe found there is not new");
   check_cmd->add_option("--output,-o", check.output, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
 
+  CompareArgs compare;
+  auto* compare_cmd = app.add_subcommand("compare", "Compare a pipe's destination tables with its source (no server needed)");
+  compare_cmd->add_option("-f,--file", compare.config_file, "Config file (YAML)")->required();
+  compare_cmd->add_option("--pipe", compare.pipe, "Pipe to compare")->required();
+  compare_cmd->add_option("--table", compare.table, "Only this table (source or destination name)");
+  compare_cmd->add_option("--level", compare.level, "objects, count or content (default)")
+      ->check(CLI::IsMember({"objects", "count", "content"}));
+  compare_cmd->add_option("--rounds", compare.rounds, "Digest rounds for differing ranges (default 3 while streaming, else 1)");
+  compare_cmd->add_option("--limit", compare.limit, "Differing keys listed per table (default 20)");
+  compare_cmd->add_option("--output,-o", compare.output, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
+
   ApplyArgs apply;
   auto* apply_cmd = app.add_subcommand("apply", "Create, update or remove pipes on a running server from a config file");
   apply_cmd->add_option("-f,--file", apply.config_file, "Config file (YAML)")->required();
@@ -116,6 +127,7 @@ int main(int argc, char** argv) {
       return run_server(serve);
     }
     if (check_cmd->parsed()) return check_pipe(check);
+    if (compare_cmd->parsed()) return compare_pipe(compare);
     if (apply_cmd->parsed()) {
       apply.server = server;
       return apply_config(apply);

@@ -56,3 +56,9 @@ void Destination::precheck(const PipeSpec&, bool, std::vector<CheckResult>& out)
 }
 
 }  // namespace ferry
+
+namespace ferry {
+std::unique_ptr<TableDigester> Destination::digester(const TableSchema&, const DestinationTable&) {
+  throw Error(ErrorKind::Config, "this destination type cannot be compared yet (ferry compare supports clickhouse)");
+}
+}  // namespace ferry

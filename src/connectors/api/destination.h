@@ -26,6 +26,7 @@
 
 #include "connectors/api/change.h"
 #include "connectors/api/copy_stream.h"
+#include "connectors/api/table_digest.h"
 #include "core/error.h"
 #include "core/schema.h"
 
@@ -158,6 +159,12 @@ class Destination {
                           const std::string& value) {
     return true;
   }
+
+  // --- compare (pipe/compare.h) ---
+  // Hashes the live rows of `table`, created for `source` (projected); the destination
+  // outlives the digester. Config error naming the destination type when it cannot.
+  // Default: cannot.
+  virtual std::unique_ptr<TableDigester> digester(const TableSchema& source, const DestinationTable& table);
 
   // --- pre-check (pipe/precheck.h) ---
   // Appends this destination's checks for `pipe`; `new_pipe`: not yet in the

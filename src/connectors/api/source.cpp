@@ -50,3 +50,9 @@ std::pair<std::optional<std::string>, std::optional<std::string>> Source::column
 }
 
 }  // namespace ferry
+
+namespace ferry {
+std::unique_ptr<TableDigester> Source::digester(const TableSchema&) {
+  throw Error(ErrorKind::Config, "this source type cannot be compared yet (ferry compare supports postgres and mysql sources)");
+}
+}  // namespace ferry

@@ -27,6 +27,7 @@
 
 #include "connectors/api/change_stream.h"
 #include "connectors/api/copy_stream.h"
+#include "connectors/api/table_digest.h"
 #include "core/schema.h"
 
 namespace ferry {
@@ -151,6 +152,11 @@ class Source {
   // source has an index on it.
   virtual std::pair<std::optional<std::string>, std::optional<std::string>> column_min_max(const TableSchema& table,
                                                                                          const std::string& column);
+
+  // --- compare (pipe/compare.h) ---
+  // Hashes the rows of `projected` (connectors/api/table_digest.h) on a connection of its
+  // own. Config error naming the source type when it cannot. Default: cannot.
+  virtual std::unique_ptr<TableDigester> digester(const TableSchema& projected);
 
   // --- pre-check (pipe/precheck.h) ---
   // Appends this source's own checks for `pipe` (connectivity as "source connectivity",

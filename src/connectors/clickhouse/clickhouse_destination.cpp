@@ -1,4 +1,5 @@
 #include "connectors/clickhouse/clickhouse_destination.h"
+#include "connectors/clickhouse/clickhouse_digest.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -575,6 +576,10 @@ void ClickHouseDestination::precheck(const PipeSpec& pipe, bool new_pipe, std::v
       out.push_back(check_fail(check, e.what(), "see the reason"));
     }
   }
+}
+
+std::unique_ptr<TableDigester> ClickHouseDestination::digester(const TableSchema& source, const DestinationTable& table) {
+  return std::make_unique<ClickHouseTableDigester>(*this, source, plan(source, table));
 }
 
 }  // namespace ferry::clickhouse

@@ -121,6 +121,8 @@ class ClickHouseDestination final : public Destination {
   // writes and drops a probe table ferry_precheck_<random>), and for a new pipe
   // destination tables that already hold rows (warn).
   void precheck(const PipeSpec& pipe, bool new_pipe, std::vector<CheckResult>& out) override;
+  // clickhouse_digest.h, over plan(source, table).
+  std::unique_ptr<TableDigester> digester(const TableSchema& source, const DestinationTable& table) override;
 
   // For CDC and resync work.
   const Capabilities& capabilities();  // SELECT version() once, then cached

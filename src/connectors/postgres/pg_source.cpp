@@ -1,4 +1,5 @@
 #include "connectors/postgres/pg_source.h"
+#include "connectors/postgres/pg_digest.h"
 
 #include <algorithm>
 #include <optional>
@@ -507,6 +508,10 @@ void PgSource::precheck(const PipeSpec& pipe, std::vector<CheckResult>& out) {
                             " FOR TABLE ...), or make the pipe's user the owner");
     return check_pass("source publication", "publication " + pub + " can be created");
   });
+}
+
+std::unique_ptr<TableDigester> PgSource::digester(const TableSchema& projected) {
+  return std::make_unique<PgTableDigester>(peer_, projected.schema, projected.name);
 }
 
 }  // namespace ferry

@@ -53,6 +53,7 @@ class PgSource final : public Source {
   // replication privilege, free replication slots and wal senders, publication
   // creatable. The per-table checks are pipe/precheck.cpp's.
   void precheck(const PipeSpec& pipe, std::vector<CheckResult>& out) override;
+  std::unique_ptr<TableDigester> digester(const TableSchema& projected) override;  // pg_digest.h
   // The wal_level check from the value of SHOW wal_level (seam for tests).
   static CheckResult wal_level_check(const std::string& wal_level);
 
