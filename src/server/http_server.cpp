@@ -72,7 +72,8 @@ namespace {
 
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(2) + "\n", "application/json");
+  // Messages may quote request bytes that are not UTF-8 (a parser's complaint): replaced, never a 500.
+  res.set_content(body.dump(2, ' ', false, json::error_handler_t::replace) + "\n", "application/json");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
@@ -326,7 +327,13 @@ void ApiServer::routes() {
            spdlog::info("api: apply{}: {} created, {} updated, {} removed, {} unchanged", prune ? " (prune)" : "",
                         r.created.size(), r.updated.size(), r.removed.size(), r.unchanged.size());
            // 409 when a new pipe was refused by its pre-check (the others were applied).
-           send_json(res, r.refused.empty() ? 200 : 409, apply_result_json(r));
+           json body = apply_result_json(r);
+           if (!r.refused.empty()) {
+             std::string names;
+             for (const auto& [pipe, report] : r.refused) names += (names.empty() ? "" : ", ") + pipe;
+             body["error"] = fmt::format("not created, the pre-check did not pass (confirm=true accepts warnings): {}", names);
+           }
+           send_json(res, r.refused.empty() ? 200 : 409, body);
          }));
 
   add_route("GET", "/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {
