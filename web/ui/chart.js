@@ -28,7 +28,7 @@ export function niceMax(v) {
 }
 
 export function lineChart({ title, points, t0, t1, format, id }) {
-  const width = 560, height = 140, padL = 70, padB = 20, padT = 8;
+  const width = 540, height = 140, padL = 96, padB = 20, padT = 8;
   const { d, max } = linePath(points, { width, height, t0, t1 });
   const svg = document.createElementNS(NS, 'svg');
   svg.setAttribute('viewBox', `0 0 ${width + padL + 10} ${height + padB + padT}`);

@@ -55,7 +55,7 @@ function metricsTab(p, series) {
       lineChart({ id: 'chart-rows', title: 'Rows applied', points: pts((s) => s.rows_per_second), t0, t1: now, format: (v) => formatRate(v, 'rows') }),
       lineChart({ id: 'chart-bytes', title: 'Bytes applied', points: pts((s) => s.bytes_per_second), t0, t1: now, format: (v) => `${formatBytes(Math.round(v))}/s` }),
       lineChart({ id: 'chart-lag-seconds', title: 'Lag (seconds)', points: pts((s) => s.lag_seconds), t0, t1: now, format: formatSeconds }),
-      lineChart({ id: 'chart-lag-bytes', title: 'Lag (bytes)', points: pts((s) => s.lag_bytes), t0, t1: now, format: (v) => formatBytes(Math.round(v)) })));
+      lineChart({ id: 'chart-lag-bytes', title: 'Lag (bytes)', points: pts((s) => s.lag_bytes), t0, t1: now, format: formatBytes })));
 }
 
 function tablesTab(p, tables) {

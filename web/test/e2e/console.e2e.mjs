@@ -149,6 +149,31 @@ pipes:
       });
     });
 
+    await step('the Metrics charts plot the rows the resync applied', async () => {
+      await tab('metrics');
+      // A point above the baseline (y < 140, the plot's height): a sample with rows/s > 0.
+      await eventually('a non-zero rows/s point', async () => {
+        const d = await page.locator('#chart-rows path.line').getAttribute('d');
+        return [...(d || '').matchAll(/[ML][\d.]+,([\d.]+)/g)].some((m) => Number(m[1]) < 140);
+      }, 30000);
+      await shot('tab-metrics-after-resync');
+    });
+
+    await step('resync of one table from the Settings tab', async () => {
+      await tab('settings');
+      const before = (await server.pipe('shop')).tables.find((x) => x.source === 'public.customers').load_started_at;
+      await page.locator('#settings-tables tr[data-table="public.customers"] button.resync-table').click();
+      await page.waitForSelector('dialog[open]');
+      assert.match(await page.locator('dialog').textContent(), /table public\.customers/);
+      await page.click('#dialog-confirm');
+      await eventually('customers loaded again', async () => {
+        const p = await server.pipe('shop');
+        const c = p.tables.find((x) => x.source === 'public.customers');
+        return p.state === 'Running' && c.load_started_at !== before && c.load_finished_at && c.rows_loaded === 50;
+      }, 120000);
+      await waitBadge('h1', 'Running');
+    });
+
     await step('pause and resume', async () => {
       await tab('settings');
       await page.click('#action-pause');
