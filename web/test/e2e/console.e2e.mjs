@@ -192,6 +192,29 @@ pipes:
         (await db.ch(`SELECT customer FROM ${db.name}.orders FINAL WHERE id = ${ORDERS + 1}`)) === 'after resume');
     });
 
+    await step('an action the state refuses meanwhile shows the server\'s 409 message', async () => {
+      // A second tab whose timers are frozen keeps showing Running while another client pauses
+      // the pipe; its Pause button is still enabled, and the server refuses the click.
+      const stale = await context.newPage();
+      await stale.clock.install();
+      await stale.goto(`${server.url}/#/pipes/shop/settings`);
+      // sessionStorage is per tab: the new tab starts without the token.
+      assert.equal(await stale.evaluate(() => sessionStorage.getItem('ferry.token')), null);
+      await stale.fill('#token', TOKEN);
+      await stale.click('#token-save');
+      await stale.waitForSelector('#action-pause:not([disabled])');
+      assert.equal((await server.act('shop', 'pause')).status, 202);
+      await eventually('Paused', async () => (await server.pipe('shop')).state === 'Paused');
+      await stale.click('#action-pause');
+      await stale.waitForSelector('#notice .error');
+      assert.match(await stale.locator('#notice .error').textContent(), /cannot pause a pipe in state Paused/);
+      await stale.screenshot({ path: path.join(artefacts, 'refused-action-409.png'), fullPage: true });
+      await stale.close();
+      assert.equal((await server.act('shop', 'resume')).status, 202);
+      await eventually('Running again', async () => (await server.pipe('shop')).state === 'Running');
+      await waitBadge('h1', 'Running');
+    });
+
     await step('a reset whose pre-check fails shows the failing item and cannot start', async () => {
       await page.click('#action-pause');
       await eventually('Paused', async () => (await server.pipe('shop')).state === 'Paused');

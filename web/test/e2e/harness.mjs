@@ -75,6 +75,13 @@ export class FerryServer {
     await this.exited;
     clearTimeout(t);
   }
+  // An action through the API, as another client would do it.
+  async act(name, action, body = {}) {
+    const r = await fetch(`${this.url}/api/v1/pipes/${name}/${action}`, {
+      method: 'POST', headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    });
+    return { status: r.status, body: await r.json() };
+  }
   async pipe(name) {
     const r = await fetch(`${this.url}/api/v1/pipes/${name}`);
     return r.json();
