@@ -426,6 +426,7 @@ int run_server(const ServerArgs& args) {
   spdlog::info("ferry server listening on http://{} ({}; catalog {})", bound.to_string(),
                options.token ? "changes need the bearer token of $" + args.token_env : "loopback only, no token needed",
                args.catalog);
+  spdlog::info("console: http://{}/ (OpenAPI document: /api/v1/openapi.json)", bound.to_string());
 
   std::atomic<bool> served{false};
   std::atomic<int> got_signal{0};

@@ -82,6 +82,7 @@ json pipe_status_json(Catalog& catalog, const PipeRecord& rec) {
   j["mode"] = spec.is_object() && spec.contains("mode") ? spec["mode"] : json();
   j["source"] = spec.is_object() && spec.contains("source") ? spec["source"] : json();
   j["destination"] = spec.is_object() && spec.contains("destination") ? spec["destination"] : json();
+  j["settings"] = spec.is_object() && spec.contains("settings") ? spec["settings"] : json::object();
   j["error"] = rec.last_error.empty() ? json() : json(rec.last_error);
   j["retry_count"] = rec.retry_count;
   j["checkpoint"] = or_null(catalog.checkpoint(rec.name, ""));
@@ -91,9 +92,23 @@ json pipe_status_json(Catalog& catalog, const PipeRecord& rec) {
   j["lag_seconds"] = or_null(lag.seconds);
   j["updated_at"] = time_or_null(rec.updated_at_ms);
   j["tables"] = pipe_tables_json(catalog, rec.name);
+  j["actions"] = pipe_actions_json(rec.state, spec.is_object() && spec.contains("mode") && spec["mode"].is_string()
+                                                  ? pipe_mode_from_string(spec["mode"].get<std::string>())
+                                                  : std::nullopt);
   // Incremental pipes: cursors, last and next run (pipe/incremental.h).
   if (json inc = incremental_status_json(catalog, rec.name); !inc.is_null()) j["incremental"] = std::move(inc);
   return j;
+}
+
+json pipe_actions_json(PipeState state, std::optional<PipeMode> mode) {
+  json out = json::object();
+  for (const char* name : kApiActions) {
+    PipeAction a = *pipe_action_from_string(name);
+    ActionOutcome o = apply_action(a, state, mode.value_or(PipeMode::Snapshot));
+    const Refusal* r = std::get_if<Refusal>(&o);
+    out[name] = {{"allowed", r == nullptr}, {"reason", r ? json(r->message) : json()}};
+  }
+  return out;
 }
 
 json pipe_history_json(Catalog& catalog, const std::string& pipe) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
+#include "pipe/lifecycle.h"
 #include "server/pipe_manager.h"
 
 namespace ferry {
@@ -26,13 +27,16 @@ struct PipeLag {
 };
 PipeLag pipe_lag(Catalog& catalog, const std::string& pipe);
 
-// {"name","state","mode","source","destination","error","retry_count","checkpoint",
-//  "lag_bytes","last_commit_at","lag_seconds","updated_at","tables":[...]}
+// {"name","state","mode","source","destination","settings","error","retry_count","checkpoint",
+//  "lag_bytes","last_commit_at","lag_seconds","updated_at","tables":[...],"actions":{...}}
 // plus "incremental" (incremental_status_json) for pipes that ran incrementally.
 nlohmann::json pipe_status_json(Catalog& catalog, const PipeRecord& rec);
 // [{"source","destination","state","rows_loaded","partitions_total",
 //   "partitions_done","avg_partition_ms","load_started_at","load_finished_at"}]
 nlohmann::json pipe_tables_json(Catalog& catalog, const std::string& pipe);
+// {"pause": {"allowed": bool, "reason": why not or null}, ...} for every API action in
+// `state` (the lifecycle's own refusal messages), so a client can disable what is refused.
+nlohmann::json pipe_actions_json(PipeState state, std::optional<PipeMode> mode);
 // [{"at","from","to","reason"}]
 nlohmann::json pipe_history_json(Catalog& catalog, const std::string& pipe);
 // [{"name","type",...connection fields without secrets}]

@@ -8,13 +8,16 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "pipe/config.h"
 #include "pipe/precheck.h"
 #include "server/api_json.h"
 #include "server/metrics.h"
+#include "server/metrics_history.h"
 #include "server/pipe_manager.h"
+#include "server/web_assets.h"
 
 namespace ferry {
 
@@ -69,7 +72,8 @@ namespace {
 
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(2) + "\n", "application/json");
+  // Messages may quote request bytes that are not UTF-8 (a parser's complaint): replaced, never a 500.
+  res.set_content(body.dump(2, ' ', false, json::error_handler_t::replace) + "\n", "application/json");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
@@ -94,11 +98,47 @@ bool yaml_content_type(const std::string& content_type) {
 }  // namespace
 
 ApiServer::ApiServer(PipeManager& manager, ApiServerOptions options)
-    : manager_(manager), options_(std::move(options)), http_(std::make_unique<httplib::Server>()) {
+    : manager_(manager),
+      options_(std::move(options)),
+      http_(std::make_unique<httplib::Server>()),
+      history_(std::make_unique<MetricsHistory>(options_.sample_interval)) {
   routes();
+  console_routes();
 }
 
 ApiServer::~ApiServer() = default;
+
+void ApiServer::add_route(const std::string& method, const std::string& path, Handler handler) {
+  // "{name}" -> one path segment; the rest of the path is literal (no regex characters in our paths).
+  std::string pattern;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '{') {
+      i = path.find('}', i);
+      pattern += "([^/]+)";
+    } else {
+      if (path[i] == '.') pattern += '\\';
+      pattern += path[i];
+    }
+  }
+  if (method == "GET") http_->Get(pattern, std::move(handler));
+  else if (method == "POST") http_->Post(pattern, std::move(handler));
+  else throw std::logic_error("add_route: unsupported method " + method);
+  routes_.push_back({method, path});
+}
+
+void ApiServer::sampler_loop() {
+  std::unique_lock<std::mutex> lock(sampler_mu_);
+  while (!sampler_stop_) {
+    lock.unlock();
+    try {
+      history_->sample(manager_.catalog(), manager_.metrics(), to_epoch_ms(Clock::system().now()));
+    } catch (const std::exception& e) {
+      spdlog::warn("api: metrics sample failed: {}", e.what());
+    }
+    lock.lock();
+    sampler_cv_.wait_for(lock, options_.sample_interval, [this] { return sampler_stop_; });
+  }
+}
 
 int ApiServer::bind() {
   int port = options_.listen.port;
@@ -115,7 +155,21 @@ int ApiServer::bind() {
   return port;
 }
 
-bool ApiServer::serve() { return http_->listen_after_bind(); }
+bool ApiServer::serve() {
+  {
+    std::lock_guard<std::mutex> lock(sampler_mu_);
+    sampler_stop_ = false;
+  }
+  std::thread sampler([this] { sampler_loop(); });
+  bool ok = http_->listen_after_bind();
+  {
+    std::lock_guard<std::mutex> lock(sampler_mu_);
+    sampler_stop_ = true;
+  }
+  sampler_cv_.notify_all();
+  sampler.join();
+  return ok;
+}
 
 void ApiServer::stop() { http_->stop(); }
 
@@ -173,34 +227,45 @@ void ApiServer::routes() {
     return httplib::Server::HandlerResponse::Handled;
   });
 
-  s.Get("/api/v1/pipes", guarded([this](const httplib::Request&, httplib::Response& res) {
+  add_route("GET", "/api/v1/pipes", guarded([this](const httplib::Request&, httplib::Response& res) {
           Catalog& c = manager_.catalog();
           json out = json::array();
           for (const auto& rec : c.list_pipes()) out.push_back(pipe_status_json(c, rec));
           send_json(res, 200, out);
         }));
 
-  s.Get(R"(/api/v1/pipes/([^/]+))", guarded([this](const httplib::Request& req, httplib::Response& res) {
+  add_route("GET", "/api/v1/pipes/{name}", guarded([this](const httplib::Request& req, httplib::Response& res) {
           Catalog& c = manager_.catalog();
           auto rec = c.get_pipe(req.matches[1]);
           if (!rec) return send_error(res, 404, fmt::format("no pipe named '{}'", req.matches[1].str()));
           send_json(res, 200, pipe_status_json(c, *rec));
         }));
 
-  s.Get(R"(/api/v1/pipes/([^/]+)/(tables|history))", guarded([this](const httplib::Request& req, httplib::Response& res) {
-          Catalog& c = manager_.catalog();
+  // Tables (initial load stats) and history of one pipe.
+  auto pipe_document = [this, guarded](json (*document)(Catalog&, const std::string&)) {
+    return guarded([this, document](const httplib::Request& req, httplib::Response& res) {
+      Catalog& c = manager_.catalog();
+      std::string name = req.matches[1];
+      if (!c.get_pipe(name)) return send_error(res, 404, fmt::format("no pipe named '{}'", name));
+      send_json(res, 200, document(c, name));
+    });
+  };
+  add_route("GET", "/api/v1/pipes/{name}/tables", pipe_document(&pipe_tables_json));
+  add_route("GET", "/api/v1/pipes/{name}/history", pipe_document(&pipe_history_json));
+
+  add_route("GET", "/api/v1/pipes/{name}/metrics", guarded([this](const httplib::Request& req, httplib::Response& res) {
           std::string name = req.matches[1];
-          if (!c.get_pipe(name)) return send_error(res, 404, fmt::format("no pipe named '{}'", name));
-          send_json(res, 200, req.matches[2] == "tables" ? pipe_tables_json(c, name) : pipe_history_json(c, name));
+          if (!manager_.catalog().get_pipe(name)) return send_error(res, 404, fmt::format("no pipe named '{}'", name));
+          send_json(res, 200, history_->series_json(name));
         }));
 
-  s.Get("/api/v1/peers", guarded([this](const httplib::Request&, httplib::Response& res) {
+  add_route("GET", "/api/v1/peers", guarded([this](const httplib::Request&, httplib::Response& res) {
           send_json(res, 200, peers_json(manager_.catalog()));
         }));
 
   // Pre-check of a pipe against the real servers: 200 with every check, "ok" and the success
   // rate; {"confirm": true} accepts warnings in "ok".
-  s.Post(R"(/api/v1/pipes/([^/]+)/check)", guarded([this](const httplib::Request& req, httplib::Response& res) {
+  add_route("POST", "/api/v1/pipes/{name}/check", guarded([this](const httplib::Request& req, httplib::Response& res) {
            std::string name = req.matches[1];
            bool confirm = false;
            if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
@@ -219,7 +284,7 @@ void ApiServer::routes() {
            send_json(res, 200, body);
          }));
 
-  s.Post(R"(/api/v1/pipes/([^/]+)/([^/]+))", guarded([this](const httplib::Request& req, httplib::Response& res) {
+  add_route("POST", "/api/v1/pipes/{name}/{action}", guarded([this](const httplib::Request& req, httplib::Response& res) {
            std::string name = req.matches[1], action = req.matches[2];
            auto parsed = parse_action_request(action, req.body);
            if (auto* err = std::get_if<ApiError>(&parsed)) return send_error(res, err->status, err->message);
@@ -233,7 +298,7 @@ void ApiServer::routes() {
            send_json(res, r.status, action_result_json(r));
          }));
 
-  s.Post("/api/v1/apply", guarded([this](const httplib::Request& req, httplib::Response& res) {
+  add_route("POST", "/api/v1/apply", guarded([this](const httplib::Request& req, httplib::Response& res) {
            std::string content_type = req.get_header_value("Content-Type");
            if (!yaml_content_type(content_type))
              return send_error(res, 415, fmt::format("Content-Type {} is not accepted; send the YAML config as "
@@ -262,13 +327,46 @@ void ApiServer::routes() {
            spdlog::info("api: apply{}: {} created, {} updated, {} removed, {} unchanged", prune ? " (prune)" : "",
                         r.created.size(), r.updated.size(), r.removed.size(), r.unchanged.size());
            // 409 when a new pipe was refused by its pre-check (the others were applied).
-           send_json(res, r.refused.empty() ? 200 : 409, apply_result_json(r));
+           json body = apply_result_json(r);
+           if (!r.refused.empty()) {
+             std::string names;
+             for (const auto& [pipe, report] : r.refused) names += (names.empty() ? "" : ", ") + pipe;
+             body["error"] = fmt::format("not created, the pre-check did not pass (confirm=true accepts warnings): {}", names);
+           }
+           send_json(res, r.refused.empty() ? 200 : 409, body);
          }));
 
-  s.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {
+  add_route("GET", "/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {
           res.status = 200;
           res.set_content(render_prometheus(manager_.catalog(), manager_.metrics()), "text/plain; version=0.0.4; charset=utf-8");
         }));
+}
+
+// The console's files and the OpenAPI document, built into the binary. The page
+// may only talk to this server (CSP), so nothing it does leaves the machine.
+void ApiServer::console_routes() {
+  auto send_asset = [](httplib::Response& res, const WebAsset& a) {
+    res.status = 200;
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+                   "frame-ancestors 'none'");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(std::string(a.body), std::string(a.content_type));
+  };
+  add_route("GET", "/", [send_asset](const httplib::Request&, httplib::Response& res) {
+    send_asset(res, *find_web_asset("index.html"));
+  });
+  add_route("GET", "/ui/{file}", [send_asset](const httplib::Request& req, httplib::Response& res) {
+    const WebAsset* a = find_web_asset(req.matches[1].str());
+    if (!a || a->path == "openapi.json") return send_error(res, 404, fmt::format("no console file named '{}'", req.matches[1].str()));
+    send_asset(res, *a);
+  });
+  add_route("GET", "/api/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) {
+    const WebAsset* a = find_web_asset("openapi.json");
+    res.status = 200;
+    res.set_content(std::string(a->body), "application/json");
+  });
 }
 
 }  // namespace ferry
