@@ -1,4 +1,5 @@
 #include "connectors/mysql/mysql_source.h"
+#include "connectors/mysql/mysql_digest.h"
 
 #include <algorithm>
 #include <charconv>
@@ -439,6 +440,10 @@ std::unique_ptr<CopyStream> MysqlSource::read_range(const TableSchema& projected
   if (lower) sql += col + " > " + cursor_literal(*c, *lower) + " AND ";
   sql += col + " <= " + cursor_literal(*c, upper);
   return std::make_unique<MysqlRowStream>(nullptr, MysqlConnection::open(peer_), projected, sql);
+}
+
+std::unique_ptr<TableDigester> MysqlSource::digester(const TableSchema& projected) {
+  return std::make_unique<MysqlTableDigester>(peer_, projected);
 }
 
 }  // namespace ferry::mysql

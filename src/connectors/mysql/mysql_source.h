@@ -72,6 +72,7 @@ class MysqlSource : public Source {
   // binlog_row_image=FULL, binlog_row_metadata=FULL (where the server has it), server_id,
   // replication grants, GTID mode (info) and binlog retention (warn).
   void precheck(const PipeSpec& pipe, std::vector<CheckResult>& out) override;
+  std::unique_ptr<TableDigester> digester(const TableSchema& projected) override;  // mysql_digest.h
 
   // Pure pieces (unit-tested).
   // "db.table" (backquotes allowed) -> {db, table}; db defaults to `default_db`. Throws

@@ -1,0 +1,125 @@
+// The row digest of table_digest.h in MariaDB/MySQL SQL.
+#include "connectors/mysql/mysql_digest.h"
+
+#include <fmt/format.h>
+
+#include "connectors/mysql/mysql_connection.h"
+#include "connectors/mysql/mysql_types.h"
+#include "core/error.h"
+#include "core/ident.h"
+
+namespace ferry::mysql {
+namespace {
+
+std::string hash(const std::string& text) {
+  return fmt::format("CAST(CONV(SUBSTR(MD5({}), 1, 15), 16, 10) AS UNSIGNED)", text);
+}
+
+uint64_t to_u64(const std::optional<std::string>& s, const std::string& what) {
+  if (s) {
+    try {
+      size_t used = 0;
+      uint64_t v = std::stoull(*s, &used);
+      if (used == s->size()) return v;
+    } catch (const std::exception&) {
+    }
+  }
+  throw Error(ErrorKind::Permanent, "unexpected " + what + " from MariaDB/MySQL: '" + s.value_or("NULL").substr(0, 60) + "'");
+}
+
+std::vector<DigestColumn> key_columns(const DigestPlan& plan) {
+  std::vector<DigestColumn> out;
+  for (const auto& k : plan.key) {
+    DigestColumn d{k, DigestForm::Text};
+    for (const auto& c : plan.columns)
+      if (c.name == k) d = c;
+    out.push_back(d);
+  }
+  return out;
+}
+
+}  // namespace
+
+MysqlTableDigester::MysqlTableDigester(const PeerSpec& peer, const TableSchema& table)
+    : conn_(MysqlConnection::open(peer)), table_(table) {
+  qualified_ = (table_.schema.empty() ? "" : quote_mysql_ident(table_.schema) + ".") + quote_mysql_ident(table_.name);
+}
+
+MysqlTableDigester::~MysqlTableDigester() = default;
+
+std::vector<std::string> MysqlTableDigester::columns() {
+  std::vector<std::string> out;
+  for (const auto& row : conn_->rows(fmt::format(
+           "SELECT column_name FROM information_schema.columns WHERE table_schema = {} AND table_name = {} "
+           "ORDER BY ordinal_position",
+           conn_->literal(table_.schema), conn_->literal(table_.name))))
+    if (row.at(0) && row[0]->rfind("_ferry_", 0) != 0) out.push_back(*row[0]);
+  return out;
+}
+
+int64_t MysqlTableDigester::count() {
+  return static_cast<int64_t>(to_u64(conn_->value("SELECT COUNT(*) FROM " + qualified_), "count"));
+}
+
+std::optional<DigestForm> MysqlTableDigester::form(const Column& column) const {
+  switch (render_of(column)) {
+    case MysqlRender::Float32:
+    case MysqlRender::Float64: return std::nullopt;
+    default: return column.type == LogicalType::Unsupported ? std::nullopt : std::optional(DigestForm::Text);
+  }
+}
+
+std::string MysqlTableDigester::cell_text(const DigestColumn& d) const {
+  std::string v = quote_mysql_ident(d.name);
+  const Column* c = table_.find(d.name);
+  if (!c) throw Error(ErrorKind::Permanent, "table " + table_.display_name() + " has no column " + d.name);
+  switch (render_of(*c)) {
+    case MysqlRender::Bit: return fmt::format("LPAD(BIN({}), {}, '0')", v, c->precision);
+    case MysqlRender::Hex: return fmt::format("CONCAT('\\\\x', LOWER(HEX({})))", v);
+    case MysqlRender::Geometry: return fmt::format("CONCAT('\\\\x', LOWER(HEX(SUBSTR({}, 5))))", v);
+    case MysqlRender::TimestampUtc:  // the zero value stays as is
+      return fmt::format("IF({0} = 0, CAST({0} AS CHAR), CONCAT(CAST({0} AS CHAR), '+00'))", v);
+    default: return fmt::format("CAST({} AS CHAR)", v);
+  }
+}
+
+std::string MysqlTableDigester::cell(const DigestColumn& d) const {
+  std::string t = cell_text(d);
+  return fmt::format("IF({} IS NULL, '-', CONCAT(LENGTH({}), ':', {}))", quote_mysql_ident(d.name), t, t);
+}
+
+std::string MysqlTableDigester::joined_cells(const std::vector<DigestColumn>& columns) const {
+  std::string out;
+  for (const auto& c : columns) out += (out.empty() ? "" : ", ',', ") + cell(c);
+  return out.empty() ? "''" : "CONCAT(" + out + ")";
+}
+
+std::vector<BucketDigest> MysqlTableDigester::buckets(const DigestPlan& plan) {
+  std::string sql = fmt::format(
+      "SELECT MOD(hk, {0}) AS b, COUNT(*), CAST(MOD(SUM(hr), 18446744073709551616) AS CHAR) FROM "
+      "(SELECT {1} AS hk, {2} AS hr FROM {3}) s GROUP BY b ORDER BY b",
+      plan.buckets, hash(joined_cells(key_columns(plan))), hash(joined_cells(plan.columns)), qualified_);
+  std::vector<BucketDigest> out;
+  for (const auto& row : conn_->rows(sql))
+    out.push_back({to_u64(row.at(0), "bucket"), static_cast<int64_t>(to_u64(row.at(1), "count")), to_u64(row.at(2), "sum")});
+  return out;
+}
+
+std::vector<KeyDigest> MysqlTableDigester::keys(const DigestPlan& plan, uint64_t bucket, size_t limit) {
+  std::vector<DigestColumn> key = key_columns(plan);
+  std::string select;
+  for (const auto& k : key) select += cell_text(k) + ", ";
+  std::string sql = fmt::format("SELECT {0}{1} FROM {2} WHERE MOD({3}, {4}) = {5} LIMIT {6}", select,
+                                hash(joined_cells(plan.columns)), qualified_, hash(joined_cells(key)), plan.buckets,
+                                bucket, limit);
+  std::vector<KeyDigest> out;
+  for (const auto& row : conn_->rows(sql)) {
+    KeyDigest d;
+    d.key.assign(row.begin(), row.begin() + key.size());
+    d.row_hash = to_u64(row.at(key.size()), "row hash");
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace ferry::mysql

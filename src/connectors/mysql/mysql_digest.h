@@ -1,0 +1,39 @@
+// TableDigester for a MariaDB/MySQL table (connectors/api/table_digest.h): the row digest in
+// SQL, each cell rendered as the canonical text the snapshot reads (mysql_types.h renders),
+// on a connection with time_zone +00:00. Floats have no form: SQL cannot reach a double's
+// bits, and the server's text is not the shortest round-trip one, so they are left out.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "connectors/api/table_digest.h"
+
+namespace ferry {
+struct PeerSpec;
+}
+
+namespace ferry::mysql {
+
+class MysqlConnection;
+
+class MysqlTableDigester final : public TableDigester {
+ public:
+  MysqlTableDigester(const PeerSpec& peer, const TableSchema& table);
+  ~MysqlTableDigester() override;
+  std::vector<std::string> columns() override;
+  int64_t count() override;
+  std::optional<DigestForm> form(const Column& column) const override;
+  std::vector<BucketDigest> buckets(const DigestPlan& plan) override;
+  std::vector<KeyDigest> keys(const DigestPlan& plan, uint64_t bucket, size_t limit) override;
+
+ private:
+  std::string cell_text(const DigestColumn& c) const;
+  std::string cell(const DigestColumn& c) const;
+  std::string joined_cells(const std::vector<DigestColumn>& columns) const;
+
+  std::unique_ptr<MysqlConnection> conn_;
+  TableSchema table_;
+  std::string qualified_;
+};
+
+}  // namespace ferry::mysql
