@@ -2,6 +2,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <memory>
 
@@ -16,6 +18,12 @@ using Clock = std::chrono::steady_clock;
 void delivery_report(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
   auto* d = static_cast<Delivery*>(m->_private);
   if (d) d->reported(m->err, m->err ? rd_kafka_err2str(m->err) : "");
+}
+
+// librdkafka's own log (connection state: "brokers are down", ...) goes to ferry's log at
+// debug level: ferry reports the failures that matter itself (delivery errors, retries).
+void log_line(const rd_kafka_t*, int level, const char* fac, const char* buf) {
+  spdlog::debug("librdkafka {} {}: {}", level, fac, buf);
 }
 
 void set(rd_kafka_conf_t* conf, const char* name, const std::string& value, bool secret = false) {
@@ -110,7 +118,8 @@ KafkaClient::KafkaClient(const KafkaSettings& s) : settings_(s) {
   if (!s.ssl_ca_location.empty()) set(conf, "ssl.ca.location", s.ssl_ca_location);
   if (!s.ssl_certificate_location.empty()) set(conf, "ssl.certificate.location", s.ssl_certificate_location);
   if (!s.ssl_key_location.empty()) set(conf, "ssl.key.location", s.ssl_key_location);
-  set(conf, "log_level", "3");  // errors only; ferry reports failures itself
+  set(conf, "log_level", "4");
+  rd_kafka_conf_set_log_cb(conf, log_line);
   rd_kafka_conf_set_dr_msg_cb(conf, delivery_report);
   char err[512];
   rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
