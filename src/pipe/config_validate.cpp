@@ -114,6 +114,9 @@ void validate_pipe_impl(Collector& c, const PipeSpec& p, const std::map<std::str
                      std::to_string(it->second) + "] (" + qt(p.tables[it->second].source) + ")",
                  "each table to have its own destination (set destination: to tell them apart)");
     }
+    if (dst_known && dst->type == PeerType::Kafka && !t.source.empty() && t.source.find('.') == std::string::npos)
+      c.add_at(sp, "source table " + qt(t.source) + " has no schema, which its kafka topic name needs",
+               "the table with its schema or database, like public." + t.source);
     std::string op = child(tp, "order_by"), ep = child(tp, "exclude_columns");
     if (!t.order_by.empty() && dst_known && dst->type != PeerType::ClickHouse)
       c.add_at(op,

@@ -147,6 +147,12 @@ pipes:
   EXPECT_NE(msg.find("partitions '0' is not an integer from 1 to 10000"), std::string::npos) << msg;
   EXPECT_EQ(msg.find("pw-s3cret"), std::string::npos) << msg;
 
+  std::string unqualified = yaml;
+  unqualified.replace(unqualified.find("[public.orders]"), 15, "[orders]");
+  r = check_config(unqualified, "f.yaml", env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(format_problems(r.problems).find("has no schema, which its kafka topic name needs"), std::string::npos);
+
   std::string incremental = yaml;
   incremental.replace(incremental.find("snapshot+cdc"), 12, "incremental");
   r = check_config(incremental, "f.yaml", env);
