@@ -16,7 +16,10 @@
 #include <fmt/format.h>
 
 #include "catalog/catalog.h"
+#include "connectors/api/destination.h"
 #include "connectors/postgres/pg_connection.h"
+#include "core/check.h"
+#include "pipe/precheck.h"
 #include "kafka_support.h"
 #include "support.h"
 
@@ -169,4 +172,90 @@ TEST(PgToKafka, BrokerRestartMidStreamLosesNothing) {
   EXPECT_TRUE(stop_ferry_run(pid)) << "ferry did not survive the broker restart";
   EXPECT_TRUE(rebuilt.violations.empty()) << rebuilt.violations.size() << " violations, first: "
                                           << (rebuilt.violations.empty() ? "" : rebuilt.violations[0]);
+}
+
+namespace {
+
+PeerSpec kafka_peer(const Sandbox& sb, std::map<std::string, std::string> options = {}) {
+  PeerSpec p;
+  p.name = "bus";
+  p.type = PeerType::Kafka;
+  p.options = {{"bootstrap_servers", kafka_bootstrap()}, {"topic_prefix", sb.name()}, {"partitions", "2"}};
+  for (auto& [k, v] : options) p.options[k] = v;
+  return p;
+}
+
+PipeSpec kafka_pipe(const std::vector<std::string>& tables) {
+  PipeSpec p;
+  p.name = "pc";
+  p.source = "src";
+  p.destination = "bus";
+  p.mode = PipeMode::SnapshotCdc;
+  for (const auto& t : tables) p.tables.push_back({t, t.substr(t.find('.') + 1)});
+  return p;
+}
+
+const CheckResult* check_named(const PrecheckReport& r, const std::string& name) {
+  for (const auto& c : r.checks)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+}  // namespace
+
+// The pre-check names the broker and each topic: to be created, missing (create_topics:
+// false), or existing with its partitions and cleanup.policy; an unreachable broker fails.
+TEST(PgToKafka, PrecheckReportsBrokerAndTopics) {
+  Sandbox sb("kafkacheck");
+  sb.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');");
+  const std::string topic_item = "topic " + sb.name() + ".public.t";
+
+  PrecheckReport r = run_precheck(kafka_pipe({"public.t"}), sb.pg_peer(), kafka_peer(sb), true);
+  const CheckResult* conn = check_named(r, "destination connectivity");
+  ASSERT_NE(conn, nullptr) << r.to_text();
+  EXPECT_EQ(conn->status, CheckResult::Pass) << r.to_text();
+  const CheckResult* topic = check_named(r, topic_item);
+  ASSERT_NE(topic, nullptr) << r.to_text();
+  EXPECT_EQ(topic->status, CheckResult::Pass);
+  EXPECT_NE(topic->reason.find("will be created: 2 partitions, cleanup.policy delete"), std::string::npos)
+      << topic->reason;
+
+  r = run_precheck(kafka_pipe({"public.t"}), sb.pg_peer(), kafka_peer(sb, {{"create_topics", "false"}}), true);
+  topic = check_named(r, topic_item);
+  ASSERT_NE(topic, nullptr) << r.to_text();
+  EXPECT_EQ(topic->status, CheckResult::Fail);
+  EXPECT_FALSE(r.ok(true));
+
+  // ensure_table creates it with the peer's settings; the pre-check then reads them back.
+  auto dest = make_destination(kafka_peer(sb, {{"cleanup_policy", "compact"}}));
+  TableSchema schema;
+  schema.schema = "public";
+  schema.name = "t";
+  Column id;
+  id.name = "id";
+  id.key_position = 1;
+  schema.columns.push_back(id);
+  dest->ensure_table(schema, DestinationTable{"t"});
+  r = run_precheck(kafka_pipe({"public.t"}), sb.pg_peer(), kafka_peer(sb, {{"create_topics", "false"}}), true);
+  topic = check_named(r, topic_item);
+  ASSERT_NE(topic, nullptr) << r.to_text();
+  EXPECT_EQ(topic->status, CheckResult::Pass) << r.to_text();
+  EXPECT_NE(topic->reason.find("exists: 2 partitions, cleanup.policy compact"), std::string::npos) << topic->reason;
+
+  // A keyless table cannot be keyed: Config, naming the table.
+  TableSchema keyless = schema;
+  keyless.columns[0].key_position = 0;
+  try {
+    dest->ensure_table(keyless, DestinationTable{"t"});
+    ADD_FAILURE() << "a keyless table was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Config);
+    EXPECT_NE(std::string(e.what()).find("public.t has no primary key"), std::string::npos) << e.what();
+  }
+
+  PeerSpec nowhere = kafka_peer(sb, {{"bootstrap_servers", fmt::format("127.0.0.1:{}", free_loopback_port())}});
+  r = run_precheck(kafka_pipe({"public.t"}), sb.pg_peer(), nowhere, true);
+  conn = check_named(r, "destination connectivity");
+  ASSERT_NE(conn, nullptr) << r.to_text();
+  EXPECT_EQ(conn->status, CheckResult::Fail) << r.to_text();
 }
