@@ -109,6 +109,8 @@ KafkaClient::KafkaClient(const KafkaSettings& s) : settings_(s) {
   set(conf, "queue.buffering.max.messages", "500000");
   set(conf, "queue.buffering.max.kbytes", "262144");
   set(conf, "socket.keepalive.enable", "true");
+  // Never let a metadata lookup create a topic with the broker's defaults (ensure_table creates them).
+  set(conf, "allow.auto.create.topics", "false");
   set(conf, "security.protocol", s.security_protocol);
   if (!s.sasl_mechanism.empty()) {
     set(conf, "sasl.mechanisms", s.sasl_mechanism);
