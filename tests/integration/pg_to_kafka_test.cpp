@@ -10,6 +10,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
+#include <variant>
 #include <random>
 #include <thread>
 
@@ -20,6 +22,7 @@
 #include "connectors/postgres/pg_connection.h"
 #include "core/check.h"
 #include "pipe/precheck.h"
+#include "pipe/runner.h"
 #include "kafka_support.h"
 #include "support.h"
 
@@ -258,4 +261,69 @@ TEST(PgToKafka, PrecheckReportsBrokerAndTopics) {
   conn = check_named(r, "destination connectivity");
   ASSERT_NE(conn, nullptr) << r.to_text();
   EXPECT_EQ(conn->status, CheckResult::Fail) << r.to_text();
+}
+
+// Lifecycle on a kafka destination: pause, resync refused (a log has no tables to swap),
+// reset with clearing refused before anything changes, reset republishes the snapshot (op r)
+// into the same topic, and the rebuilt topic still equals the source.
+TEST(PgToKafka, PauseResyncRefusedResetRepublishes) {
+  Sandbox sb("kafkalife");
+  sb.pg_exec("CREATE TABLE acc (id int PRIMARY KEY, balance bigint, note text);"
+             "INSERT INTO acc SELECT g, g, 'n' || g FROM generate_series(1, 300) g;");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec pipe = kafka_pipe({"public.acc"});
+  pipe.name = "life";
+  pipe.settings.sync_interval = Millis(200);
+  pipe.settings.max_retries = 0;
+  const std::string topic = sb.name() + ".public.acc";
+  auto count_reads = [&] {
+    int64_t n = 0;
+    for (const auto& m : read_topic(topic)) n += m.has_value && m.value.find(R"("op":"r")") != std::string::npos;
+    return n;
+  };
+  auto run_until = [&](PipeState wanted, const std::function<void(PipeRunner&)>& then) {
+    std::atomic<bool> stop{false};
+    RunnerOptions opts;
+    opts.stop = &stop;
+    PipeRunner runner(*catalog, pipe, sb.pg_peer(), kafka_peer(sb), opts);
+    std::thread t([&] { runner.run(); });
+    bool reached = reaches_state(*catalog, "life", wanted, 90);
+    if (reached) then(runner);
+    stop = true;
+    t.join();
+    return reached;
+  };
+
+  ASSERT_TRUE(run_until(PipeState::Running, [&](PipeRunner& r) {
+    sb.pg_exec("UPDATE acc SET note = 'streamed' WHERE id <= 10; DELETE FROM acc WHERE id = 300;");
+    RebuiltTable rebuilt;
+    EXPECT_TRUE(topic_converges(sb, topic, rebuilt, 60));
+    EXPECT_TRUE(std::holds_alternative<Accepted>(r.request_pause()));
+    EXPECT_TRUE(reaches_state(*catalog, "life", PipeState::Paused, 30));
+  }));
+  EXPECT_EQ(count_reads(), 300);
+  {
+    PipeRunner runner(*catalog, pipe, sb.pg_peer(), kafka_peer(sb));
+    ActionOutcome out = runner.resync("");
+    ASSERT_TRUE(std::holds_alternative<Refusal>(out));
+    EXPECT_NE(std::get<Refusal>(out).message.find("cannot rename or swap tables"), std::string::npos)
+        << std::get<Refusal>(out).message;
+    std::string checkpoint = *catalog->checkpoint("life", "");
+    out = runner.reset(true, true);
+    ASSERT_TRUE(std::holds_alternative<Refusal>(out));
+    EXPECT_NE(std::get<Refusal>(out).message.find("cannot clear its tables"), std::string::npos)
+        << std::get<Refusal>(out).message;
+    EXPECT_EQ(*catalog->checkpoint("life", ""), checkpoint);  // nothing was forgotten
+    EXPECT_EQ(catalog->get_pipe("life")->state, PipeState::Paused);
+    sb.pg_exec("UPDATE acc SET balance = -1 WHERE id = 20");  // while paused
+    out = runner.reset(false, true);
+    ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
+  }
+  ASSERT_TRUE(run_until(PipeState::Running, [&](PipeRunner&) {
+    sb.pg_exec("INSERT INTO acc VALUES (1000, 0, 'after reset')");
+    RebuiltTable rebuilt;
+    EXPECT_TRUE(topic_converges(sb, topic, rebuilt, 60));
+    EXPECT_TRUE(rebuilt.violations.empty()) << rebuilt.violations[0];
+  }));
+  EXPECT_EQ(count_reads(), 300 + 299);  // the first snapshot and the reset's
 }
