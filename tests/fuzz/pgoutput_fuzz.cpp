@@ -1,11 +1,7 @@
 // libFuzzer target for the pgoutput decoder and the streaming replication message parser.
 // Needs clang's -fsanitize=fuzzer, so it is built only on request:
 //
-//   CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DFERRY_LIBFUZZER=ON -DBUILD_TESTING=OFF
-//   cmake --build build-fuzz --target pgoutput_fuzz
-//   mkdir -p build-fuzz/corpus && tests/fuzz/pgoutput_seed_corpus.sh build-fuzz/corpus
-//   build-fuzz/pgoutput_fuzz -dict=tests/fuzz/pgoutput.dict -max_len=4096 -max_total_time=300
-//     build-fuzz/corpus
+//   scripts/fuzz pgoutput_fuzz      (corpus: tests/fuzz/corpus/pgoutput_fuzz)
 //
 // Contract checked (a violation aborts, which libFuzzer reports as a crash): the only exception
 // is ferry::Error(Permanent) whose message starts with the component prefix and ends with
@@ -25,20 +21,17 @@
 #include "connectors/postgres/pgoutput.h"
 #include "connectors/postgres/replication_protocol.h"
 #include "core/error.h"
+#include "fuzz_contract.h"
 
 using namespace ferry;
 
 namespace {
 
-[[noreturn]] void violated(const char* what, const std::string& detail = "") {
-  fprintf(stderr, "contract violated: %s %s\n", what, detail.c_str());
-  abort();
-}
+using fuzz::violated;
 
 void check_error(const Error& e, const char* prefix, size_t size) {
+  fuzz::check_permanent(e, prefix);
   std::string what = e.what();
-  if (e.kind() != ErrorKind::Permanent) violated("error kind", what);
-  if (what.rfind(prefix, 0) != 0) violated("error prefix", what);
   size_t at = what.rfind(" at offset ");
   if (at == std::string::npos) violated("no offset", what);
   std::string n = what.substr(at + 11);

@@ -292,3 +292,48 @@ TEST(BinlogRows, ReusingDecodeMatchesFreshDecode) {
   }
   EXPECT_EQ(total, d.changes.size());
 }
+
+// Inputs binlog_fuzz found (tests/fuzz/regressions/binlog_fuzz): a format whose header is
+// longer than a later event, and ENUM/SET/BIT metadata wider than the value types.
+TEST(BinlogEvent, HeaderLongerThanTheEventIsAnError) {
+  FormatDescription format;
+  format.header_length = 200;
+  std::vector<uint8_t> event(kEventHeaderSize + 8, 0);
+  event[4] = kXidEvent;
+  event[9] = uint8_t(event.size());
+  try {
+    decode_event(event, &format);
+    ADD_FAILURE() << "decoded an event shorter than its header";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Permanent);
+    EXPECT_NE(std::string(e.what()).find("shorter than its 200-byte header"), std::string::npos) << e.what();
+  }
+}
+
+TEST(BinlogRows, ValueSizesBeyondTheTypeAreErrors) {
+  for (auto [type, meta] : {std::pair{kTypeSet, 9}, {kTypeEnum, 3}, {kTypeBit, (9 << 8) | 0}}) {
+    BinlogTableMap map;
+    map.database = "db";
+    map.table = "t";
+    BinlogColumn c;
+    c.type = type;
+    c.meta = static_cast<uint16_t>(meta);
+    c.nullable = false;
+    map.columns = {c};
+    RowsEvent rows;
+    rows.column_count = 1;
+    std::string present = "\x01";
+    std::string image(1 + 16, '\xff');
+    image[0] = 0;  // null bitmap: not NULL
+    rows.present = present;
+    rows.rows = image;
+    std::vector<RowChange> out;
+    try {
+      decode_rows(rows, map, out);
+      ADD_FAILURE() << "decoded type " << int(type) << " with metadata " << meta;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Permanent);
+      EXPECT_NE(std::string(e.what()).find("db.t"), std::string::npos) << e.what();
+    }
+  }
+}

@@ -9,6 +9,7 @@
 #include "connectors/clickhouse/type_map.h"
 #include "core/error.h"
 #include "../shared/column_builder.h"
+#include "../shared/encoder_probe.h"
 
 using namespace ferry;
 using namespace ferry::clickhouse;
@@ -16,52 +17,22 @@ using namespace ferry::test;
 
 namespace {
 
-const Capabilities v18 = Capabilities::from_version("18.16.1");
-const Capabilities v23 = Capabilities::from_version("23.8.2.7");
-
-std::string hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 15]);
-  }
-  return out;
-}
-
-TablePlan plan_of(const Column& c, const Capabilities& caps, OnUnrepresentable policy) {
-  TableSchema t;
-  t.schema = "db";
-  t.name = "t";
-  t.columns = {c};
-  DestinationTable d;
-  d.name = "t";
-  d.on_unrepresentable = policy;
-  return plan_table(t, d, "db", caps);
-}
+const Capabilities& v18 = kClickHouse18;
+const Capabilities& v23 = kClickHouse23;
 
 std::string type_of(const Column& c, const Capabilities& caps = v18,
                     OnUnrepresentable policy = OnUnrepresentable::Fail) {
-  return plan_of(c, caps, policy).columns.at(0).type;
+  return one_column_plan(c, caps, policy).columns.at(0).type;
 }
 
 // Hex of one COPY value encoded for column c.
 std::string one(const Column& c, std::string_view v, const Capabilities& caps = v18,
                 OnUnrepresentable policy = OnUnrepresentable::Fail) {
-  RowBinaryEncoder enc(plan_of(c, caps, policy));
-  std::string out;
-  EXPECT_EQ(enc.encode(std::string(v) + "\n", out), 1u);
-  return hex(out);
+  return hex(encode_one<RowBinaryEncoder>(one_column_plan(c, caps, policy), v));
 }
 
 std::string error_of(const Column& c, std::string_view v, const Capabilities& caps = v18) {
-  try {
-    one(c, v, caps);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no error for " << v;
-  return "";
+  return permanent_error([&] { one(c, v, caps); }, v);
 }
 
 }  // namespace

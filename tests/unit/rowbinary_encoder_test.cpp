@@ -10,6 +10,7 @@
 #include "connectors/clickhouse/rowbinary_encoder.h"
 #include "core/error.h"
 #include "../shared/column_builder.h"
+#include "../shared/encoder_probe.h"
 #include "../shared/fixture_file.h"
 
 using namespace ferry;
@@ -18,61 +19,23 @@ using namespace ferry::test;
 
 namespace {
 
-const Capabilities v18 = Capabilities::from_version("18.16.1");
-const Capabilities v23 = Capabilities::from_version("23.8.2.7");
-
-std::string hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 15]);
-  }
-  return out;
-}
-
-// Little-endian hex of an integer or float.
-template <class T>
-std::string le(T v) {
-  char b[sizeof(T)];
-  std::memcpy(b, &v, sizeof(T));
-  return hex(std::string_view(b, sizeof(T)));
-}
+const Capabilities& v18 = kClickHouse18;
+const Capabilities& v23 = kClickHouse23;
 
 TablePlan plan_of(const Column& c, const Capabilities& caps, OnUnrepresentable policy = OnUnrepresentable::Fail) {
-  TableSchema t;
-  t.schema = "public";
-  t.name = "t";
-  t.columns = {c};
-  DestinationTable d;
-  d.name = "t";
-  TablePlan p = plan_table(t, d, "db", caps);
-  for (auto& pc : p.columns) pc.on_unrepresentable = policy;
-  return p;
+  return one_column_plan(c, caps, policy);
 }
 
 // Hex of one single-column COPY value as encode() writes it.
 std::string one(const Column& c, std::string_view copy_value, const Capabilities& caps = v23,
                 OnUnrepresentable policy = OnUnrepresentable::Fail) {
-  RowBinaryEncoder enc(plan_of(c, caps, policy));
-  std::string out;
-  EXPECT_EQ(enc.encode(std::string(copy_value) + "\n", out), 1u);
-  return hex(out);
+  return hex(encode_one<RowBinaryEncoder>(one_column_plan(c, caps, policy), copy_value));
 }
 
 std::string error_of(const Column& c, std::string_view value, const Capabilities& caps = v23,
                      OnUnrepresentable policy = OnUnrepresentable::Fail) {
-  try {
-    one(c, value, caps, policy);
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Permanent);
-    return e.what();
-  }
-  ADD_FAILURE() << "no error for " << value;
-  return {};
+  return permanent_error([&] { one(c, value, caps, policy); }, value);
 }
-
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
 
 }  // namespace
 
@@ -86,7 +49,7 @@ TEST(ClickHouseRowBinaryEncoder, Integers) {
   std::string e = error_of(col("small", LogicalType::Int16), "40000");
   EXPECT_TRUE(contains(e, "column small")) << e;
   EXPECT_TRUE(contains(e, "'40000'")) << e;
-  EXPECT_TRUE(contains(e, "public.t")) << e;
+  EXPECT_TRUE(contains(e, "table db.t")) << e;
   EXPECT_TRUE(contains(error_of(col("a", LogicalType::Int32), "1.5"), "not an integer"));
   EXPECT_TRUE(contains(error_of(col("a", LogicalType::Int32, false, 1), "\\N"), "not Nullable"));
 }

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "../shared/destination_table.h"
 #include "../shared/column_builder.h"
+#include "../shared/encoder_probe.h"
 #include "../shared/fixture_file.h"
 
 using namespace ferry;
@@ -49,34 +50,20 @@ TableSchema all_types() {
   return t;
 }
 
-const Capabilities v18 = Capabilities::from_version("18.16.1");
-const Capabilities v23 = Capabilities::from_version("23.8.2.7");
+const Capabilities& v18 = kClickHouse18;
+const Capabilities& v23 = kClickHouse23;
 
 // Encodes one single-column value.
 std::string one(const Column& c, std::string_view value, const Capabilities& caps = v23) {
-  TableSchema t;
-  t.name = "t";
-  t.columns = {c};
-  TsvEncoder enc(plan_table(t, dest_table("t"), "db", caps));
-  std::string out;
-  EXPECT_EQ(enc.encode(std::string(value) + "\n", out), 1u);
+  std::string out = encode_one<TsvEncoder>(one_column_plan(c, caps), value);
   EXPECT_FALSE(out.empty());
   if (!out.empty()) out.pop_back();
   return out;
 }
 
 std::string error_of(const Column& c, std::string_view value, const Capabilities& caps = v23) {
-  try {
-    one(c, value, caps);
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Permanent);
-    return e.what();
-  }
-  ADD_FAILURE() << "no error for " << value;
-  return {};
+  return permanent_error([&] { one(c, value, caps); }, value);
 }
-
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
 
 }  // namespace
 

@@ -18,7 +18,10 @@ namespace {
 // Bounds-checked little-endian reader over one event.
 class Reader {
  public:
-  Reader(std::span<const uint8_t> bytes, size_t pos = 0) : bytes_(bytes), pos_(pos) {}
+  // A start past the end (a header length longer than the event) is malformed input.
+  Reader(std::span<const uint8_t> bytes, size_t pos = 0) : bytes_(bytes), pos_(pos) {
+    if (pos > bytes.size()) fail(fmt::format("event of {} bytes is shorter than its {}-byte header", bytes.size(), pos), 0);
+  }
   size_t pos() const { return pos_; }
   size_t left() const { return bytes_.size() - pos_; }
   void need(size_t n, const char* what) const {

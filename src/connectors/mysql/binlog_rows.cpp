@@ -454,11 +454,13 @@ void decode_value(RowReader& r, const BinlogColumn& c, size_t column, std::strin
     }
     case kTypeBit: {
       size_t bits = size_t(c.meta >> 8) * 8 + (c.meta & 0xff);
+      if (bits > 64) r.fail(column, fmt::format("BIT({}) is wider than 64 bits", bits));
       uint64_t v = r.be((bits + 7) / 8, column);
       for (size_t i = bits; i-- > 0;) out += ((v >> i) & 1) ? '1' : '0';
       return;
     }
     case kTypeEnum: {
+      if (c.meta < 1 || c.meta > 2) r.fail(column, fmt::format("enum value size {}", c.meta));
       uint64_t v = r.le(c.meta, column);
       if (v == 0) return;  // the '' error value
       if (v <= c.labels.size()) out += c.labels[v - 1];
@@ -466,6 +468,7 @@ void decode_value(RowReader& r, const BinlogColumn& c, size_t column, std::strin
       return;
     }
     case kTypeSet: {
+      if (c.meta < 1 || c.meta > 8) r.fail(column, fmt::format("set value size {}", c.meta));
       uint64_t v = r.le(c.meta, column);
       bool first = true;
       for (size_t i = 0; i < 64; ++i) {

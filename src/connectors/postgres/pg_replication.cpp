@@ -50,9 +50,23 @@ void PgReplicationAdmin::ensure_publication(const std::string& publication, cons
   bool exists = conn_->exec_params("SELECT 1 FROM pg_publication WHERE pubname = $1", {publication}).rows() > 0;
   if (!exists) {
     conn_->exec(fmt::format("CREATE PUBLICATION {} FOR TABLE {}", quote_pg_ident(publication), list));
-  } else {
-    conn_->exec(fmt::format("ALTER PUBLICATION {} SET TABLE {}", quote_pg_ident(publication), list));
+    return;
   }
+  // The runner asks before every stream open: leave an unchanged publication alone, so a
+  // restart writes nothing to the source's catalog.
+  std::vector<std::optional<std::string>> params{publication};
+  std::string wanted;
+  for (const auto& t : tables) {
+    params.push_back(quoted_table(t));
+    wanted += fmt::format("{}${}::regclass", wanted.empty() ? "" : ", ", params.size());
+  }
+  bool same = conn_->exec_params(fmt::format("SELECT ARRAY(SELECT r.prrelid FROM pg_publication_rel r JOIN pg_publication p "
+                                             "ON p.oid = r.prpubid WHERE p.pubname = $1 ORDER BY 1) = "
+                                             "ARRAY(SELECT DISTINCT unnest(ARRAY[{}]::oid[]) ORDER BY 1)",
+                                             wanted),
+                                 params)
+                  .get(0, 0) == "t";
+  if (!same) conn_->exec(fmt::format("ALTER PUBLICATION {} SET TABLE {}", quote_pg_ident(publication), list));
 }
 
 void PgReplicationAdmin::drop_publication(const std::string& publication) {
