@@ -8,6 +8,7 @@ const char* to_string(PeerType t) {
     case PeerType::MySQL: return "mysql";
     case PeerType::ClickHouse: return "clickhouse";
     case PeerType::SQLite: return "sqlite";
+    case PeerType::Kafka: return "kafka";
   }
   return "?";
 }
@@ -17,6 +18,7 @@ std::optional<PeerType> peer_type_from_string(const std::string& s) {
   if (s == "mysql" || s == "mariadb") return PeerType::MySQL;
   if (s == "clickhouse") return PeerType::ClickHouse;
   if (s == "sqlite") return PeerType::SQLite;
+  if (s == "kafka") return PeerType::Kafka;
   return std::nullopt;
 }
 

@@ -11,7 +11,7 @@
 
 namespace ferry {
 
-enum class PeerType { Postgres, MySQL, ClickHouse, SQLite };
+enum class PeerType { Postgres, MySQL, ClickHouse, SQLite, Kafka };
 const char* to_string(PeerType t);
 std::optional<PeerType> peer_type_from_string(const std::string& s);
 
@@ -27,6 +27,9 @@ struct PeerSpec {
   std::string password_env;  // name of the environment variable holding the password
   // Resolved from password_env at load time. Never logged, printed or serialised.
   std::string password;
+  // Settings of one peer type beyond the common ones, by key (kafka: bootstrap_servers,
+  // topic, ...; the connector parses them: connectors/kafka/kafka_settings.h).
+  std::map<std::string, std::string> options;
 };
 
 enum class PipeMode { Snapshot, Cdc, SnapshotCdc, Incremental };

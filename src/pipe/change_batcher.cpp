@@ -125,6 +125,7 @@ void ChangeBatcher::add(const ChangeEvent& ev) {
     case ChangeEvent::Kind::Begin:
       in_transaction_ = true;
       last_version_ = ev.version;
+      tx_commit_time_ms_ = ev.commit_time_ms;
       return;
     case ChangeEvent::Kind::Commit:
       in_transaction_ = false;
@@ -157,7 +158,9 @@ void ChangeBatcher::add(const ChangeEvent& ev) {
       RowChange row;
       row.table = t;
       row.op = ev.op;
+      row.inserted = ev.inserted;
       row.version = ev.version;
+      row.commit_time_ms = tx_commit_time_ms_;
       size_t width = table.columns.size();
       if (!ev.old_key.empty()) {
         row.old_key_cell = static_cast<uint32_t>(batch_.cells.size());
@@ -183,6 +186,7 @@ void ChangeBatcher::add(const ChangeEvent& ev) {
         row.table = t;
         row.op = RowOp::Truncate;
         row.version = ev.version;
+        row.commit_time_ms = tx_commit_time_ms_;
         row.first_cell = static_cast<uint32_t>(batch_.cells.size());
         batch_.rows.push_back(row);
       }

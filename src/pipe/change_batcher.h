@@ -97,6 +97,7 @@ class ChangeBatcher {
   uint64_t safe_position_ = 0;
   uint64_t last_version_ = 0;
   int64_t last_commit_time_ms_ = 0;
+  int64_t tx_commit_time_ms_ = 0;  // of the open transaction (its Begin), 0 when unknown
 };
 
 }  // namespace ferry

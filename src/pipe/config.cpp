@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "connectors/kafka/kafka_settings.h"
 #include "core/error.h"
 #include "core/ident.h"
 #include "pipe/config_reader.h"
@@ -82,8 +83,11 @@ namespace {
 using namespace config_detail;
 
 const std::vector<std::string> kTopKeys = {"peers", "pipes"};
-const std::vector<std::string> kPeerKeys = {"type", "dsn", "path", "url", "host", "port",
-                                            "database", "user", "password_env"};
+const std::vector<std::string> kPeerKeys = [] {
+  std::vector<std::string> keys = {"type", "dsn", "path", "url", "host", "port", "database", "user", "password_env"};
+  for (const auto& k : kafka::option_keys()) keys.push_back(k);
+  return keys;
+}();
 const std::vector<std::string> kPipeKeys = {"source", "destination", "mode", "tables", "settings"};
 const std::vector<std::string> kTableKeys = {"source",  "destination", "order_by", "exclude_columns",
                                              "cursor", "initial_value", "column_types"};
@@ -92,7 +96,7 @@ const std::vector<std::string> kSettingsKeys = {"batch_size",       "sync_interv
                                                 "schedule",         "max_retries",   "retry_backoff_max",
                                                 "on_unrepresentable"};
 const std::vector<std::string> kPolicies = {"fail", "text", "null", "clamp"};
-const std::vector<std::string> kPeerTypes = {"postgres", "mysql", "clickhouse", "sqlite"};
+const std::vector<std::string> kPeerTypes = {"postgres", "mysql", "clickhouse", "sqlite", "kafka"};
 const std::vector<std::string> kModes = {"snapshot", "cdc", "snapshot+cdc", "incremental"};
 
 
@@ -102,6 +106,11 @@ std::vector<std::string> allowed_peer_keys(PeerType t) {
     case PeerType::ClickHouse: return {"type", "url", "database", "user", "password_env"};
     case PeerType::MySQL: return {"type", "dsn", "host", "port", "database", "user", "password_env"};
     case PeerType::SQLite: return {"type", "dsn", "path"};
+    case PeerType::Kafka: {
+      std::vector<std::string> keys = {"type", "user", "password_env"};
+      for (const auto& k : kafka::option_keys()) keys.push_back(k);
+      return keys;
+    }
   }
   return {};
 }
@@ -258,6 +267,11 @@ void read_peer(Collector& c, const Entry& pe, const EnvLookup& env, Config& cfg)
   if (type == PeerType::ClickHouse) {
     if (auto s = str("database", "a database name")) peer.database = *s;
   }
+  if (type == PeerType::Kafka) {
+    for (const auto& k : kafka::option_keys())
+      if (auto s = str(k.c_str(), "a " + k + " value")) peer.options[k] = *s;
+    if (auto s = str("user", "a user name")) peer.user = *s;
+  }
   if (type == PeerType::Postgres || type == PeerType::ClickHouse) {
     if (auto s = str("user", "a user name")) peer.user = *s;
   }
@@ -277,6 +291,13 @@ void read_peer(Collector& c, const Entry& pe, const EnvLookup& env, Config& cfg)
                   "the environment variable " + *s + " to hold the password of peer " + qt(name));
         }
       }
+    }
+  }
+  if (type == PeerType::Kafka) {  // values and combinations (the keys are known here)
+    try {
+      kafka::parse_settings(peer);
+    } catch (const Error& e) {
+      c.add(pe.line, path, e.what(), "kafka settings as README \"Kafka destination\" describes");
     }
   }
   cfg.peers.emplace(name, std::move(peer));

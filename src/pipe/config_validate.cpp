@@ -61,6 +61,13 @@ void validate_pipe_impl(Collector& c, const PipeSpec& p, const std::map<std::str
     c.add_at(child(path, "destination"),
              "peer " + qt(dst->name) + " is a sqlite peer, which can only be a source",
              "a postgres, mysql or clickhouse peer as destination");
+  else if (src_known && src->type == PeerType::Kafka)
+    c.add_at(child(path, "source"), "peer " + qt(src->name) + " is a kafka peer, which can only be a destination",
+             "a postgres, mysql, clickhouse or sqlite peer as source");
+  if (dst_known && dst->type == PeerType::Kafka && mode_known && p.mode == PipeMode::Incremental)
+    c.add_at(child(path, "mode"), "mode 'incremental' cannot write to a kafka destination (it reads the highest "
+                                  "copied cursor back from the destination)",
+             "mode snapshot, cdc or snapshot+cdc");
 
   // Connector types ferry cannot use yet have no capabilities: make_source/make_destination name them.
   if (mode_known && src_known)
@@ -107,6 +114,9 @@ void validate_pipe_impl(Collector& c, const PipeSpec& p, const std::map<std::str
                      std::to_string(it->second) + "] (" + qt(p.tables[it->second].source) + ")",
                  "each table to have its own destination (set destination: to tell them apart)");
     }
+    if (dst_known && dst->type == PeerType::Kafka && !t.source.empty() && t.source.find('.') == std::string::npos)
+      c.add_at(sp, "source table " + qt(t.source) + " has no schema, which its kafka topic name needs",
+               "the table with its schema or database, like public." + t.source);
     std::string op = child(tp, "order_by"), ep = child(tp, "exclude_columns");
     if (!t.order_by.empty() && dst_known && dst->type != PeerType::ClickHouse)
       c.add_at(op,

@@ -47,7 +47,7 @@ ActionOutcome PipeRunner::resync(const std::string& table) {
   if (!destination_) destination_ = make_destination(destination_peer_);
   if (!destination_->capabilities().table_admin)
     return Refusal{fmt::format("pipe '{}': a {} destination cannot rename or swap tables, which a resync needs; reset "
-                               "the pipe with --clear-destination instead", pipe_.name, to_string(destination_peer_.type))};
+                               "the pipe instead, which loads every table again", pipe_.name, to_string(destination_peer_.type))};
   // The rebuilt tables take the current settings: ones the destination cannot honour
   // are refused now, while the pipe keeps its state.
   for (const auto& m : pipe_.tables) {

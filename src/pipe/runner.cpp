@@ -226,9 +226,13 @@ ActionOutcome PipeRunner::reset(bool clear_destination, bool confirm) {
                                only_warnings ? "; confirm to accept the warnings" : "")};
   }
 
+  if (!destination_) destination_ = make_destination(destination_peer_);
+  if (clear_destination && !destination_->capabilities().table_admin)
+    return Refusal{fmt::format("reset of pipe '{}' refused: a {} destination cannot clear its tables; reset without "
+                               "clearing the destination, which loads every table again",
+                               pipe_.name, to_string(destination_peer_.type))};
   // The configuration stays; everything the pipe learned while working goes.
   if (!source_) source_ = make_source(source_peer_);
-  if (!destination_) destination_ = make_destination(destination_peer_);
   if (mode_streams(pipe_.mode)) source_->drop_stream(pipe_.name);  // slot + publication; Setup recreates them
   catalog_.clear_checkpoints(pipe_.name);  // the stream position and the incremental cursors
   clear_unrepresentable(catalog_, pipe_.name);

@@ -88,6 +88,7 @@ void to_json(json& j, const PeerSpec& p) {
   put_if(j, "database", p.database);
   put_if(j, "user", p.user);
   put_if(j, "password_env", p.password_env);
+  if (!p.options.empty()) j["options"] = p.options;
   // p.password: never serialised.
 }
 
@@ -98,7 +99,7 @@ void from_json(const json& j, PeerSpec& p) {
   out.name = get_str(j, "name", where, false);
   std::string type = get_str(j, "type", where, true);
   auto t = peer_type_from_string(type);
-  if (!t) bad_field(where, "type", "unknown peer type; expected one of: postgres, mysql, clickhouse, sqlite");
+  if (!t) bad_field(where, "type", "unknown peer type; expected one of: postgres, mysql, clickhouse, sqlite, kafka");
   out.type = *t;
   out.dsn = get_str(j, "dsn", where, false);
   out.url = get_str(j, "url", where, false);
@@ -107,6 +108,13 @@ void from_json(const json& j, PeerSpec& p) {
   out.database = get_str(j, "database", where, false);
   out.user = get_str(j, "user", where, false);
   out.password_env = get_str(j, "password_env", where, false);
+  if (auto it = j.find("options"); it != j.end()) {
+    if (!it->is_object()) bad_field(where, "options", "expected an object of strings");
+    for (const auto& [k, v] : it->items()) {
+      if (!v.is_string()) bad_field(where, "options", "expected an object of strings");
+      out.options[k] = v.get<std::string>();
+    }
+  }
   p = std::move(out);
 }
 

@@ -43,6 +43,8 @@ struct RowChange {
   uint32_t table = 0;  // index into ChangeBatch::tables
   RowOp op = RowOp::Upsert;
   uint64_t version = 0;        // commit position of the transaction: monotonic in commit order
+  bool inserted = false;       // Upsert known to be an insert (the source said so); else insert or update
+  int64_t commit_time_ms = 0;  // the transaction's commit time (ms since the epoch), 0 when unknown
   uint32_t first_cell = 0;     // columns.size() cells from here
   // Updates that changed the key: the old key (cells for every column, non-key
   // ones Absent) so the destination removes the row under the old key.

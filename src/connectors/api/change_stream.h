@@ -45,6 +45,7 @@ struct ChangeEvent {
   const StreamRelation* relation = nullptr;       // Relation, Row
   std::vector<const StreamRelation*> truncated;   // Truncate
   RowOp op = RowOp::Upsert;                       // Row
+  bool inserted = false;                          // Row, Upsert: an insert (not an update)
   std::vector<StreamValue> values;                // Row: new values (upsert) or old values (delete)
   std::vector<StreamValue> old_key;               // Row: old key of an update that changed it (else empty)
 };

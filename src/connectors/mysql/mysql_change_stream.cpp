@@ -265,6 +265,7 @@ bool MysqlChangeStream::emit_row(ChangeEvent& event) {
   switch (rc.kind) {
     case RowsEvent::Write:
       event.op = RowOp::Upsert;
+      event.inserted = true;
       for (size_t i = 0; i < n; ++i)
         event.values[i] = {state_of(rc.after[i], CellState::Unchanged), rc.after[i].text};
       break;
@@ -275,6 +276,7 @@ bool MysqlChangeStream::emit_row(ChangeEvent& event) {
       break;
     case RowsEvent::Update: {
       event.op = RowOp::Upsert;
+      event.inserted = false;
       for (size_t i = 0; i < n; ++i)
         event.values[i] = {state_of(rc.after[i], CellState::Unchanged), rc.after[i].text};
       bool key_changed = false;

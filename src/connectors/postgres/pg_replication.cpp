@@ -284,6 +284,7 @@ bool PgChangeStream::translate(ChangeEvent& ev) {
     ev.relation = &rel;
     ev.version = tx_version_;
     ev.op = RowOp::Upsert;
+    ev.inserted = true;
     check_tuple_columns(ins->new_tuple, rel.columns.size());
     fill_values(ins->new_tuple, ev.values, nullptr);
     return true;
@@ -294,6 +295,7 @@ bool PgChangeStream::translate(ChangeEvent& ev) {
     ev.relation = &rel;
     ev.version = tx_version_;
     ev.op = RowOp::Upsert;
+    ev.inserted = false;
     check_tuple_columns(up->new_tuple, rel.columns.size());
     if (up->old_tuple) check_tuple_columns(*up->old_tuple, rel.columns.size());
     fill_values(up->new_tuple, ev.values, nullptr);
