@@ -121,3 +121,22 @@ TEST(MysqlBinlogStream, PurgedBinlogIsSourceLost) {
     EXPECT_NE(std::string(e.what()).find("resync"), std::string::npos) << e.what();
   }
 }
+
+
+// A position past the end of its file (the binlog was reset since) is SourceLost at
+// open, naming the position, like a purged one.
+TEST(MysqlBinlogStream, PositionPastItsFileIsSourceLost) {
+  Mariadb db;
+  BinlogPosition now = db.position();
+  BinlogPosition beyond{now.file, now.offset + 100000};
+  BinlogClientOptions options;
+  options.server_id = 4000000003u;
+  try {
+    BinlogClient client(db.endpoint(), beyond, options);
+    FAIL() << "opened a stream past the end of " << now.file;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::SourceLost) << e.what();
+    EXPECT_NE(std::string(e.what()).find(beyond.to_string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("resync"), std::string::npos) << e.what();
+  }
+}
