@@ -86,12 +86,6 @@ class Writer {
   std::thread thread_;
 };
 
-// Removes a hold file when the scope ends.
-struct RemovedAtExit {
-  std::string path;
-  ~RemovedAtExit() { std::remove(path.c_str()); }
-};
-
 }  // namespace
 
 // The binlog a paused pipe would resume from is purged: the pipe fails naming the
@@ -279,7 +273,7 @@ TEST(MysqlLifecycle, AddAndRemoveTablesWhileStreaming) {
   hooks.hold_file = hold;
   {
     BackgroundPipe pipe(sb, *catalog, two, db.peer(), &hooks);
-    RemovedAtExit release(hold);  // a failed assertion must not leave the pipe held (stop() would wait)
+    FileRemovedAtExit release{hold};
     auto b_partitions_done = [&] {
       for (const auto& t : catalog->tables("myaddrm"))
         if (t.source == "b") return t.partitions_done;
