@@ -42,19 +42,30 @@ PipeSpec my_pipe(const std::string& name, const std::vector<std::string>& tables
   return p;
 }
 
+// Runs the pipe until `change`, made at the source, has arrived in `table`; then pauses it.
+void stream_then_pause(Sandbox& sb, MysqlDatabase& db, Catalog& catalog, const PipeSpec& spec,
+                       const std::string& table, const std::string& change) {
+  BackgroundPipe pipe(sb, catalog, spec, db.peer());
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+  db.exec(change);
+  ASSERT_TRUE(mysql_converges(sb, db, table, kCols));
+  EXPECT_EQ(pipe.pause(), PipeState::Paused);
+}
+
 std::string refusal(const ActionOutcome& out) {
   auto* r = std::get_if<Refusal>(&out);
   return r ? r->message : "";
 }
 
-// Keeps changing `table` (updates, inserts, deletes, a two-statement transaction) until stopped.
+// Keeps changing `table` (updates, inserts from `first_id` on, deletes, a two-statement
+// transaction) until stopped.
 class Writer {
  public:
-  Writer(const PeerSpec& peer, std::string table) : thread_([this, peer, table] {
+  Writer(const PeerSpec& peer, std::string table, int first_id = 1000000) : thread_([this, peer, table, first_id] {
     try {
       auto conn = mysql::MysqlConnection::open(peer);
       std::mt19937 rng(7);
-      int next_id = 1000000;
+      int next_id = first_id;
       while (!stop_) {
         int a = 1 + int(rng() % 2000), b = 1 + int(rng() % 2000);
         conn->exec("BEGIN");
@@ -97,13 +108,7 @@ TEST(MysqlLifecycle, PurgedBinlogWhilePausedFailsAndResyncRecovers) {
   create_table(db, "t", 3000);
   auto catalog = open_catalog(sb.catalog_path());
   PipeSpec spec = my_pipe("mypurge", {"t"});
-  {
-    BackgroundPipe pipe(sb, *catalog, spec, db.peer());
-    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
-    db.exec("UPDATE t SET v = 'streamed' WHERE id <= 10");
-    ASSERT_TRUE(mysql_converges(sb, db, "t", kCols));
-    EXPECT_EQ(pipe.pause(), PipeState::Paused);
-  }
+  ASSERT_NO_FATAL_FAILURE(stream_then_pause(sb, db, *catalog, spec, "t", "UPDATE t SET v = 'streamed' WHERE id <= 10"));
   std::string checkpoint = catalog->checkpoint("mypurge", "").value_or("");
   ASSERT_NE(checkpoint.find("binlog."), std::string::npos) << checkpoint;
   std::string checkpoint_file = checkpoint.substr(0, checkpoint.find(':'));
@@ -217,13 +222,8 @@ TEST(MysqlLifecycle, ResetConverges) {
   create_table(db, "acc", 5000);
   auto catalog = open_catalog(sb.catalog_path());
   PipeSpec spec = my_pipe("myrst", {"acc"});
-  {
-    BackgroundPipe pipe(sb, *catalog, spec, db.peer());
-    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
-    db.exec("UPDATE acc SET v = CONCAT('cdc ', id) WHERE id <= 200");
-    ASSERT_TRUE(mysql_converges(sb, db, "acc", kCols));
-    EXPECT_EQ(pipe.pause(), PipeState::Paused);
-  }
+  ASSERT_NO_FATAL_FAILURE(
+      stream_then_pause(sb, db, *catalog, spec, "acc", "UPDATE acc SET v = CONCAT('cdc ', id) WHERE id <= 200"));
   std::string old_checkpoint = catalog->checkpoint("myrst", "").value_or("");
   db.exec("UPDATE acc SET v = CONCAT('paused ', id) WHERE id <= 100");
   db.exec("DELETE FROM acc WHERE id > 4900");
@@ -339,7 +339,7 @@ TEST(MysqlLifecycle, MariadbRestartMidStreamConverges) {
   }
   restart_mariadb();
   db.reconnect();
-  Writer writer(db.peer(), "t");
+  Writer writer(db.peer(), "t", 2000000);
   ASSERT_TRUE(eventually([&] { return writer.transactions() > 200; }));
   writer.stop();
   ASSERT_EQ(writer.error(), "");

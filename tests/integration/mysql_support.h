@@ -1,11 +1,13 @@
-// A MariaDB database beside a Sandbox (its ClickHouse database is the destination),
-// for tests of the mysql source: created fresh, dropped at the end.
+// MariaDB sessions for tests of the mysql source, on the test MariaDB of
+// scripts/test-servers (FERRY_TEST_MYSQL_HOST/PORT/USER).
 #pragma once
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "connectors/mysql/binlog_client.h"
+#include "connectors/mysql/binlog_position.h"
 #include "connectors/mysql/mysql_connection.h"
 #include <gtest/gtest.h>
 
@@ -14,6 +16,35 @@
 
 namespace ferry::test {
 
+// The server's endpoint (no database, no password).
+mysql::MysqlEndpoint mariadb_endpoint();
+
+// A plain server-wide session (no default database) for tests of the binlog client and
+// change stream: statements ';'-separated, rows with NULL as "NULL".
+class Mariadb {
+ public:
+  Mariadb();
+  ~Mariadb();
+  Mariadb(const Mariadb&) = delete;
+  Mariadb& operator=(const Mariadb&) = delete;
+
+  // Runs one or more statements (';'-separated), discarding results; throws naming the statement.
+  void exec(const std::string& sql);
+  // Rows of a query, every value as text, NULL as "NULL".
+  std::vector<std::vector<std::string>> rows(const std::string& sql);
+  std::string value(const std::string& sql) { return rows(sql).at(0).at(0); }
+  // The end of the binlog now (SHOW MASTER STATUS).
+  mysql::BinlogPosition position();
+  const mysql::MysqlEndpoint& endpoint() const { return endpoint_; }
+
+ private:
+  struct Handle;
+  std::unique_ptr<Handle> handle_;
+  mysql::MysqlEndpoint endpoint_;
+};
+
+// A MariaDB database beside a Sandbox (its ClickHouse database is the destination):
+// created fresh, dropped at the end.
 class MysqlDatabase {
  public:
   explicit MysqlDatabase(const Sandbox& sb);  // database named like the sandbox

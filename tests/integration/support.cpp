@@ -174,6 +174,13 @@ int run_ferry(const std::vector<std::string>& args, std::string* out) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+pid_t test_server_pid(const std::string& name) {
+  std::ifstream in(env_or_fail("FERRY_SERVERS_DIR") + "/" + name + ".pid");
+  pid_t p = 0;
+  in >> p;
+  return p;
+}
+
 FileRemovedAtExit::~FileRemovedAtExit() { std::remove(path.c_str()); }
 
 std::string write_file(const std::string& path, const std::string& content) {

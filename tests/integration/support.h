@@ -57,6 +57,10 @@ class Sandbox {
 // `database`.`table` of the sandbox's ClickHouse database, quoted.
 std::string ch_table(const Sandbox& sb, const std::string& table);
 
+// The pid of server `name` ("pg", "ch", "my") of scripts/test-servers, from its pid file
+// in FERRY_SERVERS_DIR; 0 when the file holds none.
+pid_t test_server_pid(const std::string& name);
+
 // A loopback TCP port nothing listened on a moment ago (bound, read, closed).
 int free_loopback_port();
 
