@@ -27,7 +27,8 @@ std::unique_ptr<SnapshotPoint> PipeRunner::start_stream_if_needed(bool with_snap
     source_->prepare_stream(pipe_.name, sources);
   }
   uint64_t position = 0;
-  std::unique_ptr<SnapshotPoint> point = source_->create_stream(pipe_.name, with_snapshot, position);
+  std::unique_ptr<SnapshotPoint> point = source_->create_stream(pipe_.name, with_snapshot, position,
+                                                                  pipe_.settings.snapshot_parallelism);
   // Durable before any data is read at this point.
   catalog_.commit_checkpoint(pipe_.name, "", source_->format_position(position));
   spdlog::info("pipe {}: change stream starts at {}", pipe_.name, source_->format_position(position));

@@ -18,10 +18,28 @@ namespace ferry {
 
 namespace {
 
+// What a table without a key does to a pipe of `mode` from a source of `type`, and how to give it one.
+std::pair<std::string, std::string> keyless_effect_and_hint(PipeMode mode, PeerType type) {
+  if (mode == PipeMode::Incremental)
+    return {"an updated row is copied again as a new row next to its earlier copy",
+            "add a primary key, or confirm with --confirm"};
+  if (!mode_streams(mode))
+    return {"a partition loaded again after a crash can leave duplicate rows",
+            "add a primary key, or confirm with --confirm"};
+  if (type == PeerType::MySQL)
+    return {"updates and deletes cannot be matched to destination rows: each change is appended as a row of its own",
+            "add a primary key (or a UNIQUE index on NOT NULL columns, which ferry takes as the key), or confirm "
+            "with --confirm"};
+  return {"updates and deletes cannot be matched to destination rows, and PostgreSQL refuses UPDATE/DELETE on a "
+          "published table without replica identity",
+          "add a primary key (or ALTER TABLE ... REPLICA IDENTITY FULL or USING INDEX on a unique NOT NULL index), "
+          "or confirm with --confirm"};
+}
+
 // Per table of the pipe: exists (describe), SELECT privilege (check_readable), primary
 // key or replica identity FULL (warn otherwise), and for incremental pipes the cursor
 // column (exists, type allowed by cursor_type_problem, NOT NULL: warn).
-void precheck_source_tables(const PipeSpec& pipe, Source& source, std::vector<CheckResult>& out) {
+void precheck_source_tables(const PipeSpec& pipe, PeerType source_type, Source& source, std::vector<CheckResult>& out) {
   for (const auto& mapping : pipe.tables) {
     const std::string& name = mapping.source;
     TableSchema table;
@@ -48,15 +66,8 @@ void precheck_source_tables(const PipeSpec& pipe, Source& source, std::vector<Ch
     } else if (table.replica_identity == "f" && mode_streams(pipe.mode)) {
       out.push_back(check_pass(key_check, "no primary key, but REPLICA IDENTITY FULL"));
     } else {
-      std::string effect =
-          pipe.mode == PipeMode::Incremental
-              ? "an updated row is copied again as a new row next to its earlier copy"
-              : mode_streams(pipe.mode) ? "updates and deletes cannot be matched to destination rows, and PostgreSQL "
-                                          "refuses UPDATE/DELETE on a published table without replica identity"
-                                        : "a partition loaded again after a crash can leave duplicate rows";
-      out.push_back(check_warn(key_check, "table has no primary key: " + effect,
-                               "add a primary key (or, for PostgreSQL CDC, ALTER TABLE ... REPLICA IDENTITY FULL or "
-                               "USING INDEX on a unique NOT NULL index), or confirm with --confirm"));
+      auto [effect, hint] = keyless_effect_and_hint(pipe.mode, source_type);
+      out.push_back(check_warn(key_check, "table has no primary key: " + effect, hint));
     }
     if (pipe.mode == PipeMode::Incremental) {
       std::string check = "table " + name + " cursor column";
@@ -202,7 +213,7 @@ PrecheckReport run_precheck(const PipeSpec& pipe, const PeerSpec& source, const 
     report.checks.push_back(check_fail("source connectivity", e.what(), "check the source peer's configuration"));
   }
   if (passed("source connectivity")) {
-    precheck_source_tables(pipe, *src, report.checks);
+    precheck_source_tables(pipe, source.type, *src, report.checks);
   } else {
     for (const auto& t : pipe.tables) report.checks.push_back(check_fail("table " + t.source + " exists", "not connected", ""));
   }

@@ -120,7 +120,7 @@ void PipeRunner::resync_load() {
       save();
     }
   }
-  if (!point) point = source_->open_snapshot(mode_streams(pipe_.mode));
+  if (!point) point = source_->open_snapshot(mode_streams(pipe_.mode), pipe_.settings.snapshot_parallelism);
 
   std::deque<TableSchema> schemas;
   std::deque<LoadWork> queue;

@@ -336,7 +336,7 @@ void PipeRunner::snapshot() {
   // the slot's start then converges, as every change carries a newer version.
   std::unique_ptr<SnapshotPoint> point;
   if (mode_streams(pipe_.mode)) point = start_stream_if_needed(true);
-  if (!point) point = source_->open_snapshot(mode_streams(pipe_.mode));
+  if (!point) point = source_->open_snapshot(mode_streams(pipe_.mode), pipe_.settings.snapshot_parallelism);
   if (!destination_) destination_ = make_destination(destination_peer_);
   std::vector<std::pair<std::string, std::string>> staged;  // keyless tables: (staging, target)
   for (const auto& mapping : pipe_.tables) {

@@ -72,14 +72,13 @@ std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const st
   return {pg, ch};
 }
 
-// Waits until both sides hold the same rows; returns the last comparison.
-::testing::AssertionResult converges(Sandbox& sb, const std::string& table, const std::vector<std::string>& cols,
-                                     const std::string& key, std::chrono::seconds timeout) {
+::testing::AssertionResult sides_converge(const std::function<std::pair<Rows, Rows>()>& sides, const std::string& table,
+                                          const std::string& source_name, std::chrono::seconds timeout) {
   std::pair<Rows, Rows> last;
   std::string error;  // e.g. a column the pipe has not added yet
   bool same = eventually([&] {
     try {
-      last = both_sides(sb, table, cols, key);
+      last = sides();
       error.clear();
       return last.first == last.second;
     } catch (const std::exception& e) {
@@ -89,11 +88,11 @@ std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const st
   }, static_cast<int>(timeout.count()), 200ms);
   if (same) return ::testing::AssertionSuccess();
   if (!error.empty()) return ::testing::AssertionFailure() << table << ": " << error;
-  auto r = ::testing::AssertionFailure() << table << ": postgres has " << last.first.size() << " rows, clickhouse "
-                                         << last.second.size();
+  auto r = ::testing::AssertionFailure() << table << ": " << source_name << " has " << last.first.size()
+                                         << " rows, clickhouse " << last.second.size();
   for (size_t i = 0; i < std::min(last.first.size(), last.second.size()); ++i) {
     if (last.first[i] != last.second[i]) {
-      r << "; first difference at row " << i << ": pg [";
+      r << "; first difference at row " << i << ": " << source_name << " [";
       for (auto& v : last.first[i]) r << v.substr(0, 40) << "|";
       r << "] ch [";
       for (auto& v : last.second[i]) r << v.substr(0, 40) << "|";
@@ -104,5 +103,9 @@ std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const st
   return r;
 }
 
+::testing::AssertionResult converges(Sandbox& sb, const std::string& table, const std::vector<std::string>& cols,
+                                     const std::string& key, std::chrono::seconds timeout) {
+  return sides_converge([&] { return both_sides(sb, table, cols, key); }, table, "postgres", timeout);
+}
 
 }  // namespace ferry::test

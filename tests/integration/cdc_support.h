@@ -3,6 +3,7 @@
 #pragma once
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -53,6 +54,11 @@ using Rows = std::vector<std::vector<std::string>>;
 // Live rows of a table on both sides, every column rendered as text, ordered by `key`.
 std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const std::vector<std::string>& cols,
                                  const std::string& key);
+
+// Waits until `sides()` (source rows, destination rows) are equal, row by row and value
+// by value; else names the first difference (`source_name` names the source side).
+::testing::AssertionResult sides_converge(const std::function<std::pair<Rows, Rows>()>& sides, const std::string& table,
+                                          const std::string& source_name, std::chrono::seconds timeout);
 
 // Waits until both sides hold the same rows; returns the last comparison.
 ::testing::AssertionResult converges(Sandbox& sb, const std::string& table, const std::vector<std::string>& cols,

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "pipe/incremental.h"
 #include "pipe/runner.h"
+#include "incremental_support.h"
 #include "support.h"
 #include "../shared/pipe_spec.h"
 
@@ -29,38 +30,6 @@ using nlohmann::json;
 namespace {
 
 using Rows = std::vector<std::vector<std::string>>;
-
-TableMapping mapping(const std::string& source, const std::string& cursor,
-                     std::optional<std::string> initial_value = std::nullopt) {
-  TableMapping t;
-  t.source = source;
-  t.cursor = cursor;
-  t.initial_value = std::move(initial_value);
-  return t;
-}
-
-PipeSpec incremental_pipe(const std::vector<TableMapping>& tables, std::chrono::milliseconds delay = 1000ms) {
-  PipeSpec p = pipe_spec("inc", PipeMode::Incremental, {});
-  p.tables = tables;
-  p.settings.increment_delay = Millis(delay.count());
-  p.settings.schedule = Millis(3600 * 1000);
-  p.settings.max_retries = 0;
-  return p;
-}
-
-// One run (`ferry run --once`): returns the state run() left the pipe in.
-PipeState run_once(Catalog& catalog, const PipeSpec& pipe, const PeerSpec& source, const PeerSpec& destination) {
-  RunnerOptions opts;
-  opts.once = true;
-  PipeRunner runner(catalog, pipe, source, destination, opts);
-  return runner.run();
-}
-
-// Live rows at the destination (FINAL, not soft-deleted).
-Rows ch_live(Sandbox& sb, const std::string& table, const std::string& columns, const std::string& order = "id") {
-  return sb.ch_rows(fmt::format("SELECT {} FROM {} FINAL WHERE _ferry_is_deleted = 0 ORDER BY {}", columns,
-                                ch_table(sb, table), order));
-}
 
 json status_of(Catalog& catalog, const std::string& pipe = "inc") { return incremental_status_json(catalog, pipe); }
 

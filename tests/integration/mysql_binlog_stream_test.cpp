@@ -4,59 +4,16 @@
 // and row versions keep growing across it, and a purged binlog is SourceLost.
 #include <gtest/gtest.h>
 
-#include <mysql.h>
-
 #include <fmt/format.h>
 
 #include "connectors/mysql/binlog_client.h"
 #include "connectors/mysql/binlog_rows.h"
 #include "core/error.h"
-#include "test_env.h"
+#include "mysql_support.h"
 
 using namespace ferry;
 using namespace ferry::mysql;
 using namespace ferry::test;
-
-namespace {
-
-class Mariadb {
- public:
-  Mariadb() : mysql_(mysql_init(nullptr)) {
-    endpoint_.host = require_env("FERRY_TEST_MYSQL_HOST");
-    endpoint_.port = std::stoi(require_env("FERRY_TEST_MYSQL_PORT"));
-    endpoint_.user = require_env("FERRY_TEST_MYSQL_USER");
-    if (!mysql_real_connect(mysql_, endpoint_.host.c_str(), endpoint_.user.c_str(), nullptr, nullptr,
-                            static_cast<unsigned>(endpoint_.port), nullptr, CLIENT_MULTI_STATEMENTS))
-      throw std::runtime_error(mysql_error(mysql_));
-  }
-  ~Mariadb() { mysql_close(mysql_); }
-  void exec(const std::string& sql) {
-    if (mysql_query(mysql_, sql.c_str())) throw std::runtime_error(sql + ": " + mysql_error(mysql_));
-    do {
-      if (MYSQL_RES* r = mysql_store_result(mysql_)) mysql_free_result(r);
-    } while (mysql_next_result(mysql_) == 0);
-  }
-  std::vector<std::string> row(const std::string& sql) {
-    if (mysql_query(mysql_, sql.c_str())) throw std::runtime_error(sql + ": " + mysql_error(mysql_));
-    MYSQL_RES* r = mysql_store_result(mysql_);
-    std::vector<std::string> out;
-    if (MYSQL_ROW row = r ? mysql_fetch_row(r) : nullptr)
-      for (unsigned i = 0; i < mysql_num_fields(r); ++i) out.push_back(row[i] ? row[i] : "NULL");
-    if (r) mysql_free_result(r);
-    return out;
-  }
-  BinlogPosition position() {
-    auto r = row("SHOW MASTER STATUS");
-    return {r.at(0), std::stoull(r.at(1))};
-  }
-  const MysqlEndpoint& endpoint() const { return endpoint_; }
-
- private:
-  MYSQL* mysql_;
-  MysqlEndpoint endpoint_;
-};
-
-}  // namespace
 
 TEST(MysqlBinlogStream, StreamsDecodesAndFollowsRotation) {
   Mariadb db;
@@ -118,6 +75,25 @@ TEST(MysqlBinlogStream, PurgedBinlogIsSourceLost) {
     FAIL() << "streamed from a missing binlog";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::SourceLost) << e.what();
+    EXPECT_NE(std::string(e.what()).find("resync"), std::string::npos) << e.what();
+  }
+}
+
+
+// A position past the end of its file (the binlog was reset since) is SourceLost at
+// open, naming the position, like a purged one.
+TEST(MysqlBinlogStream, PositionPastItsFileIsSourceLost) {
+  Mariadb db;
+  BinlogPosition now = db.position();
+  BinlogPosition beyond{now.file, now.offset + 100000};
+  BinlogClientOptions options;
+  options.server_id = 4000000003u;
+  try {
+    BinlogClient client(db.endpoint(), beyond, options);
+    FAIL() << "opened a stream past the end of " << now.file;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::SourceLost) << e.what();
+    EXPECT_NE(std::string(e.what()).find(beyond.to_string()), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("resync"), std::string::npos) << e.what();
   }
 }

@@ -15,7 +15,7 @@
 #include "connectors/mysql/mysql_change_stream.h"
 #include "connectors/mysql/mysql_stream_control.h"
 #include "core/error.h"
-#include "mariadb_support.h"
+#include "mysql_support.h"
 #include "support.h"
 
 using namespace ferry;

@@ -6,8 +6,7 @@
 #include <fmt/format.h>
 
 #include "catalog/catalog.h"
-#include "core/ident.h"
-#include "pipe/runner.h"
+#include "incremental_support.h"
 #include "mysql_support.h"
 #include "support.h"
 
@@ -18,32 +17,9 @@ namespace {
 
 using Rows = std::vector<std::vector<std::string>>;
 
-PipeSpec incremental_pipe(const std::string& source, const std::string& cursor) {
-  PipeSpec p;
-  p.name = "inc";
-  p.source = "src";
-  p.destination = "dst";
-  p.mode = PipeMode::Incremental;
-  TableMapping t;
-  t.source = source;
-  t.cursor = cursor;
-  p.tables = {t};
-  p.settings.increment_delay = Millis(200);
-  p.settings.schedule = Millis(3600 * 1000);
-  p.settings.max_retries = 0;
-  return p;
-}
-
-PipeState run_once(Catalog& catalog, const PipeSpec& pipe, const PeerSpec& source, const PeerSpec& destination) {
-  RunnerOptions opts;
-  opts.once = true;
-  PipeRunner runner(catalog, pipe, source, destination, opts);
-  return runner.run();
-}
-
-Rows ch_live(Sandbox& sb, const std::string& table, const std::string& columns) {
-  return sb.ch_rows(fmt::format("SELECT {} FROM {}.{} FINAL WHERE _ferry_is_deleted = 0 ORDER BY id", columns,
-                                quote_backtick_ident(sb.name()), quote_backtick_ident(table)));
+// A pipe copying `source` by `cursor`, 200 ms behind the source.
+PipeSpec cursor_pipe(const std::string& source, const std::string& cursor) {
+  return incremental_pipe({mapping(source, cursor)}, std::chrono::milliseconds(200));
 }
 
 }  // namespace
@@ -56,7 +32,7 @@ TEST(MysqlIncremental, TimestampCursorCopiesInsertsAndUpdates) {
   my.exec("INSERT INTO items (id, v, n) SELECT seq, CONCAT('v', seq), seq * 1.5 FROM seq_1_to_5");
   auto catalog = open_catalog(sb.catalog_path());
   const std::string source = my.name() + ".items";
-  PipeSpec pipe = incremental_pipe(source, "updated_at");
+  PipeSpec pipe = cursor_pipe(source, "updated_at");
   ASSERT_EQ(run_once(*catalog, pipe, my.peer(), sb.ch_peer()), PipeState::Running)
       << catalog->get_pipe("inc")->last_error;
   const std::string cols = "toString(id), v, toString(toInt64(n * 100))";
@@ -91,7 +67,7 @@ TEST(MysqlIncremental, UnsignedAndDecimalCursorsCompareExactly) {
           "(2, 18446744073709551614, 0.000000000000000000000000000002)");
   auto catalog = open_catalog(sb.catalog_path());
   const std::string source = my.name() + ".seqs";
-  PipeSpec by_ver = incremental_pipe(source, "ver");
+  PipeSpec by_ver = cursor_pipe(source, "ver");
   ASSERT_EQ(run_once(*catalog, by_ver, my.peer(), sb.ch_peer()), PipeState::Running)
       << catalog->get_pipe("inc")->last_error;
   EXPECT_EQ(catalog->checkpoint("inc", source), "18446744073709551614");
@@ -110,7 +86,7 @@ TEST(MysqlIncremental, UnsignedAndDecimalCursorsCompareExactly) {
   my2.exec("INSERT INTO seqs VALUES (1, 1.000000000000000000000000000001)");
   auto catalog2 = open_catalog(sb2.catalog_path());
   const std::string source2 = my2.name() + ".seqs";
-  PipeSpec by_amount = incremental_pipe(source2, "amount");
+  PipeSpec by_amount = cursor_pipe(source2, "amount");
   ASSERT_EQ(run_once(*catalog2, by_amount, my2.peer(), sb2.ch_peer()), PipeState::Running)
       << catalog2->get_pipe("inc")->last_error;
   my2.exec("INSERT INTO seqs VALUES (2, 1.000000000000000000000000000002)");

@@ -60,6 +60,13 @@ TEST(MysqlPrecheck, StreamingPipeOnAPreparedServerPasses) {
   EXPECT_TRUE(has(r, "table " + my.name() + ".keyed SELECT privilege", CheckResult::Pass));
   EXPECT_TRUE(has(r, "table " + my.name() + ".keyed primary key", CheckResult::Pass));
   EXPECT_TRUE(has(r, "table " + my.name() + ".loose primary key", CheckResult::Warn));
+  // The keyless warning says what happens on MariaDB, nothing of PostgreSQL.
+  const CheckResult* loose = find(r, "table " + my.name() + ".loose primary key");
+  ASSERT_TRUE(loose);
+  EXPECT_NE(loose->reason.find("appended as a row of its own"), std::string::npos) << loose->reason;
+  EXPECT_EQ(loose->reason.find("PostgreSQL"), std::string::npos) << loose->reason;
+  EXPECT_EQ(loose->hint.find("REPLICA IDENTITY"), std::string::npos) << loose->hint;
+  EXPECT_NE(loose->hint.find("UNIQUE index"), std::string::npos) << loose->hint;
   // Snapshot-only pipes need none of the binlog prerequisites.
   PrecheckReport snap = run_precheck(pipe_of({my.name() + ".keyed"}, PipeMode::Snapshot), my.peer(), sb.ch_peer(), true);
   EXPECT_FALSE(find(snap, "source log_bin")) << snap.to_text();

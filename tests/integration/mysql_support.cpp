@@ -1,27 +1,84 @@
 #include "mysql_support.h"
 
+#include <mysql.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "cdc_support.h"
 #include "core/ident.h"
 
 namespace ferry::test {
 
+mysql::MysqlEndpoint mariadb_endpoint() {
+  mysql::MysqlEndpoint e;
+  e.host = env_or_fail("FERRY_TEST_MYSQL_HOST");
+  e.port = std::stoi(env_or_fail("FERRY_TEST_MYSQL_PORT"));
+  e.user = env_or_fail("FERRY_TEST_MYSQL_USER");
+  return e;
+}
+
 namespace {
 
 PeerSpec server_peer(const std::string& database) {
+  mysql::MysqlEndpoint e = mariadb_endpoint();
   PeerSpec p;
   p.name = "src";
   p.type = PeerType::MySQL;
-  p.host = env_or_fail("FERRY_TEST_MYSQL_HOST");
-  p.port = std::stoi(env_or_fail("FERRY_TEST_MYSQL_PORT"));
-  p.user = env_or_fail("FERRY_TEST_MYSQL_USER");
+  p.host = e.host;
+  p.port = e.port;
+  p.user = e.user;
   p.database = database;
   return p;
 }
 
 }  // namespace
+
+struct Mariadb::Handle {
+  MYSQL* mysql = mysql_init(nullptr);
+  ~Handle() { mysql_close(mysql); }
+};
+
+Mariadb::Mariadb() : handle_(std::make_unique<Handle>()), endpoint_(mariadb_endpoint()) {
+  MYSQL* m = handle_->mysql;
+  if (!mysql_real_connect(m, endpoint_.host.c_str(), endpoint_.user.c_str(), nullptr, nullptr,
+                          static_cast<unsigned>(endpoint_.port), nullptr, CLIENT_MULTI_STATEMENTS))
+    throw std::runtime_error(mysql_error(m));
+  mysql_set_character_set(m, "utf8mb4");
+}
+
+Mariadb::~Mariadb() = default;
+
+void Mariadb::exec(const std::string& sql) {
+  MYSQL* m = handle_->mysql;
+  if (mysql_query(m, sql.c_str())) throw std::runtime_error(sql.substr(0, 200) + ": " + mysql_error(m));
+  do {
+    if (MYSQL_RES* r = mysql_store_result(m)) mysql_free_result(r);
+  } while (mysql_next_result(m) == 0);
+  if (mysql_errno(m)) throw std::runtime_error(sql.substr(0, 200) + ": " + mysql_error(m));
+}
+
+std::vector<std::vector<std::string>> Mariadb::rows(const std::string& sql) {
+  MYSQL* m = handle_->mysql;
+  if (mysql_query(m, sql.c_str())) throw std::runtime_error(sql + ": " + mysql_error(m));
+  MYSQL_RES* r = mysql_store_result(m);
+  std::vector<std::vector<std::string>> out;
+  while (MYSQL_ROW row = r ? mysql_fetch_row(r) : nullptr) {
+    unsigned long* lengths = mysql_fetch_lengths(r);
+    auto& o = out.emplace_back();
+    for (unsigned i = 0; i < mysql_num_fields(r); ++i) o.push_back(row[i] ? std::string(row[i], lengths[i]) : "NULL");
+  }
+  if (r) mysql_free_result(r);
+  return out;
+}
+
+mysql::BinlogPosition Mariadb::position() {
+  auto r = rows("SHOW MASTER STATUS").at(0);
+  return {r.at(0), std::stoull(r.at(1))};
+}
 
 MysqlDatabase::MysqlDatabase(const Sandbox& sb) : name_(sb.name()) {
   auto admin = mysql::MysqlConnection::open(server_peer(""));
@@ -36,6 +93,17 @@ MysqlDatabase::~MysqlDatabase() {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mysql cleanup: %s\n", e.what());
   }
+}
+
+void MysqlDatabase::reconnect() { conn_ = mysql::MysqlConnection::open(peer()); }
+
+void restart_mariadb() {
+  pid_t before = test_server_pid("my");
+  std::string command =
+      fmt::format("{} restart my '{}'", FERRY_TEST_SERVERS_SCRIPT, env_or_fail("FERRY_SERVERS_DIR"));
+  int status = std::system(command.c_str());
+  ASSERT_EQ(status, 0) << command;
+  ASSERT_NE(test_server_pid("my"), before) << "MariaDB was not restarted";
 }
 
 PeerSpec MysqlDatabase::peer() const { return server_peer(name_); }
@@ -57,6 +125,24 @@ std::string MysqlDatabase::write_config(const Sandbox& sb, const std::string& pi
                                 "  dst: {{ type: clickhouse, url: \"{}\", database: \"{}\" }}\npipes:\n{}",
                                 p.host, p.port, p.user, p.database, env_or_fail("FERRY_TEST_CH_URL"), sb.name(),
                                 pipes_yaml));
+}
+
+std::pair<Rows, Rows> mysql_and_ch(Sandbox& sb, MysqlDatabase& db, const std::string& table,
+                                   const std::vector<std::string>& cols) {
+  std::string my_cols, ch_cols;
+  for (const auto& c : cols) {
+    my_cols += (my_cols.empty() ? "" : ", ") + fmt::format("CAST({} AS CHAR)", quote_mysql_ident(c));
+    ch_cols += (ch_cols.empty() ? "" : ", ") + fmt::format("toString({})", quote_backtick_ident(c));
+  }
+  Rows my = db.rows(fmt::format("SELECT {} FROM {} ORDER BY id", my_cols, quote_mysql_ident(table)));
+  Rows ch = sb.ch_rows(fmt::format("SELECT {} FROM {}.{} FINAL WHERE _ferry_is_deleted = 0 ORDER BY id", ch_cols,
+                                   quote_backtick_ident(sb.name()), quote_backtick_ident(table)));
+  return {my, ch};
+}
+
+::testing::AssertionResult mysql_converges(Sandbox& sb, MysqlDatabase& db, const std::string& table,
+                                           const std::vector<std::string>& cols, std::chrono::seconds timeout) {
+  return sides_converge([&] { return mysql_and_ch(sb, db, table, cols); }, table, "mariadb", timeout);
 }
 
 }  // namespace ferry::test

@@ -1,16 +1,50 @@
-// A MariaDB database beside a Sandbox (its ClickHouse database is the destination),
-// for tests of the mysql source: created fresh, dropped at the end.
+// MariaDB sessions for tests of the mysql source, on the test MariaDB of
+// scripts/test-servers (FERRY_TEST_MYSQL_HOST/PORT/USER).
 #pragma once
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "connectors/mysql/binlog_client.h"
+#include "connectors/mysql/binlog_position.h"
 #include "connectors/mysql/mysql_connection.h"
+#include <gtest/gtest.h>
+
 #include "core/spec.h"
 #include "support.h"
 
 namespace ferry::test {
 
+// The server's endpoint (no database, no password).
+mysql::MysqlEndpoint mariadb_endpoint();
+
+// A plain server-wide session (no default database) for tests of the binlog client and
+// change stream: statements ';'-separated, rows with NULL as "NULL".
+class Mariadb {
+ public:
+  Mariadb();
+  ~Mariadb();
+  Mariadb(const Mariadb&) = delete;
+  Mariadb& operator=(const Mariadb&) = delete;
+
+  // Runs one or more statements (';'-separated), discarding results; throws naming the statement.
+  void exec(const std::string& sql);
+  // Rows of a query, every value as text, NULL as "NULL".
+  std::vector<std::vector<std::string>> rows(const std::string& sql);
+  std::string value(const std::string& sql) { return rows(sql).at(0).at(0); }
+  // The end of the binlog now (SHOW MASTER STATUS).
+  mysql::BinlogPosition position();
+  const mysql::MysqlEndpoint& endpoint() const { return endpoint_; }
+
+ private:
+  struct Handle;
+  std::unique_ptr<Handle> handle_;
+  mysql::MysqlEndpoint endpoint_;
+};
+
+// A MariaDB database beside a Sandbox (its ClickHouse database is the destination):
+// created fresh, dropped at the end.
 class MysqlDatabase {
  public:
   explicit MysqlDatabase(const Sandbox& sb);  // database named like the sandbox
@@ -21,6 +55,8 @@ class MysqlDatabase {
   PeerSpec peer() const;
   mysql::MysqlConnection& conn() { return *conn_; }  // session in UTC, default database name()
   void exec(const std::string& sql) { conn_->exec(sql); }
+  // A new session (after restart_mariadb()).
+  void reconnect();
   // Rows as text, NULL as "\\N".
   std::vector<std::vector<std::string>> rows(const std::string& sql);
   std::string value(const std::string& sql) { return conn_->value(sql); }
@@ -32,5 +68,21 @@ class MysqlDatabase {
   std::string name_;
   std::unique_ptr<mysql::MysqlConnection> conn_;
 };
+
+// Restarts the MariaDB of scripts/test-servers (FERRY_SERVERS_DIR) by its pid, on the
+// same port; returns once it answers. Every open connection to it breaks.
+void restart_mariadb();
+
+using Rows = std::vector<std::vector<std::string>>;
+
+// Live rows of `table` on both sides (MariaDB, and the sandbox's ClickHouse table FINAL
+// without soft-deleted rows), every column as text, ordered by id (columns NOT NULL).
+std::pair<Rows, Rows> mysql_and_ch(Sandbox& sb, MysqlDatabase& db, const std::string& table,
+                                   const std::vector<std::string>& cols);
+
+// Waits until both sides hold the same rows, value by value; else names the first difference.
+::testing::AssertionResult mysql_converges(Sandbox& sb, MysqlDatabase& db, const std::string& table,
+                                           const std::vector<std::string>& cols,
+                                           std::chrono::seconds timeout = std::chrono::seconds(90));
 
 }  // namespace ferry::test

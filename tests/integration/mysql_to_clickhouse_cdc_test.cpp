@@ -26,48 +26,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Live rows on both sides, as text, ordered by id (columns NOT NULL, rendered alike).
-std::pair<Rows, Rows> mysql_and_ch(Sandbox& sb, MysqlDatabase& db, const std::string& table,
-                                   const std::vector<std::string>& cols) {
-  std::string my_cols, ch_cols;
-  for (const auto& c : cols) {
-    my_cols += (my_cols.empty() ? "" : ", ") + fmt::format("CAST({} AS CHAR)", quote_mysql_ident(c));
-    ch_cols += (ch_cols.empty() ? "" : ", ") + fmt::format("toString({})", quote_backtick_ident(c));
-  }
-  Rows my = db.rows(fmt::format("SELECT {} FROM {} ORDER BY id", my_cols, quote_mysql_ident(table)));
-  Rows ch = sb.ch_rows(fmt::format("SELECT {} FROM {}.{} FINAL WHERE _ferry_is_deleted = 0 ORDER BY id", ch_cols,
-                                   quote_backtick_ident(sb.name()), quote_backtick_ident(table)));
-  return {my, ch};
-}
-
-::testing::AssertionResult mysql_converges(Sandbox& sb, MysqlDatabase& db, const std::string& table,
-                                           const std::vector<std::string>& cols, std::chrono::seconds timeout = 90s) {
-  std::pair<Rows, Rows> last;
-  std::string error;
-  bool same = eventually(
-      [&] {
-        try {
-          last = mysql_and_ch(sb, db, table, cols);
-          error.clear();
-          return last.first == last.second;
-        } catch (const std::exception& e) {
-          error = e.what();
-          return false;
-        }
-      },
-      int(timeout.count()));
-  if (same) return ::testing::AssertionSuccess();
-  auto r = ::testing::AssertionFailure() << table << ": " << error << " mariadb has " << last.first.size()
-                                         << " rows, clickhouse " << last.second.size();
-  for (size_t i = 0; i < std::min(last.first.size(), last.second.size()); ++i)
-    if (last.first[i] != last.second[i]) {
-      r << "; first difference at row " << i << ": mariadb [" << fmt::format("{}", fmt::join(last.first[i], "|"))
-        << "] ch [" << fmt::format("{}", fmt::join(last.second[i], "|")) << "]";
-      break;
-    }
-  return r;
-}
-
 // Random transactions on tables a and b until stopped; sometimes rotates the binlog.
 class Workload {
  public:

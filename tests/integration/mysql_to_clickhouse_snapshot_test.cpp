@@ -3,7 +3,6 @@
 // binlog decoder's for the same rows (so snapshot and CDC agree), one consistent point
 // across parallel partitions under concurrent writes, kill -9 mid-load, and errors.
 #include <gtest/gtest.h>
-#include <signal.h>
 
 #include <atomic>
 #include <bit>
@@ -24,7 +23,9 @@
 #include "core/error.h"
 #include "core/ident.h"
 #include "pipe/runner.h"
+#include "cdc_support.h"
 #include "mysql_support.h"
+#include "../shared/pipe_spec.h"
 #include "support.h"
 
 using namespace ferry;
@@ -34,24 +35,12 @@ namespace {
 
 using Rows = std::vector<std::vector<std::string>>;
 
-PipeSpec snapshot_pipe(const std::vector<TableMapping>& tables, int parallelism = 2, int64_t rows_per_partition = 1000) {
-  PipeSpec p;
-  p.name = "snap";
-  p.source = "src";
-  p.destination = "dst";
-  p.mode = PipeMode::Snapshot;
-  p.tables = tables;
+PipeSpec snapshot_pipe(const std::vector<std::string>& tables, int parallelism = 2, int64_t rows_per_partition = 1000) {
+  PipeSpec p = pipe_spec("snap", PipeMode::Snapshot, tables);
   p.settings.snapshot_parallelism = parallelism;
   p.settings.snapshot_rows_per_partition = rows_per_partition;
   p.settings.max_retries = 0;
   return p;
-}
-
-TableMapping table(const std::string& source, std::map<std::string, std::string> column_types = {}) {
-  TableMapping t;
-  t.source = source;
-  t.column_types = std::move(column_types);
-  return t;
 }
 
 // Scientific shortest text: MariaDB reads it as a DOUBLE literal, exactly (a float's
@@ -157,7 +146,9 @@ TEST(MysqlToClickHouseSnapshot, EveryTypeRoundTrips) {
   my.exec(rows.substr(rows.find("INSERT")));
   std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
   // The zero date in `dz` cannot be a ClickHouse Date: kept as the source text.
-  PipeRunner runner(*catalog, snapshot_pipe({table(my.name() + ".every", {{"dz", "String"}})}), my.peer(), sb.ch_peer());
+  PipeSpec spec = snapshot_pipe({my.name() + ".every"});
+  spec.tables[0].column_types = {{"dz", "String"}};
+  PipeRunner runner(*catalog, spec, my.peer(), sb.ch_peer());
   ASSERT_EQ(runner.run(), PipeState::Completed) << catalog->get_pipe("snap")->last_error;
 
   struct Check {
@@ -238,7 +229,7 @@ TEST(MysqlToClickHouseSnapshot, FloatsArriveBitForBit) {
     my.exec(sql);
   }
   std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
-  PipeRunner runner(*catalog, snapshot_pipe({table(my.name() + ".floats")}, 2, 1000), my.peer(), sb.ch_peer());
+  PipeRunner runner(*catalog, snapshot_pipe({my.name() + ".floats"}, 2, 1000), my.peer(), sb.ch_peer());
   ASSERT_EQ(runner.run(), PipeState::Completed) << catalog->get_pipe("snap")->last_error;
   Rows ch = sb.ch_rows(fmt::format("SELECT toString(id), hex(reinterpretAsFixedString(f)), "
                                    "hex(reinterpretAsFixedString(d)) FROM {} FINAL ORDER BY id", ch_table(sb, "floats")));
@@ -296,9 +287,9 @@ TEST(MysqlToClickHouseSnapshot, SnapshotTextEqualsBinlogText) {
   ASSERT_EQ(from_binlog.size(), 6u);
 
   // The same rows read by the snapshot.
-  mysql::MysqlSource source(my.peer(), 2);
+  mysql::MysqlSource source(my.peer());
   TableSchema schema = source.describe(my.name() + ".every");
-  auto point = source.open_snapshot(true);
+  auto point = source.open_snapshot(true, 2);
   auto stream = source.read_partition(schema, "all", *point);
   auto snapshot = read_all(*stream);
   ASSERT_EQ(snapshot.size(), 6u);
@@ -338,7 +329,7 @@ TEST(MysqlToClickHouseSnapshot, ParallelPartitionsShareOnePointUnderWrites) {
   });
   eventually([&] { return transfers > 200; }, 30);
   std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
-  PipeRunner runner(*catalog, snapshot_pipe({table(my.name() + ".accounts")}, 4, 2000), my.peer(), sb.ch_peer());
+  PipeRunner runner(*catalog, snapshot_pipe({my.name() + ".accounts"}, 4, 2000), my.peer(), sb.ch_peer());
   PipeState state = runner.run();
   int64_t during = transfers;
   stop = true;
@@ -395,7 +386,7 @@ TEST(MysqlToClickHouseSnapshot, ZeroDatesFollowOnUnrepresentable) {
   std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
   const std::string t = ch_table(sb, "z");
   {
-    PipeRunner runner(*catalog, snapshot_pipe({table(my.name() + ".z")}), my.peer(), sb.ch_peer());
+    PipeRunner runner(*catalog, snapshot_pipe({my.name() + ".z"}), my.peer(), sb.ch_peer());
     EXPECT_EQ(runner.run(), PipeState::Failed);
     std::string e = catalog->get_pipe("snap")->last_error;
     EXPECT_NE(e.find("0000-00-00"), std::string::npos) << e;
@@ -410,7 +401,7 @@ TEST(MysqlToClickHouseSnapshot, ZeroDatesFollowOnUnrepresentable) {
                         Case{OnUnrepresentable::Text, {{"1", "0000-00-00", "0000-00-00"}, {"2", "2024-02-29", "2024-02-29"}}}}) {
     sb.ch("DROP TABLE IF EXISTS " + t);
     std::unique_ptr<Catalog> fresh = open_catalog(sb.dir() + "/" + to_string(c.policy) + ".db");
-    PipeSpec p = snapshot_pipe({table(my.name() + ".z")});
+    PipeSpec p = snapshot_pipe({my.name() + ".z"});
     p.settings.on_unrepresentable = c.policy;
     PipeRunner runner(*fresh, p, my.peer(), sb.ch_peer());
     ASSERT_EQ(runner.run(), PipeState::Completed) << to_string(c.policy) << ": " << fresh->get_pipe("snap")->last_error;
@@ -440,33 +431,9 @@ TEST(MysqlToClickHouseSnapshot, KillNineMidLoadThenRestart) {
     settings: {{ snapshot_parallelism: 2, snapshot_rows_per_partition: 10000 }}
 )", my.name()));
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
-  const std::string source = my.name() + ".k";
-  pid_t pid = spawn_ferry_run(config, catalog_arg);
-  eventually([&] {
-    try {
-      auto tables = open_catalog(catalog_arg)->tables("snap");
-      return !tables.empty() && tables[0].partitions_done >= 5;
-    } catch (...) {
-      return false;
-    }
-  }, 60);
-  kill(pid, SIGKILL);
-  EXPECT_TRUE(killed_by_sigkill(pid));
-  int64_t done_at_kill = 0, total = 0;
-  {
-    auto catalog = open_catalog(catalog_arg);
-    auto tables = catalog->tables("snap");
-    ASSERT_EQ(tables.size(), 1u);
-    done_at_kill = tables[0].partitions_done;
-    total = tables[0].partitions_total;
-    ASSERT_EQ(catalog->get_pipe("snap")->state, PipeState::Snapshot);
-  }
-  ASSERT_GT(done_at_kill, 0);
-  ASSERT_LT(done_at_kill, total) << "the load finished before the kill; make the table bigger";
-  std::string out;
-  int rc = run_ferry({"run", "-f", config, "--catalog", catalog_arg, "--no-progress"}, &out);
-  ASSERT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find(fmt::format("{} partitions to load", total - done_at_kill)), std::string::npos) << out;
+  CutLoad cut;
+  ASSERT_NO_FATAL_FAILURE(kill_nine_mid_load(config, catalog_arg, "snap", 5, cut));
+  ASSERT_NO_FATAL_FAILURE(finish_cut_load(config, catalog_arg, cut));
   const std::string t = ch_table(sb, "k");
   EXPECT_EQ(sb.ch_value("SELECT count() FROM " + t + " FINAL WHERE _ferry_is_deleted = 0"), "300000");
   EXPECT_EQ(sb.ch_value("SELECT toString(sum(id)) FROM " + t + " FINAL"), my.value("SELECT SUM(id) FROM k"));
@@ -477,6 +444,39 @@ TEST(MysqlToClickHouseSnapshot, KillNineMidLoadThenRestart) {
   auto catalog = open_catalog(catalog_arg);
   EXPECT_EQ(catalog->get_pipe("snap")->state, PipeState::Completed);
   EXPECT_EQ(catalog->tables("snap")[0].rows_loaded, 300000);
+}
+
+// The pipe's snapshot_parallelism sizes the snapshot point's pool: while the load is
+// held after a partition, exactly that many sessions of the pipe hold a consistent
+// snapshot transaction (this test's own session holds none).
+TEST(MysqlToClickHouseSnapshot, SnapshotParallelismSizesThePointsConnections) {
+  Sandbox sb("my_par");
+  MysqlDatabase my(sb);
+  my.exec("CREATE TABLE p (id INT PRIMARY KEY, v VARCHAR(20))");
+  my.exec("INSERT INTO p SELECT seq, CONCAT('v', seq) FROM seq_1_to_6000");
+  std::string hold = sb.dir() + "/hold";
+  TestHooks hooks;
+  hooks.hold_at = "load-partition-done";
+  hooks.hold_file = hold;
+  for (int parallelism : {3, 1}) {
+    sb.ch("DROP TABLE IF EXISTS " + ch_table(sb, "p"));
+    std::unique_ptr<Catalog> fresh = open_catalog(sb.dir() + fmt::format("/par{}.db", parallelism));
+    write_file(hold, "");
+    PipeSpec spec = snapshot_pipe({my.name() + ".p"}, parallelism, 1000);
+    BackgroundPipe pipe(sb, *fresh, spec, my.peer(), &hooks);
+    FileRemovedAtExit release{hold};
+    ASSERT_TRUE(eventually([&] {
+      auto t = fresh->tables("snap");
+      return !t.empty() && t[0].partitions_done > 0;
+    }, 60));
+    std::string open_snapshots = my.value(
+        "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id <> CONNECTION_ID()");
+    EXPECT_EQ(open_snapshots, std::to_string(parallelism));
+    std::remove(hold.c_str());
+    EXPECT_TRUE(pipe.wait_for(PipeState::Completed));
+    EXPECT_EQ(pipe.stop(), PipeState::Completed);
+    EXPECT_EQ(sb.ch_value("SELECT count() FROM " + ch_table(sb, "p") + " FINAL"), "6000");
+  }
 }
 
 TEST(MysqlToClickHouseSnapshot, DescribeKeysAndMissingTable) {
@@ -502,7 +502,7 @@ TEST(MysqlToClickHouseSnapshot, DescribeKeysAndMissingTable) {
   }
   // A pipe on a missing table fails naming it.
   std::unique_ptr<Catalog> catalog = open_catalog(sb.catalog_path());
-  PipeRunner runner(*catalog, snapshot_pipe({table(my.name() + ".missing")}), my.peer(), sb.ch_peer());
+  PipeRunner runner(*catalog, snapshot_pipe({my.name() + ".missing"}), my.peer(), sb.ch_peer());
   EXPECT_EQ(runner.run(), PipeState::Failed);
   EXPECT_NE(catalog->get_pipe("snap")->last_error.find("missing"), std::string::npos);
 }

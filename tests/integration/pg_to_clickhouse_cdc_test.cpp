@@ -291,13 +291,7 @@ TEST(PgToClickHouseCdc, ClickHouseDownThirtySecondsRetriesAndRecovers) {
 
   // The ClickHouse of scripts/test-servers: stop it by its own pid, restart it the same way.
   std::string dir = env_or_fail("FERRY_SERVERS_DIR");
-  auto read_pid = [&] {
-    std::ifstream in(dir + "/ch.pid");
-    pid_t p = 0;
-    in >> p;
-    return p;
-  };
-  pid_t ch_pid = read_pid();
+  pid_t ch_pid = test_server_pid("ch");
   ASSERT_GT(ch_pid, 0);
   auto down_at = std::chrono::steady_clock::now();
   ASSERT_EQ(kill(ch_pid, SIGTERM), 0);

@@ -1,7 +1,5 @@
 // Snapshot pipes from PostgreSQL into ClickHouse, against the real servers.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -162,27 +160,9 @@ TEST(PgToClickHouseSnapshot, KillNineMidLoadThenRestart) {
 )");
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
 
-  pid_t pid = spawn_ferry_run(config, catalog_arg);
-  // Wait until part of the load is recorded, then kill -9.
-  int64_t done_at_kill = 0, total = 0;
-  partitions_done(catalog_arg, "snap", 5, 30);
-  kill(pid, SIGKILL);
-  EXPECT_TRUE(killed_by_sigkill(pid));
-  {
-    auto catalog = open_catalog(catalog_arg);
-    auto tables = catalog->tables("snap");
-    ASSERT_EQ(tables.size(), 1u);
-    done_at_kill = tables[0].partitions_done;
-    total = tables[0].partitions_total;
-    ASSERT_EQ(catalog->get_pipe("snap")->state, PipeState::Snapshot);
-  }
-  ASSERT_GT(done_at_kill, 0);
-  ASSERT_LT(done_at_kill, total) << "the load finished before the kill; make the table bigger";
-
-  std::string out;
-  int rc = run_ferry({"run", "-f", config, "--catalog", catalog_arg, "--no-progress"}, &out);
-  ASSERT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find(fmt::format("{} partitions to load", total - done_at_kill)), std::string::npos) << out;
+  CutLoad cut;
+  ASSERT_NO_FATAL_FAILURE(kill_nine_mid_load(config, catalog_arg, "snap", 5, cut));
+  ASSERT_NO_FATAL_FAILURE(finish_cut_load(config, catalog_arg, cut));
   EXPECT_EQ(sb.ch_value("SELECT count() FROM " + ch_table(sb, "k") + " FINAL WHERE _ferry_is_deleted = 0"), "600000");
   EXPECT_EQ(sb.ch_value("SELECT sum(id) FROM " + ch_table(sb, "k") + " FINAL"), sb.pg_value("SELECT sum(id) FROM k"));
   auto catalog = open_catalog(catalog_arg);

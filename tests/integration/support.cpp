@@ -1,5 +1,7 @@
 #include "support.h"
 
+#include <gtest/gtest.h>
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -10,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -171,6 +174,15 @@ int run_ferry(const std::vector<std::string>& args, std::string* out) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+pid_t test_server_pid(const std::string& name) {
+  std::ifstream in(env_or_fail("FERRY_SERVERS_DIR") + "/" + name + ".pid");
+  pid_t p = 0;
+  in >> p;
+  return p;
+}
+
+FileRemovedAtExit::~FileRemovedAtExit() { std::remove(path.c_str()); }
+
 std::string write_file(const std::string& path, const std::string& content) {
   std::ofstream(path) << content;
   return path;
@@ -220,6 +232,29 @@ bool partitions_done(const std::string& catalog_location, const std::string& pip
       return false;  // the catalog is being created
     }
   }, seconds);
+}
+
+void kill_nine_mid_load(const std::string& config, const std::string& catalog, const std::string& pipe,
+                        int64_t partitions, CutLoad& cut) {
+  pid_t pid = spawn_ferry_run(config, catalog);
+  partitions_done(catalog, pipe, partitions, 60);
+  kill(pid, SIGKILL);
+  EXPECT_TRUE(killed_by_sigkill(pid));
+  auto c = open_catalog(catalog);
+  auto tables = c->tables(pipe);
+  ASSERT_EQ(tables.size(), 1u);
+  cut.done = tables[0].partitions_done;
+  cut.total = tables[0].partitions_total;
+  ASSERT_EQ(c->get_pipe(pipe)->state, PipeState::Snapshot);
+  ASSERT_GT(cut.done, 0);
+  ASSERT_LT(cut.done, cut.total) << "the load finished before the kill; make the table bigger";
+}
+
+void finish_cut_load(const std::string& config, const std::string& catalog, const CutLoad& cut) {
+  std::string out;
+  int rc = run_ferry({"run", "-f", config, "--catalog", catalog, "--no-progress"}, &out);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find(fmt::format("{} partitions to load", cut.total - cut.done)), std::string::npos) << out;
 }
 
 bool reaches_state(Catalog& catalog, const std::string& pipe, PipeState state, int seconds) {

@@ -57,6 +57,10 @@ class Sandbox {
 // `database`.`table` of the sandbox's ClickHouse database, quoted.
 std::string ch_table(const Sandbox& sb, const std::string& table);
 
+// The pid of server `name` ("pg", "ch", "my") of scripts/test-servers, from its pid file
+// in FERRY_SERVERS_DIR; 0 when the file holds none.
+pid_t test_server_pid(const std::string& name);
+
 // A loopback TCP port nothing listened on a moment ago (bound, read, closed).
 int free_loopback_port();
 
@@ -64,6 +68,19 @@ int free_loopback_port();
 // has at least `partitions` partitions of its first table done; false after `seconds`.
 bool partitions_done(const std::string& catalog_location, const std::string& pipe, int64_t partitions,
                      int seconds = 30);
+
+// A snapshot load cut short by kill -9: partitions of the pipe's first table done at the kill, of total.
+struct CutLoad {
+  int64_t done = 0, total = 0;
+};
+// Starts `ferry run -f config --catalog catalog`, kill -9s it once `pipe` has `partitions`
+// partitions of its first table done, and reads what the catalog kept into `cut`. Fails
+// (fatally) unless the load was cut short: state Snapshot, some but not all partitions done.
+void kill_nine_mid_load(const std::string& config, const std::string& catalog, const std::string& pipe,
+                        int64_t partitions, CutLoad& cut);
+// Runs `ferry run` again to the end: fails unless it exits 0 having loaded only the partitions
+// the cut load left (its "N partitions to load").
+void finish_cut_load(const std::string& config, const std::string& catalog, const CutLoad& cut);
 
 // Starts `ferry run -f CONFIG --catalog CATALOG --no-progress [extra...]` as a child process
 // (for kill -9 tests); returns its pid.
@@ -80,5 +97,12 @@ bool reaches_state(Catalog& catalog, const std::string& pipe, PipeState state, i
 int run_ferry(const std::vector<std::string>& args, std::string* out = nullptr);
 
 std::string write_file(const std::string& path, const std::string& content);
+
+// Removes a file when the scope ends: declared after a pipe held by a hold file
+// (TestHooks::hold_file), a failed assertion never leaves the pipe waiting on it.
+struct FileRemovedAtExit {
+  std::string path;
+  ~FileRemovedAtExit();
+};
 
 }  // namespace ferry::test

@@ -15,7 +15,7 @@ namespace {
 
 void Source::prepare_stream(const std::string&, const std::vector<std::string>&) { no_stream(); }
 bool Source::stream_exists(const std::string&) { no_stream(); }
-std::unique_ptr<SnapshotPoint> Source::create_stream(const std::string&, bool, uint64_t&) { no_stream(); }
+std::unique_ptr<SnapshotPoint> Source::create_stream(const std::string&, bool, uint64_t&, int) { no_stream(); }
 std::unique_ptr<ChangeStream> Source::open_stream(const std::string&, uint64_t) { no_stream(); }
 void Source::drop_stream(const std::string&) {}
 int64_t Source::stream_lag_bytes(const std::string&) { return 0; }

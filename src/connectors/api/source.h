@@ -92,8 +92,10 @@ class Source {
   // must split changes exactly: a change is visible at the point if and only if
   // its position is below it (PostgreSQL: a temporary replication slot's exported
   // snapshot; a plain exported snapshot cannot promise that, as a commit becomes
-  // visible after its WAL record is written).
-  virtual std::unique_ptr<SnapshotPoint> open_snapshot(bool exact_position = false) = 0;
+  // visible after its WAL record is written). `readers`: the most partitions the
+  // caller reads from the point at once (the pipe's snapshot_parallelism); a source
+  // whose point is a pool of sessions opens that many (MariaDB), others ignore it.
+  virtual std::unique_ptr<SnapshotPoint> open_snapshot(bool exact_position = false, int readers = 1) = 0;
 
   // Splits a table into ranges of about `rows_per_partition` rows. Ranges are
   // opaque strings the same source understands in read_partition; the plan is
@@ -117,8 +119,10 @@ class Source {
   virtual bool can_resume_stream(const std::string& pipe, uint64_t position) { return stream_exists(pipe); }
   // Creates the pipe's stream start at the current position and returns that
   // position in `position`. With `with_snapshot`, also returns a consistent
-  // point for the initial load exactly at that position (else nullptr).
-  virtual std::unique_ptr<SnapshotPoint> create_stream(const std::string& pipe, bool with_snapshot, uint64_t& position);
+  // point for the initial load exactly at that position (else nullptr), for `readers`
+  // as in open_snapshot.
+  virtual std::unique_ptr<SnapshotPoint> create_stream(const std::string& pipe, bool with_snapshot, uint64_t& position,
+                                                       int readers = 1);
   // Streams committed changes after `position`. SourceLost when the source no
   // longer keeps the changes after it.
   virtual std::unique_ptr<ChangeStream> open_stream(const std::string& pipe, uint64_t position);

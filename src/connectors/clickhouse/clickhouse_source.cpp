@@ -224,7 +224,7 @@ void ClickHouseSource::check_readable(const TableSchema& table) {
   client_.query("SELECT * FROM " + table_sql(table) + " LIMIT 0");
 }
 
-std::unique_ptr<SnapshotPoint> ClickHouseSource::open_snapshot(bool) { return std::make_unique<NoSnapshotPoint>(); }
+std::unique_ptr<SnapshotPoint> ClickHouseSource::open_snapshot(bool, int) { return std::make_unique<NoSnapshotPoint>(); }
 
 std::vector<std::string> ClickHouseSource::plan_partitions(const TableSchema&, int64_t) { return {"all"}; }
 

@@ -6,6 +6,8 @@
 #include <errmsg.h>
 
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -28,6 +30,14 @@ ErrorKind kind_of(unsigned int code) {
   }
 }
 
+// The stream cannot start at `at`: its binlog is gone (purged, or the binlog was reset).
+Error binlog_gone(const BinlogPosition& at, const std::string& where, const std::string& detail) {
+  return Error(ErrorKind::SourceLost,
+               fmt::format("the binlog at {} is gone from the MariaDB server at {} ({}): changes since the checkpoint "
+                           "cannot be read; run `ferry pipe resync` to rebuild the pipe",
+                           at.to_string(), where, detail));
+}
+
 }  // namespace
 
 struct BinlogClient::Impl {
@@ -48,14 +58,34 @@ struct BinlogClient::Impl {
   void exec(const std::string& sql) {
     if (mysql_query(mysql, sql.c_str())) fail_mysql(sql);
   }
-  std::string value(const std::string& sql) {
+  // The first two columns of each row of a query (NULL as "").
+  std::vector<std::pair<std::string, std::string>> pairs(const std::string& sql) {
     exec(sql);
     MYSQL_RES* res = mysql_store_result(mysql);
     if (!res) fail_mysql(sql);
-    MYSQL_ROW row = mysql_fetch_row(res);
-    std::string out = row && row[0] ? row[0] : "";
+    std::vector<std::pair<std::string, std::string>> out;
+    const unsigned int fields = mysql_num_fields(res);
+    while (MYSQL_ROW row = mysql_fetch_row(res))
+      out.emplace_back(row[0] ? row[0] : "", fields > 1 && row[1] ? row[1] : "");
     mysql_free_result(res);
     return out;
+  }
+  std::string value(const std::string& sql) {
+    auto rows = pairs(sql);
+    return rows.empty() ? "" : rows[0].first;
+  }
+  // Throws SourceLost unless `start` lies in a binlog file the server still has. The
+  // dump thread would say so too, but only on the first fetch and in words that differ
+  // between servers and versions; a position past a file's end (the binlog was reset)
+  // would read as "impossible position".
+  void check_start(const BinlogPosition& start) {
+    for (const auto& [name, size] : pairs("SHOW BINARY LOGS")) {
+      if (name != start.file) continue;
+      if (start.offset > std::stoull(size))
+        throw binlog_gone(start, where, fmt::format("{} now has {} bytes only: the binlog was reset", name, size));
+      return;
+    }
+    throw binlog_gone(start, where, fmt::format("no file {} in SHOW BINARY LOGS: purged", start.file));
   }
 };
 
@@ -77,6 +107,7 @@ BinlogClient::BinlogClient(const MysqlEndpoint& endpoint, const BinlogPosition& 
     d.fail_mysql("connect");
   // Events carry the server's checksums (verified by decode_event); annotate and GTID
   // events are sent (capability 4: MARIA_SLAVE_CAPABILITY_GTID).
+  d.check_start(start);
   d.exec("SET @master_binlog_checksum = @@global.binlog_checksum");
   bool checksum = d.value("SELECT @@global.binlog_checksum") == "CRC32";
   d.exec("SET @mariadb_slave_capability = 4");
@@ -106,11 +137,9 @@ bool BinlogClient::next(BinlogEvent& event, std::span<const uint8_t>* bytes) {
     unsigned int code = mysql_errno(d.mysql);
     if (code == 0) return false;  // end of stream (stop_at_end)
     std::string msg = mysql_error(d.mysql);
+    // Purged between the check at open and the dump thread's first read.
     if (code == ER_MASTER_FATAL_ERROR_READING_BINLOG && msg.find("ould not find first log file") != std::string::npos)
-      throw Error(ErrorKind::SourceLost,
-                  fmt::format("the binlog at {} is gone from the MariaDB server at {} (purged?): changes since the "
-                              "checkpoint cannot be read; run `ferry pipe resync` to rebuild the pipe ({})",
-                              position_.to_string(), d.where, msg));
+      throw binlog_gone(position_, d.where, "purged: " + msg);
     throw Error(code == ER_MASTER_FATAL_ERROR_READING_BINLOG ? ErrorKind::Permanent : kind_of(code),
                 fmt::format("MariaDB at {}: binlog stream: {} (error {})", d.where, msg, code));
   }

@@ -33,7 +33,9 @@ class BinlogClient {
  public:
   // Connects and starts streaming at `start`. Throws Transient when the server cannot
   // be reached, Permanent for refused credentials or privileges (REPLICATION SLAVE), and
-  // SourceLost when the position's binlog file no longer exists (purged).
+  // SourceLost, naming `start` and saying resync, when its binlog file no longer exists
+  // (purged) or is shorter than its offset (the binlog was reset) (SHOW BINARY LOGS
+  // before the dump starts: needs REPLICATION CLIENT / BINLOG MONITOR).
   BinlogClient(const MysqlEndpoint& endpoint, const BinlogPosition& start, const BinlogClientOptions& options);
   ~BinlogClient();
   BinlogClient(const BinlogClient&) = delete;

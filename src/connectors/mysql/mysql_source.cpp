@@ -183,8 +183,7 @@ std::string render_one(const Column& c, const std::optional<std::string>& raw, c
 
 }  // namespace
 
-MysqlSource::MysqlSource(PeerSpec peer, int snapshot_connections)
-    : peer_(std::move(peer)), snapshot_connections_(std::max(1, snapshot_connections)) {}
+MysqlSource::MysqlSource(PeerSpec peer) : peer_(std::move(peer)) {}
 MysqlSource::~MysqlSource() = default;
 
 MysqlConnection& MysqlSource::meta() {
@@ -309,10 +308,10 @@ void MysqlSource::check_readable(const TableSchema& table) {
   }
 }
 
-std::unique_ptr<SnapshotPoint> MysqlSource::open_snapshot(bool /*exact_position*/) {
+std::unique_ptr<SnapshotPoint> MysqlSource::open_snapshot(bool /*exact_position*/, int readers) {
   // MariaDB's binlog_snapshot_position is exact: a change is in the snapshot iff its
   // commit is before the position, so both kinds of load use the same point.
-  return std::make_unique<MysqlSnapshotPoint>(peer_, snapshot_connections_);
+  return std::make_unique<MysqlSnapshotPoint>(peer_, std::max(1, readers));
 }
 
 std::vector<std::string> MysqlSource::key_ranges(__int128 lo, __int128 hi, int64_t parts) {

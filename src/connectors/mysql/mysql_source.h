@@ -25,11 +25,8 @@ class MysqlStreamControl;
 
 class MysqlSource : public Source {
  public:
-  // `snapshot_connections`: connections a snapshot point opens (the most partitions read
-  // at once; more readers wait for a free one).
-  explicit MysqlSource(PeerSpec peer, int snapshot_connections = kDefaultSnapshotConnections);
+  explicit MysqlSource(PeerSpec peer);
   ~MysqlSource() override;
-  static constexpr int kDefaultSnapshotConnections = 4;
 
   static constexpr SourceCapabilities kCapabilities{
       .change_stream = true, .incremental = true, .positions = true, .column_ranges = true};
@@ -38,7 +35,7 @@ class MysqlSource : public Source {
   std::string default_schema() const override { return peer_.database; }
   TableSchema describe(const std::string& table) override;
   void check_readable(const TableSchema& table) override;
-  std::unique_ptr<SnapshotPoint> open_snapshot(bool exact_position = false) override;
+  std::unique_ptr<SnapshotPoint> open_snapshot(bool exact_position = false, int readers = 1) override;
   std::vector<std::string> plan_partitions(const TableSchema& table, int64_t rows_per_partition) override;
   std::unique_ptr<CopyStream> read_partition(const TableSchema& projected, const std::string& range,
                                              const SnapshotPoint& point) override;
@@ -58,7 +55,8 @@ class MysqlSource : public Source {
   bool stream_exists(const std::string& pipe) override;
   bool can_resume_stream(const std::string& pipe, uint64_t position) override;
   // The current binlog position; with a snapshot, the snapshot's own position.
-  std::unique_ptr<SnapshotPoint> create_stream(const std::string& pipe, bool with_snapshot, uint64_t& position) override;
+  std::unique_ptr<SnapshotPoint> create_stream(const std::string& pipe, bool with_snapshot, uint64_t& position,
+                                               int readers = 1) override;
   // Streams the tables last given to prepare_stream (Permanent when none were).
   std::unique_ptr<ChangeStream> open_stream(const std::string& pipe, uint64_t position) override;
   void drop_stream(const std::string& pipe) override {}  // nothing at the server
@@ -91,7 +89,6 @@ class MysqlSource : public Source {
  private:
   MysqlConnection& meta();  // discovery connection, opened lazily; callers hold mu_
   PeerSpec peer_;
-  int snapshot_connections_;
   std::mutex mu_;
   std::unique_ptr<MysqlConnection> meta_;
   // CDC: positions and pipe tables (own lock: format_position is const and called anywhere).

@@ -48,11 +48,11 @@ bool MysqlSource::can_resume_stream(const std::string&, uint64_t position) {
 }
 
 std::unique_ptr<SnapshotPoint> MysqlSource::create_stream(const std::string& pipe, bool with_snapshot,
-                                                          uint64_t& position) {
+                                                          uint64_t& position, int readers) {
   if (with_snapshot) {
     // The snapshot's binlog position splits changes exactly (mysql_snapshot.h): the
     // stream starts there, so each change is in the load or in the stream, never both.
-    auto point = open_snapshot(true);
+    auto point = open_snapshot(true, readers);
     auto* binlog = dynamic_cast<MysqlSnapshotPoint*>(point.get());
     if (!binlog || binlog->binlog_position().file.empty())
       throw Error(ErrorKind::Permanent, fmt::format("pipe {}: the MariaDB server writes no binlog (log_bin is off), so "

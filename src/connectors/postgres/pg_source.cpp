@@ -213,7 +213,7 @@ std::pair<std::optional<std::string>, std::optional<std::string>> PgSource::colu
   return {at(0), at(1)};
 }
 
-std::unique_ptr<SnapshotPoint> PgSource::open_snapshot(bool exact_position) {
+std::unique_ptr<SnapshotPoint> PgSource::open_snapshot(bool exact_position, int /*readers*/) {
   if (exact_position) return std::make_unique<PgSlotSnapshot>(peer_, pg_temporary_slot_name(), /*temporary=*/true);
   return std::make_unique<PgSnapshotPoint>(PgConnection::open(peer_));
 }
@@ -307,7 +307,8 @@ bool PgSource::stream_exists(const std::string& pipe) {
   return PgReplicationAdmin(peer_).slot(pg_slot_name(pipe)).has_value();
 }
 
-std::unique_ptr<SnapshotPoint> PgSource::create_stream(const std::string& pipe, bool with_snapshot, uint64_t& position) {
+std::unique_ptr<SnapshotPoint> PgSource::create_stream(const std::string& pipe, bool with_snapshot, uint64_t& position,
+                                                       int /*readers*/) {
   if (!with_snapshot) {
     position = pg_create_slot(peer_, pg_slot_name(pipe));
     return nullptr;

@@ -23,7 +23,7 @@ class PgSource final : public Source {
   std::string default_schema() const override { return "public"; }
   TableSchema describe(const std::string& table) override;
   void check_readable(const TableSchema& table) override;
-  std::unique_ptr<SnapshotPoint> open_snapshot(bool exact_position = false) override;
+  std::unique_ptr<SnapshotPoint> open_snapshot(bool exact_position = false, int readers = 1) override;
   std::pair<std::optional<std::string>, std::optional<std::string>> column_min_max(const TableSchema& table,
                                                                                  const std::string& column) override;
   std::vector<std::string> plan_partitions(const TableSchema& table, int64_t rows_per_partition) override;
@@ -32,7 +32,8 @@ class PgSource final : public Source {
 
   void prepare_stream(const std::string& pipe, const std::vector<std::string>& tables) override;
   bool stream_exists(const std::string& pipe) override;
-  std::unique_ptr<SnapshotPoint> create_stream(const std::string& pipe, bool with_snapshot, uint64_t& position) override;
+  std::unique_ptr<SnapshotPoint> create_stream(const std::string& pipe, bool with_snapshot, uint64_t& position,
+                                               int readers = 1) override;
   std::unique_ptr<ChangeStream> open_stream(const std::string& pipe, uint64_t position) override;
   void drop_stream(const std::string& pipe) override;
   int64_t stream_lag_bytes(const std::string& pipe) override;

@@ -305,7 +305,7 @@ void SqliteSource::check_readable(const TableSchema& table) {
   st.step();
 }
 
-std::unique_ptr<SnapshotPoint> SqliteSource::open_snapshot(bool) { return std::make_unique<SqliteSnapshotPoint>(); }
+std::unique_ptr<SnapshotPoint> SqliteSource::open_snapshot(bool, int) { return std::make_unique<SqliteSnapshotPoint>(); }
 
 std::vector<std::string> SqliteSource::plan_partitions(const TableSchema&, int64_t) { return {"all"}; }
 

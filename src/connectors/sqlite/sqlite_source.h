@@ -40,7 +40,7 @@ class SqliteSource final : public Source {
   std::string default_schema() const override { return "main"; }
   TableSchema describe(const std::string& table) override;
   void check_readable(const TableSchema& table) override;
-  std::unique_ptr<SnapshotPoint> open_snapshot(bool exact_position = false) override;
+  std::unique_ptr<SnapshotPoint> open_snapshot(bool exact_position = false, int readers = 1) override;
   std::vector<std::string> plan_partitions(const TableSchema& table, int64_t rows_per_partition) override;
   std::unique_ptr<CopyStream> read_partition(const TableSchema& projected, const std::string& range,
                                              const SnapshotPoint& point) override;
