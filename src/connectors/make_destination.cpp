@@ -3,6 +3,7 @@
 #include <string>
 
 #include "connectors/clickhouse/clickhouse_destination.h"
+#include "connectors/postgres/pg_destination.h"
 #include "connectors/api/destination.h"
 #include "core/error.h"
 #include "core/spec.h"
@@ -13,6 +14,8 @@ std::unique_ptr<Destination> make_destination(const PeerSpec& peer) {
   switch (peer.type) {
     case PeerType::ClickHouse:
       return std::make_unique<clickhouse::ClickHouseDestination>(peer);
+    case PeerType::Postgres:
+      return std::make_unique<postgres::PgDestination>(peer);
     default:
       throw Error(ErrorKind::Config,
                   "peer " + peer.name + ": " + to_string(peer.type) + " destination not supported yet");
@@ -22,6 +25,7 @@ std::unique_ptr<Destination> make_destination(const PeerSpec& peer) {
 std::optional<DestinationCapabilities> destination_capabilities(PeerType type) {
   switch (type) {
     case PeerType::ClickHouse: return clickhouse::ClickHouseDestination::kCapabilities;
+    case PeerType::Postgres: return postgres::PgDestination::kCapabilities;
     default: return std::nullopt;
   }
 }
