@@ -66,6 +66,7 @@ ApplyPlan plan_batch(const ChangeBatch& batch) {
     // The stored row a key update leaves (filled from the batch or the destination).
     PlannedRow previous;
     bool have_previous = false;
+    uint32_t fill_from = PlannedRow::kNoFill;  // the old key, when its stored row holds the Unchanged values
     if (rc.old_key_cell != RowChange::kNoOldKey) {
       std::string old = key_of(batch, t, rc.old_key_cell);
       PlannedRow del;
@@ -77,9 +78,7 @@ ApplyPlan plan_batch(const ChangeBatch& batch) {
         have_previous = true;
         seg.rows[found->second] = del;
       } else {
-        previous.first_cell = del.first_cell;  // only its key is known: fill from the destination
-        previous.fill_key = del.first_cell;
-        previous.has_unchanged = true;
+        fill_from = del.first_cell;  // only its key is known: fill from the destination's row
         index.emplace(old, seg.rows.size());
         seg.rows.push_back(del);
       }
@@ -113,8 +112,8 @@ ApplyPlan plan_batch(const ChangeBatch& batch) {
         row.has_unchanged = true;
         // Fill from the row the key had before this batch: under the old key when the
         // key changed (and the old key's row is not known here), else under itself.
-        row.fill_key = (have_previous && previous.fill_key != PlannedRow::kNoFill) ? previous.fill_key
-                                                                                 : row.first_cell;
+        if (have_previous && previous.fill_key != PlannedRow::kNoFill) row.fill_key = previous.fill_key;
+        else row.fill_key = fill_from != PlannedRow::kNoFill ? fill_from : row.first_cell;
       }
     }
     if (found != index.end()) seg.rows[found->second] = row;

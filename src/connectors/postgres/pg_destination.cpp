@@ -107,7 +107,8 @@ void PgDestination::ensure_table(const TableSchema& source, const DestinationTab
   std::string key;
   for (const auto& k : source.key_columns()) key += (key.empty() ? "" : ", ") + quote_pg_ident(k);
   if (!key.empty()) cols += ", PRIMARY KEY (" + key + ")";
-  c.exec("CREATE SCHEMA IF NOT EXISTS " + quote_pg_ident(schema_));
+  if (c.exec_params("SELECT to_regnamespace($1) IS NULL", {quote_pg_ident(schema_)}).get(0, 0) == "t")
+    c.exec("CREATE SCHEMA IF NOT EXISTS " + quote_pg_ident(schema_));
   try {
     c.exec(fmt::format("CREATE TABLE IF NOT EXISTS {} ({})", qualified(table.name), cols));
   } catch (const Error& e) {
@@ -188,7 +189,7 @@ void PgDestination::ensure_checkpoint_table() {
   if (checkpoint_table_ready_) return;
   PgConnection& c = conn();
   if (c.query_value(std::string("SELECT to_regclass('") + kCheckpointTable + "') IS NOT NULL") != "t") {
-    c.exec("CREATE SCHEMA IF NOT EXISTS ferry");
+    if (c.query_value("SELECT to_regnamespace('ferry') IS NULL") == "t") c.exec("CREATE SCHEMA IF NOT EXISTS ferry");
     c.exec(std::string("CREATE TABLE IF NOT EXISTS ") + kCheckpointTable +
            " (pipe text PRIMARY KEY, position numeric(20,0) NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
   }
@@ -366,8 +367,9 @@ void PgDestination::precheck(const PipeSpec& pipe, bool new_pipe, std::vector<Ch
     out.push_back(check_fail("destination version", fmt::format("server version {} is older than 10", version),
                              "PostgreSQL 10 or later"));
   try {
-    c->exec("CREATE SCHEMA IF NOT EXISTS " + quote_pg_ident(schema_));
-    c->exec("CREATE SCHEMA IF NOT EXISTS ferry");
+    for (const std::string& s : {schema_, std::string("ferry")})
+      if (c->exec_params("SELECT to_regnamespace($1) IS NULL", {quote_pg_ident(s)}).get(0, 0) == "t")
+        c->exec("CREATE SCHEMA " + quote_pg_ident(s));
     out.push_back(check_pass("destination create", "schemas " + schema_ + " and ferry exist or were created"));
   } catch (const std::exception& e) {
     out.push_back(check_fail("destination create", e.what(),
