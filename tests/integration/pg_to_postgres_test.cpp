@@ -230,5 +230,67 @@ TEST(PgToPostgres, KillNineTenTimesUnderLiveLoadConverges) {
   EXPECT_TRUE(stop_ferry_run(pid));
 }
 
+// Pause and resume, a resync under live writes (rebuilt in acc_resync, swapped by renames),
+// and a reset from Paused (reload by upsert): each converges value by value.
+TEST(PgToPostgres, PauseResumeResyncAndResetConverge) {
+  Sandbox sb("pglife");
+  PgDestinationDb dst(sb);
+  sb.pg_exec("CREATE TABLE acc (id int PRIMARY KEY, v text); INSERT INTO acc SELECT g, 'v' || g FROM generate_series(1, 5000) g;");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec spec = pg_pipe("life", {"public.acc"});
+  std::atomic<bool> writing{true};
+  std::atomic<int> next{100000};
+  std::thread writer([&] {
+    PgConnection conn(sb.pg_dsn(), "");
+    while (writing) {
+      int id = next++;
+      conn.exec(fmt::format("INSERT INTO acc VALUES ({0}, 'w'); UPDATE acc SET v = v || '+' WHERE id = {0} % 5000 + 1;", id));
+      std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    }
+  });
+  {
+    BackgroundPipe pipe(*catalog, spec, sb.pg_peer(), dst.peer());
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+    EXPECT_EQ(pipe.pause(), PipeState::Paused);
+  }
+  int at_pause = next;
+  eventually([&] { return next > at_pause + 50; }, 10);  // changes while paused
+  {
+    PipeRunner runner(*catalog, spec, sb.pg_peer(), dst.peer());
+    ASSERT_TRUE(std::holds_alternative<Accepted>(runner.resume()));
+  }
+  {
+    BackgroundPipe pipe(*catalog, spec, sb.pg_peer(), dst.peer());
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  {
+    PipeRunner runner(*catalog, spec, sb.pg_peer(), dst.peer());
+    auto out = runner.resync("");
+    ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
+  }
+  std::string oid_before = dst.value("SELECT 'acc'::regclass::oid");
+  {
+    BackgroundPipe pipe(*catalog, spec, sb.pg_peer(), dst.peer());
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running, 120s));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_NE(dst.value("SELECT 'acc'::regclass::oid"), oid_before);  // the rebuilt table took the name
+    EXPECT_EQ(dst.value("SELECT count(*) FROM pg_class WHERE relkind = 'r' AND (relname LIKE 'acc_resync%' OR relname LIKE 'ferry_old%')"), "0");
+    EXPECT_EQ(pipe.pause(), PipeState::Paused);
+  }
+  writing = false;
+  writer.join();
+  dst.conn().exec("UPDATE acc SET v = 'damaged' WHERE id <= 100");  // a reset repairs the destination
+  {
+    PipeRunner runner(*catalog, spec, sb.pg_peer(), dst.peer());
+    auto out = runner.reset(false, true);
+    ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
+  }
+  BackgroundPipe pipe(*catalog, spec, sb.pg_peer(), dst.peer());
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+  sb.pg_exec("UPDATE acc SET v = 'after reset' WHERE id = 7");
+  EXPECT_TRUE(pg_converges(sb, dst, "acc", {"id", "v"}));
+}
+
 }  // namespace
 }  // namespace ferry::test

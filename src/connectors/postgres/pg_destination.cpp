@@ -49,6 +49,7 @@ std::string PgDestination::qualified(const std::string& table) const {
 
 std::unique_ptr<PgConnection> PgDestination::open_session() {
   auto c = PgConnection::open(peer_);
+  c->exec("SET client_min_messages = warning");  // no NOTICEs of IF [NOT] EXISTS on stderr
   try {
     c->exec("SET session_replication_role = replica");
   } catch (const Error& e) {
