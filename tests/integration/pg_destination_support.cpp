@@ -57,7 +57,7 @@ std::string PgDestinationDb::write_config(const Sandbox& sb, const std::string& 
 std::pair<Rows, Rows> pg_both_sides(Sandbox& sb, PgDestinationDb& dst, const std::string& table,
                                     const std::vector<std::string>& cols, const std::string& key) {
   std::string list;
-  for (const auto& c : cols) list += (list.empty() ? "" : ", ") + fmt::format("format('%s', {})", quote_pg_ident(c));
+  for (const auto& c : cols) list += (list.empty() ? "" : ", ") + fmt::format("CASE WHEN {0} IS NOT NULL THEN format('%s', {0}) END", quote_pg_ident(c));
   std::string sql = fmt::format("SELECT {} FROM {} ORDER BY {}", list, quote_pg_ident(table), key);
   return {all_rows(sb.pg(), sql), dst.rows(sql)};
 }

@@ -30,7 +30,7 @@ class PgDestinationDb {
   std::unique_ptr<PgConnection> conn_;
 };
 
-// Rows of `table` on both sides, each column as its text (format('%s')), ordered by `key`.
+// Rows of `table` on both sides, each column as its text (format('%s'); NULL stays NULL), ordered by `key`.
 std::pair<Rows, Rows> pg_both_sides(Sandbox& sb, PgDestinationDb& dst, const std::string& table,
                                     const std::vector<std::string>& cols, const std::string& key);
 // Waits until both sides hold the same rows (value by value).

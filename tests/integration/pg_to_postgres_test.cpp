@@ -170,7 +170,9 @@ TEST(PgToPostgres, CrashBetweenDestinationCommitAndCatalogDoesNotApplyTwice) {
   // Every value of n for id 1 was applied at most once (a replay would log it again).
   EXPECT_EQ(dst.value("SELECT count(*) FROM (SELECT id, n FROM applied GROUP BY id, n HAVING count(*) > 1) d"), "0");
   EXPECT_EQ(dst.value("SELECT count(*) FROM applied WHERE id = 1"), dst.value("SELECT count(DISTINCT n) FROM applied WHERE id = 1"));
-  EXPECT_EQ(dst.value("SELECT count(*) FROM applied WHERE id = 1"), applied_before);
+  // The batch committed before the crash (ending at n = applied_n) was applied once: later
+  // batches (the 30 updates may have spanned several) bring new values only.
+  EXPECT_EQ(dst.value("SELECT count(*) FROM applied WHERE id = 1 AND n = " + applied_n), "1");
   {
     auto catalog = open_catalog(sb.catalog_path());
     auto cp = catalog->checkpoint("once", "");
