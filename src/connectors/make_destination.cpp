@@ -4,6 +4,7 @@
 
 #include "connectors/clickhouse/clickhouse_destination.h"
 #include "connectors/kafka/kafka_destination.h"
+#include "connectors/postgres/pg_destination.h"
 #include "connectors/api/destination.h"
 #include "core/error.h"
 #include "core/spec.h"
@@ -16,6 +17,8 @@ std::unique_ptr<Destination> make_destination(const PeerSpec& peer) {
       return std::make_unique<clickhouse::ClickHouseDestination>(peer);
     case PeerType::Kafka:
       return std::make_unique<kafka::KafkaDestination>(peer);
+    case PeerType::Postgres:
+      return std::make_unique<postgres::PgDestination>(peer);
     default:
       throw Error(ErrorKind::Config,
                   "peer " + peer.name + ": " + to_string(peer.type) + " destination not supported yet");
@@ -26,6 +29,7 @@ std::optional<DestinationCapabilities> destination_capabilities(PeerType type) {
   switch (type) {
     case PeerType::ClickHouse: return clickhouse::ClickHouseDestination::kCapabilities;
     case PeerType::Kafka: return kafka::KafkaDestination::kCapabilities;
+    case PeerType::Postgres: return postgres::PgDestination::kCapabilities;
     default: return std::nullopt;
   }
 }

@@ -23,6 +23,7 @@ struct PeerSpec {
   std::string host;          // mysql
   int port = 0;              // mysql
   std::string database;      // clickhouse / mysql database
+  std::string schema;        // postgres destination: the schema of its tables (default public)
   std::string user;
   std::string password_env;  // name of the environment variable holding the password
   // Resolved from password_env at load time. Never logged, printed or serialised.

@@ -29,6 +29,9 @@ std::unique_ptr<SnapshotPoint> PipeRunner::start_stream_if_needed(bool with_snap
   uint64_t position = 0;
   std::unique_ptr<SnapshotPoint> point = source_->create_stream(pipe_.name, with_snapshot, position,
                                                                   pipe_.settings.snapshot_parallelism);
+  // A new stream's positions owe nothing to a stored one (a reset, a recreated pipe).
+  if (!destination_) destination_ = make_destination(destination_peer_);
+  if (destination_->capabilities().holds_checkpoint) destination_->clear_checkpoint(pipe_.name);
   // Durable before any data is read at this point.
   catalog_.commit_checkpoint(pipe_.name, "", source_->format_position(position));
   spdlog::info("pipe {}: change stream starts at {}", pipe_.name, source_->format_position(position));
@@ -49,6 +52,19 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
   auto cp = catalog_.checkpoint(pipe_.name, "");
   if (!cp) throw Error(ErrorKind::Permanent, "internal error: streaming pipe without a checkpoint");
   uint64_t checkpointed = source_->parse_position(*cp);
+  const bool holds_checkpoint = destination_->capabilities().holds_checkpoint;
+  if (holds_checkpoint) {
+    // The destination committed batches the catalog did not record (a crash between the two
+    // writes): the catalog follows the destination, and those changes are not applied again.
+    uint64_t stored = destination_->stored_checkpoint(pipe_.name);
+    if (stored > checkpointed) {
+      spdlog::warn("pipe {}: the destination already holds changes up to {} (catalog checkpoint {}): skipping them",
+                   pipe_.name, source_->format_position(stored), *cp);
+      catalog_.commit_checkpoint(pipe_.name, "", source_->format_position(stored));
+      checkpointed = stored;
+      cp = source_->format_position(stored);
+    }
+  }
   prepare_stream_tables();
   std::unique_ptr<ChangeStream> stream = source_->open_stream(pipe_.name, checkpointed);
   spdlog::info("pipe {}: streaming changes from {}", pipe_.name, *cp);
@@ -69,7 +85,10 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
   auto apply = [&] {
     const ChangeBatch& batch = batcher.batch();
     if (batch.rows.empty()) return;
-    destination_->apply_changes(batch);
+    if (holds_checkpoint)
+      destination_->apply_changes_checkpointed(batch, pipe_.name, std::max(batcher.safe_position(), checkpointed));
+    else
+      destination_->apply_changes(batch);
     record_cdc_batch(metrics(), pipe_.name, batch);
     record_unrepresentable(catalog_, pipe_, destination_->take_unrepresentable());
   };
@@ -89,6 +108,7 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
     }
   };
   auto flush = [&] {
+    size_t applied_now = batcher.rows();
     if (batcher.rows() > 0) {
       apply_or_leave_out();
       applied_rows += static_cast<int64_t>(batcher.rows());
@@ -97,6 +117,10 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
     // The checkpoint moves only after the destination accepted everything before it.
     uint64_t safe = batcher.safe_position();
     if (safe > checkpointed) {
+      if (holds_checkpoint) {
+        if (applied_now == 0) destination_->apply_changes_checkpointed(batcher.batch(), pipe_.name, safe);
+        else crash_point("cdc-destination-committed");  // tests: the catalog write below never happens
+      }
       catalog_.commit_checkpoint(pipe_.name, "", source_->format_position(safe));
       if (batcher.last_commit_time_ms())
         catalog_.put_meta(pipe_.name, "last_commit_time_ms", std::to_string(batcher.last_commit_time_ms()));

@@ -102,7 +102,7 @@ const std::vector<std::string> kModes = {"snapshot", "cdc", "snapshot+cdc", "inc
 
 std::vector<std::string> allowed_peer_keys(PeerType t) {
   switch (t) {
-    case PeerType::Postgres: return {"type", "dsn", "user", "password_env"};
+    case PeerType::Postgres: return {"type", "dsn", "schema", "user", "password_env"};
     case PeerType::ClickHouse: return {"type", "url", "database", "user", "password_env"};
     case PeerType::MySQL: return {"type", "dsn", "host", "port", "database", "user", "password_env"};
     case PeerType::SQLite: return {"type", "dsn", "path"};
@@ -203,6 +203,9 @@ void read_peer(Collector& c, const Entry& pe, const EnvLookup& env, Config& cfg)
       if (no_password_in("dsn", *s)) peer.dsn = *s;
     } else if (!m.get("dsn")) {
       require("dsn", exp);
+    }
+    if (m.get("schema")) {
+      if (auto s = str("schema", "a schema name (the destination tables' schema)")) peer.schema = *s;
     }
   } else if (type == PeerType::ClickHouse) {
     const std::string exp = "an HTTP URL like \"http://127.0.0.1:8123\"";

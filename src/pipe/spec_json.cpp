@@ -86,6 +86,7 @@ void to_json(json& j, const PeerSpec& p) {
   put_if(j, "host", p.host);
   if (p.port != 0) j["port"] = p.port;
   put_if(j, "database", p.database);
+  put_if(j, "schema", p.schema);
   put_if(j, "user", p.user);
   put_if(j, "password_env", p.password_env);
   if (!p.options.empty()) j["options"] = p.options;
@@ -106,6 +107,7 @@ void from_json(const json& j, PeerSpec& p) {
   out.host = get_str(j, "host", where, false);
   get_int(j, "port", where, out.port);
   out.database = get_str(j, "database", where, false);
+  out.schema = get_str(j, "schema", where, false);
   out.user = get_str(j, "user", where, false);
   out.password_env = get_str(j, "password_env", where, false);
   if (auto it = j.find("options"); it != j.end()) {

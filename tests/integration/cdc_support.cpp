@@ -22,11 +22,15 @@ BackgroundPipe::BackgroundPipe(Sandbox& sb, Catalog& catalog, const PipeSpec& pi
 
 BackgroundPipe::BackgroundPipe(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe, const PeerSpec& source,
                                const TestHooks* hooks)
+    : BackgroundPipe(catalog, pipe, source, sb.ch_peer(), hooks) {}
+
+BackgroundPipe::BackgroundPipe(Catalog& catalog, const PipeSpec& pipe, const PeerSpec& source,
+                               const PeerSpec& destination, const TestHooks* hooks)
     : catalog_(catalog), name_(pipe.name) {
   RunnerOptions opts;
   opts.stop = &stop_;
   opts.hooks = hooks;
-  runner_ = std::make_unique<PipeRunner>(catalog, pipe, source, sb.ch_peer(), opts);
+  runner_ = std::make_unique<PipeRunner>(catalog, pipe, source, destination, opts);
   thread_ = std::thread([this] { final_ = runner_->run(); });
 }
 

@@ -33,6 +33,9 @@ class BackgroundPipe {
   // The same from another source peer (a MariaDB database's).
   BackgroundPipe(Sandbox& sb, Catalog& catalog, const PipeSpec& pipe, const PeerSpec& source,
                  const TestHooks* hooks = nullptr);
+  // ... and another destination peer (a PostgreSQL database's).
+  BackgroundPipe(Catalog& catalog, const PipeSpec& pipe, const PeerSpec& source, const PeerSpec& destination,
+                 const TestHooks* hooks = nullptr);
   ~BackgroundPipe() { stop(); }
   PipeState stop();
   // Requests a pause (must be accepted) and waits for run() to return.

@@ -540,7 +540,7 @@ TEST_F(ClickHouseDestinationTest, FactoryBuildsClickHouseOnly) {
   EXPECT_NE(dynamic_cast<ClickHouseDestination*>(make_destination(peer_).get()), nullptr);
   PeerSpec pg;
   pg.name = "shop";
-  pg.type = PeerType::Postgres;
+  pg.type = PeerType::SQLite;  // no SQLite destination (postgres is one now)
   try {
     make_destination(pg);
     FAIL();

@@ -442,7 +442,7 @@ TEST(ConfigErrors, KeyThatDoesNotApplyToPeerType) {
   auto r = check("peers:\n  pg: { type: postgres, dsn: \"host=x\", url: \"http://x\" }\n"
                  "  lite: { type: sqlite, path: a.db, password_env: X }\n");
   EXPECT_TRUE(HasProblem(r, "peers.pg.url", "key 'url' does not apply to a postgres peer",
-                         "only: type, dsn, user, password_env"));
+                         "only: type, dsn, schema, user, password_env"));
   EXPECT_TRUE(HasProblem(r, "peers.lite.password_env", "does not apply to a sqlite peer", "only: type, dsn, path"));
 }
 

@@ -10,6 +10,18 @@ void Destination::apply_changes(const ChangeBatch&) {
   throw Error(ErrorKind::Permanent, "this destination cannot apply changes (see capabilities())");
 }
 
+uint64_t Destination::stored_checkpoint(const std::string&) {
+  throw Error(ErrorKind::Permanent, "this destination holds no checkpoint (see capabilities())");
+}
+
+void Destination::apply_changes_checkpointed(const ChangeBatch&, const std::string&, uint64_t) {
+  throw Error(ErrorKind::Permanent, "this destination holds no checkpoint (see capabilities())");
+}
+
+void Destination::clear_checkpoint(const std::string&) {
+  throw Error(ErrorKind::Permanent, "this destination holds no checkpoint (see capabilities())");
+}
+
 void Destination::add_missing_columns(const TableSchema&, const DestinationTable&) {
   throw Error(ErrorKind::Permanent, "this destination cannot add columns (see capabilities())");
 }

@@ -8,6 +8,8 @@
 // Durability: a method returns when its effect is durable at the destination; the
 // runner advances a checkpoint only after that. Every write is idempotent under
 // replay (versions decide), so a crash between the write and the checkpoint is safe.
+// Destinations without row versions (PostgreSQL) instead hold the checkpoint
+// themselves (capabilities().holds_checkpoint, below): exactly-once.
 //
 // Errors: ferry::Error (core/error.h). Transient: unreachable or a retryable server
 // error (the runner retries); Permanent: the request cannot succeed (a value or type
@@ -60,6 +62,7 @@ struct DestinationCapabilities {
   bool apply_changes = false;  // apply_changes, add_missing_columns: modes with CDC
   bool stale_rows = false;     // delete_stale_rows: reset and re-added tables end equal to the source
   bool table_admin = false;    // table_exists .. rename_tables, carry_deleted_rows: reset, keyless staging, resync
+  bool holds_checkpoint = false;  // stored_checkpoint, apply_changes_checkpointed, clear_checkpoint
 };
 
 class Destination {
@@ -91,6 +94,29 @@ class Destination {
   // and Absent cells are filled from the last known row. Returns when the
   // destination has durably accepted the batch.
   virtual void apply_changes(const ChangeBatch& batch);  // capabilities().apply_changes
+
+  // --- destination-held checkpoint (capabilities().holds_checkpoint) ---
+  // For transactional destinations without row versions, where replaying a batch
+  // is not harmless in general (PostgreSQL, MariaDB). The pipe's stream position is
+  // stored at the destination in the same transaction as the batch, so the two are
+  // durable together or not at all; the catalog's checkpoint follows the
+  // destination's and never leads it: the runner reads stored_checkpoint() when it
+  // opens the stream and skips what the destination already has (a crash between
+  // the destination's commit and the catalog's write), and writes the catalog only
+  // after apply_changes_checkpointed returned.
+  // `position` is a position safe to resume from (the end of the last source
+  // transaction the batch holds completely); the batch may also hold the beginning
+  // of the next transaction, which a resume replays: full row images in commit order
+  // from a point every applied change is at or after converge (Unchanged cells keep
+  // the stored value, which a later change in the replay sets again if it changed).
+  // The position stored for `pipe`; 0 when none.
+  virtual uint64_t stored_checkpoint(const std::string& pipe);
+  // apply_changes(batch) and storing `position` for `pipe`, in one transaction (an
+  // empty batch only stores the position). Positions never move back: a lower
+  // `position` than the stored one keeps the stored one.
+  virtual void apply_changes_checkpointed(const ChangeBatch& batch, const std::string& pipe, uint64_t position);
+  // Forgets `pipe`'s stored position (a new stream start: reset, a recreated pipe).
+  virtual void clear_checkpoint(const std::string& pipe);
 
   // Adds columns of `source` the destination table lacks (source schema change).
   virtual void add_missing_columns(const TableSchema& source, const DestinationTable& table);

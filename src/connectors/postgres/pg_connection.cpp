@@ -154,6 +154,20 @@ const char* PgConnection::get_copy_row(int& len) {
   throw Error(ErrorKind::Transient, "PostgreSQL COPY failed: " + last_error());
 }
 
+void PgConnection::put_copy_data(const std::string& data) {
+  if (data.empty()) return;
+  if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1)
+    throw Error(ErrorKind::Transient, "PostgreSQL COPY failed: " + last_error());
+}
+
+void PgConnection::end_copy_in() {
+  if (PQputCopyEnd(conn_, nullptr) != 1) throw Error(ErrorKind::Transient, "PostgreSQL COPY failed: " + last_error());
+  PGresult* r = PQgetResult(conn_);
+  check(r, "COPY failed");
+  PQclear(r);
+  while ((r = PQgetResult(conn_)) != nullptr) PQclear(r);
+}
+
 int PgConnection::server_version_num() const { return PQserverVersion(conn_); }
 
 }  // namespace ferry

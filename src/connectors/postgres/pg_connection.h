@@ -53,6 +53,12 @@ class PgConnection {
   // length, or nullptr at the end of the copy. Throws on error.
   const char* get_copy_row(int& len);
 
+  // COPY ... FROM STDIN: begin with start_copy_in, send COPY text with put_copy_data
+  // (blocking), then end_copy_in collects the COPY's outcome (throws its error).
+  void start_copy_in(const std::string& sql) { start_copy_out(sql); }
+  void put_copy_data(const std::string& data);
+  void end_copy_in();
+
   int server_version_num() const;
   PGconn* raw() { return conn_; }
   std::string last_error() const;
