@@ -1,4 +1,5 @@
 #include "connectors/postgres/pg_destination.h"
+#include "connectors/postgres/pg_digest.h"
 
 #include <algorithm>
 #include <random>
@@ -414,6 +415,10 @@ void PgDestination::precheck(const PipeSpec& pipe, bool new_pipe, std::vector<Ch
       out.push_back(check_warn("destination table " + name, e.what(), ""));
     }
   }
+}
+
+std::unique_ptr<TableDigester> PgDestination::digester(const TableSchema&, const DestinationTable& table) {
+  return std::make_unique<PgTableDigester>(peer_, schema_, table.name);
 }
 
 }  // namespace ferry::postgres

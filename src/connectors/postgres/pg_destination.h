@@ -70,6 +70,8 @@ class PgDestination final : public Destination {
   // Connectivity, version, schema creatable, writable (probe table), replication role
   // for triggers/foreign keys (warn), non-empty tables of a new pipe (warn).
   void precheck(const PipeSpec& pipe, bool new_pipe, std::vector<CheckResult>& out) override;
+  // pg_digest.h over <schema>.<table> (compare).
+  std::unique_ptr<TableDigester> digester(const TableSchema& source, const DestinationTable& table) override;
 
   const std::string& schema() const { return schema_; }
   std::string qualified(const std::string& table) const;
