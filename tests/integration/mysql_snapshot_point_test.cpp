@@ -24,8 +24,8 @@ TEST(MysqlSnapshotPoint, ConnectionsAgree) {
   my.exec("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
   my.exec("INSERT INTO t (v) VALUES (1)");
   {
-    mysql::MysqlSnapshotPoint point(my.peer(), 3);
-    EXPECT_EQ(point.attempts(), 1);  // nothing commits meanwhile: the first attempt agrees
+    mysql::MysqlSnapshotPoint point(my.peer(), 3, /*attempts=*/5);
+    EXPECT_EQ(point.attempts(), 1);  // nothing commits meanwhile: the first lock-free attempt agrees
     EXPECT_EQ(point.id(), point.binlog_position().to_string());
     EXPECT_EQ(point.position(), point.binlog_position().version());
     my.exec("INSERT INTO t (v) VALUES (2)");
@@ -47,8 +47,9 @@ TEST(MysqlSnapshotPoint, ConnectionsAgree) {
   eventually([&] { return inserts > 100; }, 30);
   std::vector<int> attempts;
   for (int round = 0; round < 5; ++round) {
-    mysql::MysqlSnapshotPoint point(my.peer(), 6);
+    mysql::MysqlSnapshotPoint point(my.peer(), 6);  // the default: under the brief lock
     attempts.push_back(point.attempts());
+    EXPECT_EQ(point.attempts(), 0);
     std::vector<std::unique_ptr<mysql::MysqlSnapshotPoint::Lease>> leases;
     for (int i = 0; i < 6; ++i) leases.push_back(point.borrow());
     std::string first = leases[0]->conn().value("SELECT CONCAT(COUNT(*), ':', MAX(id)) FROM t");

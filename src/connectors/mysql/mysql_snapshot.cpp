@@ -52,8 +52,9 @@ MysqlSnapshotPoint::MysqlSnapshotPoint(const PeerSpec& peer, int connections, in
         return;
       }
     }
-    spdlog::info("MariaDB at {}:{}: commits kept landing between the snapshot's {} connections; opening them "
-                 "under a brief FLUSH TABLES WITH READ LOCK", peer.host, peer.port, n);
+    if (max_attempts > 0)
+      spdlog::info("MariaDB at {}:{}: commits kept landing between the snapshot's {} connections; opening them "
+                   "under a brief FLUSH TABLES WITH READ LOCK", peer.host, peer.port, n);
   }
   try {
     if (!open_all(peer, conns, true))
@@ -79,6 +80,8 @@ bool MysqlSnapshotPoint::open_all(const PeerSpec& peer, std::vector<std::unique_
   if (locked) {
     lock = MysqlConnection::open(peer);
     try {
+      // A long statement on a table makes the flush wait: give up (Transient, retried) rather than hang.
+      lock->exec("SET SESSION lock_wait_timeout = 30");
       lock->exec("FLUSH TABLES WITH READ LOCK");
     } catch (const Error& e) {
       throw Error(e.kind() == ErrorKind::Transient ? ErrorKind::Transient : ErrorKind::Permanent,
