@@ -51,6 +51,12 @@ struct KeyDigest {
   uint64_t row_hash = 0;
 };
 
+// The plan's key columns with their forms (Text for a key column the plan does not hash).
+std::vector<DigestColumn> digest_key_columns(const DigestPlan& plan);
+// A count, bucket, sum or hash as a server returned it; Permanent naming `what` and
+// `server` when it is not an unsigned decimal number.
+uint64_t parse_digest_number(const std::optional<std::string>& text, const char* what, const char* server);
+
 class TableDigester {
  public:
   virtual ~TableDigester() = default;

@@ -11,18 +11,12 @@
 namespace ferry::clickhouse {
 namespace {
 
-std::string hash(const std::string& text) {
-  return fmt::format("bitShiftRight(reinterpretAsUInt64(reverse(substring(MD5({}), 1, 8))), 4)", text);
+uint64_t number(const std::optional<std::string>& text, const char* what) {
+  return parse_digest_number(text, what, "ClickHouse");
 }
 
-uint64_t to_u64(const std::string& s, const std::string& what) {
-  try {
-    size_t used = 0;
-    uint64_t v = std::stoull(s, &used);
-    if (used == s.size()) return v;
-  } catch (const std::exception&) {
-  }
-  throw Error(ErrorKind::Permanent, "unexpected " + what + " from ClickHouse: '" + s.substr(0, 60) + "'");
+std::string hash(const std::string& text) {
+  return fmt::format("bitShiftRight(reinterpretAsUInt64(reverse(substring(MD5({}), 1, 8))), 4)", text);
 }
 
 }  // namespace
@@ -98,34 +92,21 @@ std::string ClickHouseTableDigester::live_rows() const {
                      quote_backtick_ident(kIsDeletedColumn));
 }
 
-namespace {
-std::vector<DigestColumn> key_columns(const DigestPlan& plan) {
-  std::vector<DigestColumn> out;
-  for (const auto& k : plan.key) {
-    DigestColumn d{k, DigestForm::Text};
-    for (const auto& c : plan.columns)
-      if (c.name == k) d = c;
-    out.push_back(d);
-  }
-  return out;
-}
-}  // namespace
-
 std::vector<BucketDigest> ClickHouseTableDigester::buckets(const DigestPlan& plan) {
   std::string sql = fmt::format(
       "SELECT hk % {0} AS b, count(), sum(hr) FROM (SELECT {1} AS hk, {2} AS hr {3}) GROUP BY b ORDER BY b "
       "FORMAT TabSeparated",
-      plan.buckets, hash(joined_cells(key_columns(plan))), hash(joined_cells(plan.columns)), live_rows());
+      plan.buckets, hash(joined_cells(digest_key_columns(plan))), hash(joined_cells(plan.columns)), live_rows());
   std::vector<BucketDigest> out;
   for (const auto& row : tsv_rows(destination_.client().query(sql))) {
     if (row.size() != 3) throw Error(ErrorKind::Permanent, "unexpected bucket digest answer from ClickHouse");
-    out.push_back({to_u64(row[0], "bucket"), static_cast<int64_t>(to_u64(row[1], "count")), to_u64(row[2], "sum")});
+    out.push_back({number(row[0], "bucket"), static_cast<int64_t>(number(row[1], "count")), number(row[2], "sum")});
   }
   return out;
 }
 
 std::vector<KeyDigest> ClickHouseTableDigester::keys(const DigestPlan& plan, uint64_t bucket, size_t limit) {
-  std::vector<DigestColumn> key = key_columns(plan);
+  std::vector<DigestColumn> key = digest_key_columns(plan);
   std::string select;
   for (const auto& k : key) {
     std::string text = cell_text(k);
@@ -141,7 +122,7 @@ std::vector<KeyDigest> ClickHouseTableDigester::keys(const DigestPlan& plan, uin
     KeyDigest d;
     for (size_t k = 0; k < key.size(); ++k)
       d.key.push_back(row[k] == "\\N" ? std::nullopt : std::optional<std::string>(row[k]));
-    d.row_hash = to_u64(row.back(), "row hash");
+    d.row_hash = number(row.back(), "row hash");
     out.push_back(std::move(d));
   }
   return out;

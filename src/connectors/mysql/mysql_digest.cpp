@@ -11,31 +11,12 @@
 namespace ferry::mysql {
 namespace {
 
+uint64_t number(const std::optional<std::string>& text, const char* what) {
+  return parse_digest_number(text, what, "MariaDB/MySQL");
+}
+
 std::string hash(const std::string& text) {
   return fmt::format("CAST(CONV(SUBSTR(MD5({}), 1, 15), 16, 10) AS UNSIGNED)", text);
-}
-
-uint64_t to_u64(const std::optional<std::string>& s, const std::string& what) {
-  if (s) {
-    try {
-      size_t used = 0;
-      uint64_t v = std::stoull(*s, &used);
-      if (used == s->size()) return v;
-    } catch (const std::exception&) {
-    }
-  }
-  throw Error(ErrorKind::Permanent, "unexpected " + what + " from MariaDB/MySQL: '" + s.value_or("NULL").substr(0, 60) + "'");
-}
-
-std::vector<DigestColumn> key_columns(const DigestPlan& plan) {
-  std::vector<DigestColumn> out;
-  for (const auto& k : plan.key) {
-    DigestColumn d{k, DigestForm::Text};
-    for (const auto& c : plan.columns)
-      if (c.name == k) d = c;
-    out.push_back(d);
-  }
-  return out;
 }
 
 }  // namespace
@@ -58,7 +39,7 @@ std::vector<std::string> MysqlTableDigester::columns() {
 }
 
 int64_t MysqlTableDigester::count() {
-  return static_cast<int64_t>(to_u64(conn_->value("SELECT COUNT(*) FROM " + qualified_), "count"));
+  return static_cast<int64_t>(number(conn_->value("SELECT COUNT(*) FROM " + qualified_), "count"));
 }
 
 std::optional<DigestForm> MysqlTableDigester::form(const Column& column) const {
@@ -98,15 +79,15 @@ std::vector<BucketDigest> MysqlTableDigester::buckets(const DigestPlan& plan) {
   std::string sql = fmt::format(
       "SELECT MOD(hk, {0}) AS b, COUNT(*), CAST(MOD(SUM(hr), 18446744073709551616) AS CHAR) FROM "
       "(SELECT {1} AS hk, {2} AS hr FROM {3}) s GROUP BY b ORDER BY b",
-      plan.buckets, hash(joined_cells(key_columns(plan))), hash(joined_cells(plan.columns)), qualified_);
+      plan.buckets, hash(joined_cells(digest_key_columns(plan))), hash(joined_cells(plan.columns)), qualified_);
   std::vector<BucketDigest> out;
   for (const auto& row : conn_->rows(sql))
-    out.push_back({to_u64(row.at(0), "bucket"), static_cast<int64_t>(to_u64(row.at(1), "count")), to_u64(row.at(2), "sum")});
+    out.push_back({number(row.at(0), "bucket"), static_cast<int64_t>(number(row.at(1), "count")), number(row.at(2), "sum")});
   return out;
 }
 
 std::vector<KeyDigest> MysqlTableDigester::keys(const DigestPlan& plan, uint64_t bucket, size_t limit) {
-  std::vector<DigestColumn> key = key_columns(plan);
+  std::vector<DigestColumn> key = digest_key_columns(plan);
   std::string select;
   for (const auto& k : key) select += cell_text(k) + ", ";
   std::string sql = fmt::format("SELECT {0}{1} FROM {2} WHERE MOD({3}, {4}) = {5} LIMIT {6}", select,
@@ -116,7 +97,7 @@ std::vector<KeyDigest> MysqlTableDigester::keys(const DigestPlan& plan, uint64_t
   for (const auto& row : conn_->rows(sql)) {
     KeyDigest d;
     d.key.assign(row.begin(), row.begin() + key.size());
-    d.row_hash = to_u64(row.at(key.size()), "row hash");
+    d.row_hash = number(row.at(key.size()), "row hash");
     out.push_back(std::move(d));
   }
   return out;

@@ -10,6 +10,10 @@
 namespace ferry {
 namespace {
 
+uint64_t number(const std::optional<std::string>& text, const char* what) {
+  return parse_digest_number(text, what, "PostgreSQL");
+}
+
 // The cell text of a non-NULL value.
 std::string cell_text(const DigestColumn& c) {
   std::string v = quote_pg_ident(c.name);
@@ -40,27 +44,6 @@ std::string hash(const std::string& text) {
   return fmt::format("((('x' || substr(md5({}), 1, 16))::bit(64) >> 4)::bigint)", text);
 }
 
-std::vector<DigestColumn> key_columns(const DigestPlan& plan) {
-  std::vector<DigestColumn> out;
-  for (const auto& k : plan.key) {
-    DigestColumn d{k, DigestForm::Text};
-    for (const auto& c : plan.columns)
-      if (c.name == k) d = c;
-    out.push_back(d);
-  }
-  return out;
-}
-
-uint64_t to_u64(const std::string& s, const std::string& what) {
-  try {
-    size_t used = 0;
-    uint64_t v = std::stoull(s, &used);
-    if (used == s.size()) return v;
-  } catch (const std::exception&) {
-  }
-  throw Error(ErrorKind::Permanent, "unexpected " + what + " from PostgreSQL: '" + s.substr(0, 60) + "'");
-}
-
 }  // namespace
 
 PgTableDigester::PgTableDigester(const PeerSpec& peer, std::string schema, std::string table)
@@ -80,7 +63,7 @@ std::vector<std::string> PgTableDigester::columns() {
   return out;
 }
 
-int64_t PgTableDigester::count() { return static_cast<int64_t>(to_u64(conn_->query_value("SELECT count(*) FROM " + qualified_), "count")); }
+int64_t PgTableDigester::count() { return static_cast<int64_t>(number(conn_->query_value("SELECT count(*) FROM " + qualified_), "count")); }
 
 std::optional<DigestForm> PgTableDigester::form(const Column& column) const {
   switch (column.type) {
@@ -95,18 +78,18 @@ std::vector<BucketDigest> PgTableDigester::buckets(const DigestPlan& plan) {
   std::string sql = fmt::format(
       "SELECT hk % {0}, count(*), (sum(hr) % 18446744073709551616)::text FROM "
       "(SELECT {1} AS hk, {2} AS hr FROM {3}) s GROUP BY 1 ORDER BY 1",
-      plan.buckets, hash(joined_cells(key_columns(plan))), hash(joined_cells(plan.columns)), qualified_);
+      plan.buckets, hash(joined_cells(digest_key_columns(plan))), hash(joined_cells(plan.columns)), qualified_);
   PgResult r = conn_->exec(sql);
   std::vector<BucketDigest> out;
   out.reserve(r.rows());
   for (int i = 0; i < r.rows(); ++i)
-    out.push_back({to_u64(r.get(i, 0), "bucket"), static_cast<int64_t>(to_u64(r.get(i, 1), "count")),
-                   to_u64(r.get(i, 2), "sum")});
+    out.push_back({number(r.get(i, 0), "bucket"), static_cast<int64_t>(number(r.get(i, 1), "count")),
+                   number(r.get(i, 2), "sum")});
   return out;
 }
 
 std::vector<KeyDigest> PgTableDigester::keys(const DigestPlan& plan, uint64_t bucket, size_t limit) {
-  std::vector<DigestColumn> key = key_columns(plan);
+  std::vector<DigestColumn> key = digest_key_columns(plan);
   std::string select;
   for (const auto& k : key) select += cell_text(k) + ", ";
   std::string sql = fmt::format("SELECT {0}{1} FROM {2} WHERE {3} % {4} = {5} LIMIT {6}", select,
@@ -119,7 +102,7 @@ std::vector<KeyDigest> PgTableDigester::keys(const DigestPlan& plan, uint64_t bu
     KeyDigest d;
     for (size_t k = 0; k < key.size(); ++k)
       d.key.push_back(r.is_null(i, int(k)) ? std::nullopt : std::optional<std::string>(r.get(i, int(k))));
-    d.row_hash = to_u64(r.get(i, int(key.size())), "row hash");
+    d.row_hash = number(r.get(i, int(key.size())), "row hash");
     out.push_back(std::move(d));
   }
   return out;
