@@ -191,7 +191,7 @@ TEST(PgApplySql, StagingFillDeleteAndUpsertStatements) {
 
 TEST(PgApplySql, CopyEscapes) {
   std::string out;
-  postgres::append_copy_escaped(out, "a\tb\nc\\d\re");
+  append_copy_escaped(out, "a\tb\nc\\d\re");
   EXPECT_EQ(out, "a\\tb\\nc\\\\d\\re");
 }
 

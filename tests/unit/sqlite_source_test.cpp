@@ -191,6 +191,6 @@ TEST(IncrementalSqliteTypes, AffinityRules) {
 
 TEST(IncrementalSqliteTypes, CopyEscaping) {
   std::string out;
-  sqlite::append_copy_escaped(out, "a\tb\nc\\d\re");
+  append_copy_escaped(out, "a\tb\nc\\d\re");
   EXPECT_EQ(out, "a\\tb\\nc\\\\d\\re");
 }

@@ -5,6 +5,7 @@
 // One thread at a time; must not outlive the SnapshotPoint it reads at (if any).
 #pragma once
 #include <string>
+#include <string_view>
 
 namespace ferry {
 
@@ -15,5 +16,8 @@ class CopyStream {
   // Returns false at the end of the stream (nothing appended). Throws ferry::Error.
   virtual bool next_chunk(std::string& out) = 0;
 };
+
+// Appends `value` with the COPY text escapes of a CopyStream row (\\ \t \n \r).
+void append_copy_escaped(std::string& out, std::string_view value);
 
 }  // namespace ferry

@@ -24,6 +24,7 @@
 //   geometry, point, ...   Geometry (WKB)
 //   anything else (inet4, inet6, uuid, vector ...)   Unsupported, named at Setup
 #pragma once
+#include "connectors/api/copy_stream.h"
 #include <string>
 #include <string_view>
 
@@ -65,8 +66,5 @@ std::string select_expression(const Column& c);
 // Appends the canonical text (not COPY-escaped) of one non-NULL value as the text
 // protocol returned it. Throws Permanent naming `column` when the value is malformed.
 void render_mysql_value(MysqlRender r, int bits, std::string_view raw, std::string& out, std::string_view column);
-
-// Appends `value` COPY-escaped (\\ \t \n \r).
-void append_copy_escaped(std::string& out, std::string_view value);
 
 }  // namespace ferry::mysql

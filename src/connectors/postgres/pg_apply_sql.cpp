@@ -95,16 +95,5 @@ std::string snapshot_upsert_sql(const std::string& target, const std::string& lo
   return fmt::format("{} ON CONFLICT ({}) {}", insert, quoted_columns(key), update_set(columns, key));
 }
 
-void append_copy_escaped(std::string& out, std::string_view value) {
-  for (char ch : value) {
-    switch (ch) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += ch;
-    }
-  }
-}
 
 }  // namespace ferry::postgres

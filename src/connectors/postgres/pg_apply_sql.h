@@ -8,6 +8,7 @@
 // Staging columns are typed like the target's, so COPY reads values with the target
 // type's input function exactly like a snapshot load (no text casts that truncate).
 #pragma once
+#include "connectors/api/copy_stream.h"
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -38,8 +39,5 @@ std::string unresolved_sql(const PgApplyTable& t);
 // Snapshot partition: `load` is a temp table LIKE the target holding the COPYed rows.
 std::string snapshot_upsert_sql(const std::string& target, const std::string& load,
                                 const std::vector<std::string>& columns, const std::vector<std::string>& key);
-
-// Appends `value` with COPY text escapes (backslash, tab, newline, carriage return).
-void append_copy_escaped(std::string& out, std::string_view value);
 
 }  // namespace ferry::postgres

@@ -244,17 +244,6 @@ void map_sqlite_type(const std::string& declared, Column& column) {
   }
 }
 
-void append_copy_escaped(std::string& out, std::string_view value) {
-  for (char ch : value) {
-    switch (ch) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += ch;
-    }
-  }
-}
 
 SqliteSource::SqliteSource(PeerSpec peer) : peer_(std::move(peer)) {}
 SqliteSource::~SqliteSource() {

@@ -9,6 +9,7 @@
 // hex, NULL as \N. Dates and timestamps are whatever text the column holds;
 // they must be ISO ("2024-01-31", "2024-01-31 12:00:00") to be loaded as such.
 #pragma once
+#include "connectors/api/copy_stream.h"
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,9 +26,6 @@ namespace ferry::sqlite {
 // "REAL", "DOUBLE" -> Float64; "DECIMAL(10,2)" -> Decimal; "NUMERIC" -> NumericText;
 // "DATE" -> Date; "DATETIME", "TIMESTAMP" -> Timestamp; "UUID" -> Uuid; "JSON" -> Json.
 void map_sqlite_type(const std::string& declared, Column& column);
-
-// Appends `value` with COPY text escapes (\\ \t \n \r).
-void append_copy_escaped(std::string& out, std::string_view value);
 
 class SqliteSource final : public Source {
  public:
