@@ -79,11 +79,16 @@ def value_for(schema, rnd):
 
 def wrong_type(schema, rnd):
     t = deref(schema).get("type")
+    # Filter by Python type, not equality: 1 == True, so list.remove(True) would drop 1.
     choices = [1, "text", [1], {"a": 1}, 2.5, True]
     if t == "boolean":
-        choices.remove(True)
+        choices = [c for c in choices if not isinstance(c, bool)]
     elif t == "string":
-        choices.remove("text")
+        choices = [c for c in choices if not isinstance(c, str)]
+    elif t == "integer":
+        choices = [c for c in choices if type(c) is not int]
+    elif t == "number":
+        choices = [c for c in choices if type(c) not in (int, float)]
     return rnd.choice(choices)
 
 
