@@ -171,7 +171,8 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
                applied_rows);
 }
 
-void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from, uint64_t until) {
+void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from, uint64_t until,
+                          bool stop_before_later) {
   if (until <= from) return;
   PipeSpec spec = pipe_;  // the batcher ignores the other tables' changes
   spec.tables = tables;
@@ -199,6 +200,10 @@ void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from
   ChangeEvent ev;
   while (!stopping()) {
     if (stream->next(ev, std::chrono::milliseconds(200))) {
+      if (stop_before_later && ev.kind == ChangeEvent::Kind::Begin && ev.version > until) break;
+      if (stop_before_later && ev.kind == ChangeEvent::Kind::Heartbeat && ev.position >= until &&
+          !batcher.in_transaction())
+        break;
       if (ev.kind == ChangeEvent::Kind::Relation) {
         if (const TableMapping* m = batcher.mapping_for(*ev.relation)) {
           if (batcher.layout_changes(*ev.relation)) flush();

@@ -22,6 +22,7 @@ std::string resync_plan_to_json(const ResyncPlan& plan) {
   j["replay_from"] = plan.replay_from;
   j["stream_until"] = plan.stream_until;
   j["new_stream"] = plan.new_stream;
+  j["in_place"] = plan.in_place;
   j["rebuilt_identity"] = plan.rebuilt_identity;
   return j.dump();
 }
@@ -35,6 +36,7 @@ std::optional<ResyncPlan> resync_plan_from_json(const std::string& text) {
     plan.replay_from = j.value("replay_from", "");
     plan.stream_until = j.value("stream_until", "");
     plan.new_stream = j.value("new_stream", false);
+    plan.in_place = j.value("in_place", false);
     if (j.contains("rebuilt_identity"))
       plan.rebuilt_identity = j["rebuilt_identity"].get<std::map<std::string, std::string>>();
     return plan;

@@ -38,6 +38,9 @@ struct ResyncPlan {
   std::string replay_from;          // stream position the catch-up starts at ("" : no stream)
   std::string stream_until;         // where the stream stopped when the load finished
   bool new_stream = false;          // the stream was lost: a new one starts with the load
+  // The destination republishes (a log): the snapshot goes into the targets themselves
+  // while streaming goes on into them; no `_resync` tables, catch-up or swap.
+  bool in_place = false;
   // EXCHANGE swaps: target -> identity of its rebuilt table, recorded before exchanging,
   // so that a restart can tell whether the exchange happened.
   std::map<std::string, std::string> rebuilt_identity;

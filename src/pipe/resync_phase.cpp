@@ -45,9 +45,11 @@ ActionOutcome PipeRunner::resync(const std::string& table) {
                                "once they are loaded, or resync the whole pipe", pipe_.name, to_string(rec->state))};
   if (!source_) source_ = make_source(source_peer_);
   if (!destination_) destination_ = make_destination(destination_peer_);
-  if (!destination_->capabilities().table_admin)
+  const DestinationCapabilities caps = destination_->capabilities();
+  if (!caps.table_admin && !caps.republishes)
     return Refusal{fmt::format("pipe '{}': a {} destination cannot rename or swap tables, which a resync needs; reset "
                                "the pipe instead, which loads every table again", pipe_.name, to_string(destination_peer_.type))};
+  plan.in_place = !caps.table_admin;
   // The rebuilt tables take the current settings: ones the destination cannot honour
   // are refused now, while the pipe keeps its state.
   for (const auto& m : pipe_.tables) {
@@ -79,9 +81,10 @@ ActionOutcome PipeRunner::resync(const std::string& table) {
   if (auto earlier = resync_plan_from_json(catalog_.get_meta(pipe_.name, kResyncMeta).value_or("")))
     for (const auto& t : earlier->tables) targets.push_back(t);
   for (const auto& t : plan.tables) targets.push_back(t);
-  for (const auto& m : pipe_.tables)
-    if (std::find(targets.begin(), targets.end(), m.source) != targets.end())
-      remove_resync_leftovers(*destination_, destination_table_name(m));
+  if (!plan.in_place)
+    for (const auto& m : pipe_.tables)
+      if (std::find(targets.begin(), targets.end(), m.source) != targets.end())
+        remove_resync_leftovers(*destination_, destination_table_name(m));
 
   for (auto t : catalog_.tables(pipe_.name)) {
     if (std::find(plan.tables.begin(), plan.tables.end(), t.source) == plan.tables.end()) continue;
@@ -121,6 +124,18 @@ void PipeRunner::resync_load() {
     }
   }
   if (!point) point = source_->open_snapshot(mode_streams(pipe_.mode), pipe_.settings.snapshot_parallelism);
+  if (plan->in_place && mode_streams(pipe_.mode) && !plan->new_stream) {
+    // Every change up to the snapshot's point is published before its rows and every later
+    // one after them (the stream goes on from the point once the load is done), so that
+    // each key's messages stay in position order: what a compacted topic keeps is the latest.
+    uint64_t from = source_->parse_position(*catalog_.checkpoint(pipe_.name, ""));
+    uint64_t at = point->position();
+    if (at > from) {
+      catch_up(pipe_.tables, from, at, /*stop_before_later=*/true);
+      if (stopping()) return;
+      catalog_.commit_checkpoint(pipe_.name, "", source_->format_position(at));
+    }
+  }
 
   std::deque<TableSchema> schemas;
   std::deque<LoadWork> queue;
@@ -132,13 +147,16 @@ void PipeRunner::resync_load() {
     // Incremental pipes: the stored cursors stay (the next run copies what changed since the last one).
     if (pipe_.mode == PipeMode::Incremental) check_incremental_table(schemas.back(), m);
     old_tables.insert(destination_table_name(m));
-    DestinationTable dest = destination_table(pipe_, m, resync_table_name(destination_table_name(m)));
+    DestinationTable dest = plan->in_place ? destination_table(pipe_, m)
+                                           : destination_table(pipe_, m, resync_table_name(destination_table_name(m)));
     std::vector<PartitionRecord> parts = catalog_.partitions(pipe_.name, m.source);
     bool any_done = std::any_of(parts.begin(), parts.end(), [](const auto& p) { return p.done; });
     bool all_done = !parts.empty() && std::all_of(parts.begin(), parts.end(), [](const auto& p) { return p.done; });
     // Keyless tables cannot drop a partition's rows loaded twice: an interrupted one starts over.
     bool keyless_partial = schemas.back().key_columns().empty() && any_done && !all_done;
-    if (!any_done || keyless_partial || !destination_->table_exists(dest.name)) {
+    if (plan->in_place) {
+      if (!any_done || keyless_partial) parts.clear();  // the targets stay: the load appends to them
+    } else if (!any_done || keyless_partial || !destination_->table_exists(dest.name)) {
       destination_->drop_table(dest.name);  // nothing of it is recorded: built again from the current schema
       parts.clear();
     }
@@ -148,7 +166,7 @@ void PipeRunner::resync_load() {
   spdlog::info("pipe {}: resync load of {} tables, {} partitions to load", pipe_.name, schemas.size(), queue.size());
 
   std::function<void(const std::atomic<bool>&)> stream_beside;
-  if (mode_streams(pipe_.mode) && !plan->new_stream) {
+  if (mode_streams(pipe_.mode) && !plan->new_stream && !plan->in_place) {
     // The old tables stay fresh during the load; the source keeps the changes from
     // replay_from for the catch-up of the rebuilt ones.
     stream_beside = [&](const std::atomic<bool>& load_finished) {
@@ -161,7 +179,7 @@ void PipeRunner::resync_load() {
   }
   run_load(queue, *point, stream_beside);
   if (stopping()) return;
-  if (mode_streams(pipe_.mode)) {
+  if (mode_streams(pipe_.mode) && !plan->in_place) {
     plan->stream_until = *catalog_.checkpoint(pipe_.name, "");
     save();
   }
@@ -169,13 +187,20 @@ void PipeRunner::resync_load() {
   int64_t rows = 0;
   for (const auto& t : catalog_.tables(pipe_.name))
     if (std::find(plan->tables.begin(), plan->tables.end(), t.source) != plan->tables.end()) rows += t.rows_loaded;
-  on_event(PipeEvent::ResyncLoadDone, fmt::format("resync load finished: {} rows; swapping next", rows));
+  on_event(PipeEvent::ResyncLoadDone, fmt::format("resync load finished: {} rows; {}", rows,
+                                                  plan->in_place ? "published into the same targets" : "swapping next"));
 }
 
 void PipeRunner::resync_swap() {
   auto plan = resync_plan_from_json(catalog_.get_meta(pipe_.name, kResyncMeta).value_or(""));
   if (!plan) {  // a restart after the plan was closed
     on_event(PipeEvent::SwapDone, "resync finished");
+    return;
+  }
+  if (plan->in_place) {  // the load went into the targets: nothing to swap
+    end_resync();
+    on_event(PipeEvent::SwapDone, fmt::format("resync: the snapshot of {} was published again into the same targets",
+                                              fmt::join(plan->tables, ", ")));
     return;
   }
   if (!source_) source_ = make_source(source_peer_);

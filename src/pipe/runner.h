@@ -139,7 +139,10 @@ class PipeRunner {
   // Replays the stream's changes from `from` until everything up to `until` was
   // seen, applying only those of `tables`, each into its mapping's `destination`
   // (cdc_phase.cpp). Neither checkpoints nor confirms anything: replays are idempotent.
-  void catch_up(const std::vector<TableMapping>& tables, uint64_t from, uint64_t until);
+  // Applies the changes from..until of `tables`. It may go on to the end of the transaction
+  // that passes `until`; with stop_before_later, transactions committed after `until` are
+  // left for the stream.
+  void catch_up(const std::vector<TableMapping>& tables, uint64_t from, uint64_t until, bool stop_before_later = false);
   void prepare_stream_tables();  // prepare_stream with every table of the pipe
 
   struct LoadWork;  // one partition to copy (pipe/load_work.h)

@@ -63,6 +63,9 @@ struct DestinationCapabilities {
   bool stale_rows = false;     // delete_stale_rows: reset and re-added tables end equal to the source
   bool table_admin = false;    // table_exists .. rename_tables, carry_deleted_rows: reset, keyless staging, resync
   bool holds_checkpoint = false;  // stored_checkpoint, apply_changes_checkpointed, clear_checkpoint
+  // A log of messages (Kafka): loading a table again appends to what is there, so a
+  // resync publishes the snapshot again into the same targets (nothing to swap).
+  bool republishes = false;
 };
 
 class Destination {

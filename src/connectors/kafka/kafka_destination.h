@@ -28,7 +28,7 @@ class KafkaClient;
 
 class KafkaDestination : public Destination {
  public:
-  static constexpr DestinationCapabilities kCapabilities{.apply_changes = true, .stale_rows = false, .table_admin = false};
+  static constexpr DestinationCapabilities kCapabilities{.apply_changes = true, .stale_rows = false, .table_admin = false, .republishes = true};
 
   explicit KafkaDestination(const PeerSpec& peer);
   ~KafkaDestination() override;
