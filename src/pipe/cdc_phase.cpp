@@ -171,6 +171,16 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
                applied_rows);
 }
 
+bool PipeRunner::publish_changes_until(const SnapshotPoint& point, const std::vector<TableMapping>& tables) {
+  uint64_t from = source_->parse_position(*catalog_.checkpoint(pipe_.name, ""));
+  uint64_t at = point.position();
+  if (at <= from) return true;
+  catch_up(tables, from, at, /*stop_before_later=*/true);
+  if (stopping()) return false;
+  catalog_.commit_checkpoint(pipe_.name, "", source_->format_position(at));
+  return true;
+}
+
 void PipeRunner::catch_up(const std::vector<TableMapping>& tables, uint64_t from, uint64_t until,
                           bool stop_before_later) {
   if (until <= from) return;

@@ -124,18 +124,10 @@ void PipeRunner::resync_load() {
     }
   }
   if (!point) point = source_->open_snapshot(mode_streams(pipe_.mode), pipe_.settings.snapshot_parallelism);
-  if (plan->in_place && mode_streams(pipe_.mode) && !plan->new_stream) {
-    // Every change up to the snapshot's point is published before its rows and every later
-    // one after them (the stream goes on from the point once the load is done), so that
-    // each key's messages stay in position order: what a compacted topic keeps is the latest.
-    uint64_t from = source_->parse_position(*catalog_.checkpoint(pipe_.name, ""));
-    uint64_t at = point->position();
-    if (at > from) {
-      catch_up(pipe_.tables, from, at, /*stop_before_later=*/true);
-      if (stopping()) return;
-      catalog_.commit_checkpoint(pipe_.name, "", source_->format_position(at));
-    }
-  }
+  // In place, the stream waits while the load runs and goes on from the snapshot's point.
+  if (plan->in_place && mode_streams(pipe_.mode) && !plan->new_stream &&
+      !publish_changes_until(*point, pipe_.tables))
+    return;
 
   std::deque<TableSchema> schemas;
   std::deque<LoadWork> queue;

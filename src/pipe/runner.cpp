@@ -361,8 +361,18 @@ void PipeRunner::snapshot() {
   spdlog::info("pipe {}: snapshot of {} tables, {} partitions to load", pipe_.name, pipe_.tables.size(), queue.size());
   // Tables added to a streaming pipe load while the others keep streaming.
   std::optional<ResyncPlan> adding = tables_being_added();
+  // A destination that republishes gets the added tables' rows between the other tables'
+  // changes up to the snapshot's point and the later ones (publish_changes_until).
+  const bool in_place = adding && destination_->capabilities().republishes;
+  if (in_place) {
+    std::vector<TableMapping> others;
+    for (const auto& m : pipe_.tables)
+      if (std::find(adding->tables.begin(), adding->tables.end(), m.source) == adding->tables.end())
+        others.push_back(m);
+    if (!publish_changes_until(*point, others)) return;
+  }
   std::function<void(const std::atomic<bool>&)> stream_beside;
-  if (adding) {
+  if (adding && !in_place) {
     stream_beside = [&](const std::atomic<bool>& load_finished) {
       StreamLimits limits;
       limits.until = [&] { return load_finished.load(); };
@@ -379,7 +389,9 @@ void PipeRunner::snapshot() {
   delete_stale_rows();
   for (const auto& [staging, target] : staged)
     if (destination_->table_exists(staging)) destination_->swap_table(staging, target);
-  if (adding) {
+  if (adding && in_place) {
+    catalog_.put_meta(pipe_.name, kAddingMeta, "");  // nothing to replay: the stream goes on from the point
+  } else if (adding) {
     finish_adding_tables(*adding);
     if (stopping()) return;
   }

@@ -143,6 +143,11 @@ class PipeRunner {
   // that passes `until`; with stop_before_later, transactions committed after `until` are
   // left for the stream.
   void catch_up(const std::vector<TableMapping>& tables, uint64_t from, uint64_t until, bool stop_before_later = false);
+  // For destinations that republish (a log): publishes the changes of `tables` from the
+  // checkpoint up to `point` (exact) and moves the checkpoint there, so that the snapshot's
+  // rows land between the changes up to its point and the later ones, and each key's
+  // messages stay in position order. False when stopping meanwhile.
+  bool publish_changes_until(const class SnapshotPoint& point, const std::vector<TableMapping>& tables);
   void prepare_stream_tables();  // prepare_stream with every table of the pipe
 
   struct LoadWork;  // one partition to copy (pipe/load_work.h)
