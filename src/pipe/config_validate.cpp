@@ -64,10 +64,6 @@ void validate_pipe_impl(Collector& c, const PipeSpec& p, const std::map<std::str
   else if (src_known && src->type == PeerType::Kafka)
     c.add_at(child(path, "source"), "peer " + qt(src->name) + " is a kafka peer, which can only be a destination",
              "a postgres, mysql, clickhouse or sqlite peer as source");
-  if (dst_known && dst->type == PeerType::Kafka && mode_known && p.mode == PipeMode::Incremental)
-    c.add_at(child(path, "mode"), "mode 'incremental' cannot write to a kafka destination (it reads the highest "
-                                  "copied cursor back from the destination)",
-             "mode snapshot, cdc or snapshot+cdc");
 
   // Connector types ferry cannot use yet have no capabilities: make_source/make_destination name them.
   if (mode_known && src_known)

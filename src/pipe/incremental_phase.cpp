@@ -233,8 +233,11 @@ bool PipeRunner::incremental_run() {
   if (auto stored = catalog_.get_meta(pipe_.name, kIncrementalRunMeta)) {
     run = std::stoull(*stored);
   } else {
-    for (const auto& m : pipe_.tables)
-      run = std::max(run, destination_->max_version(destination_table(pipe_, m)));
+    for (const auto& m : pipe_.tables) {
+      DestinationTable dest = destination_table(pipe_, m);
+      destination_->ensure_table(project_table(source_->describe(m.source), m), dest);  // exists: tells its layout
+      run = std::max(run, destination_->max_version(dest));
+    }
   }
   ++run;
   catalog_.put_meta(pipe_.name, kIncrementalRunMeta, std::to_string(run));

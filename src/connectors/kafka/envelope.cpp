@@ -90,4 +90,15 @@ void encode_envelope(std::string& out, char op, const RowCells* before, const Ro
   out += '}';
 }
 
+std::optional<uint64_t> envelope_position(std::string_view value) {
+  constexpr std::string_view member = "\"position\":\"";
+  size_t at = value.rfind(member);
+  if (at == std::string_view::npos) return std::nullopt;
+  size_t start = at + member.size(), end = start;
+  uint64_t n = 0;
+  while (end < value.size() && value[end] >= '0' && value[end] <= '9' && end - start < 20) n = n * 10 + (value[end++] - '0');
+  if (end == start || end >= value.size() || value[end] != '"') return std::nullopt;
+  return n;
+}
+
 }  // namespace ferry::kafka

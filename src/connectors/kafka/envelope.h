@@ -14,6 +14,7 @@
 // replays after a crash carry the same position. Pure functions; no librdkafka.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,5 +47,9 @@ void encode_key(std::string& out, const RowCells& row, const std::vector<uint32_
 // 'r' snapshot read, 't' truncate. `before`/`after` null when their cells are nullptr.
 void encode_envelope(std::string& out, char op, const RowCells* before, const RowCells* after,
                      const EnvelopeSource& source, int64_t ts_ms);
+
+// The source.position of an envelope this module encoded; nullopt when there is none.
+// (The last "position" member: source comes after before/after, whose columns may have any name.)
+std::optional<uint64_t> envelope_position(std::string_view value);
 
 }  // namespace ferry::kafka

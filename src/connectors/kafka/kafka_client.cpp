@@ -35,6 +35,24 @@ void set(rd_kafka_conf_t* conf, const char* name, const std::string& value, bool
   }
 }
 
+// Where the cluster is and how to log in: the same for the producer and the reader.
+void set_connection(rd_kafka_conf_t* conf, const KafkaSettings& s) {
+  set(conf, "bootstrap.servers", s.bootstrap_servers);
+  set(conf, "client.id", "ferry");
+  set(conf, "socket.keepalive.enable", "true");
+  set(conf, "security.protocol", s.security_protocol);
+  if (!s.sasl_mechanism.empty()) {
+    set(conf, "sasl.mechanisms", s.sasl_mechanism);
+    set(conf, "sasl.username", s.sasl_username);
+    set(conf, "sasl.password", s.sasl_password, true);
+  }
+  if (!s.ssl_ca_location.empty()) set(conf, "ssl.ca.location", s.ssl_ca_location);
+  if (!s.ssl_certificate_location.empty()) set(conf, "ssl.certificate.location", s.ssl_certificate_location);
+  if (!s.ssl_key_location.empty()) set(conf, "ssl.key.location", s.ssl_key_location);
+  set(conf, "log_level", "4");
+  rd_kafka_conf_set_log_cb(conf, log_line);
+}
+
 struct AdminQueue {
   rd_kafka_queue_t* q;
   explicit AdminQueue(rd_kafka_t* rk) : q(rd_kafka_queue_new(rk)) {}
@@ -97,8 +115,7 @@ int Delivery::first_error(std::string& what) const {
 
 KafkaClient::KafkaClient(const KafkaSettings& s) : settings_(s) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  set(conf, "bootstrap.servers", s.bootstrap_servers);
-  set(conf, "client.id", "ferry");
+  set_connection(conf, s);
   set(conf, "acks", "all");
   set(conf, "enable.idempotence", "true");  // ordered, no duplicates from internal retries
   set(conf, "max.in.flight.requests.per.connection", "5");
@@ -108,20 +125,8 @@ KafkaClient::KafkaClient(const KafkaSettings& s) : settings_(s) {
   set(conf, "linger.ms", "5");
   set(conf, "queue.buffering.max.messages", "500000");
   set(conf, "queue.buffering.max.kbytes", "262144");
-  set(conf, "socket.keepalive.enable", "true");
   // Never let a metadata lookup create a topic with the broker's defaults (ensure_table creates them).
   set(conf, "allow.auto.create.topics", "false");
-  set(conf, "security.protocol", s.security_protocol);
-  if (!s.sasl_mechanism.empty()) {
-    set(conf, "sasl.mechanisms", s.sasl_mechanism);
-    set(conf, "sasl.username", s.sasl_username);
-    set(conf, "sasl.password", s.sasl_password, true);
-  }
-  if (!s.ssl_ca_location.empty()) set(conf, "ssl.ca.location", s.ssl_ca_location);
-  if (!s.ssl_certificate_location.empty()) set(conf, "ssl.certificate.location", s.ssl_certificate_location);
-  if (!s.ssl_key_location.empty()) set(conf, "ssl.key.location", s.ssl_key_location);
-  set(conf, "log_level", "4");
-  rd_kafka_conf_set_log_cb(conf, log_line);
   rd_kafka_conf_set_dr_msg_cb(conf, delivery_report);
   char err[512];
   rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
@@ -289,6 +294,54 @@ std::string KafkaClient::topic_config(const std::string& topic, const std::strin
   }
   rd_kafka_event_destroy(ev);
   return value;
+}
+
+std::vector<std::string> KafkaClient::last_values(const std::string& topic, int per_partition) {
+  TopicInfo info = topic_info(topic);
+  if (!info.exists) return {};
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  set_connection(conf, settings_);
+  set(conf, "group.id", "ferry-reader");  // assign() only: nothing is committed to the group
+  set(conf, "enable.auto.commit", "false");
+  set(conf, "enable.partition.eof", "true");
+  set(conf, "allow.auto.create.topics", "false");
+  char err[512];
+  std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err),
+                                                              rd_kafka_destroy);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    throw Error(ErrorKind::Config, std::string("kafka: cannot create a reader: ") + err);
+  }
+  const int timeout_ms = 10000;
+  std::vector<std::string> values;
+  for (int p = 0; p < info.partitions; ++p) {
+    int64_t low = 0, high = 0;
+    if (auto e = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high, timeout_ms))
+      throw Error(retryable(e) ? ErrorKind::Transient : ErrorKind::Permanent,
+                  "kafka: offsets of " + topic + " partition " + std::to_string(p) + ": " + rd_kafka_err2str(e));
+    if (high <= low) continue;
+    std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)> list(
+        rd_kafka_topic_partition_list_new(1), rd_kafka_topic_partition_list_destroy);
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset = std::max(low, high - per_partition);
+    rd_kafka_assign(rk.get(), list.get());
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      if (Clock::now() > deadline)
+        throw Error(ErrorKind::Transient, "kafka: reading the end of " + topic + " partition " + std::to_string(p) +
+                                              " timed out");
+      std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> m(
+          rd_kafka_consumer_poll(rk.get(), 500), rd_kafka_message_destroy);
+      if (!m) continue;
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) break;
+      if (m->err)
+        throw Error(retryable(m->err) ? ErrorKind::Transient : ErrorKind::Permanent,
+                    "kafka: reading " + topic + ": " + rd_kafka_message_errstr(m.get()));
+      if (m->payload) values.emplace_back(static_cast<const char*>(m->payload), m->len);
+      if (m->offset + 1 >= high) break;
+    }
+    rd_kafka_assign(rk.get(), nullptr);
+  }
+  return values;
 }
 
 }  // namespace ferry::kafka

@@ -67,6 +67,10 @@ class KafkaClient {
   void create_topic(const std::string& topic);
   // The topic's configuration value `name` ("" when unknown).
   std::string topic_config(const std::string& topic, const std::string& name);
+  // The values (tombstones left out) of the last `per_partition` messages of each partition
+  // of `topic`, read by a short-lived consumer that commits nothing; none when the topic
+  // does not exist. Throws Transient when the cluster does not answer.
+  std::vector<std::string> last_values(const std::string& topic, int per_partition);
   // A fatal producer error (idempotence broken): this client cannot be used any more.
   bool failed_fatally();
 

@@ -97,11 +97,12 @@ void KafkaDestination::check_table(const TableSchema& source, const DestinationT
 
 void KafkaDestination::ensure_table(const TableSchema& source, const DestinationTable& table) {
   check_table(source, table);
+  std::string topic = topic_for(source.schema, source.name, table.name);
   {
     std::lock_guard<std::mutex> lock(mu_);
     schema_of_[table.name] = source.schema;
+    topic_of_[table.name] = topic;
   }
-  std::string topic = topic_for(source.schema, source.name, table.name);
   auto c = client();
   TopicInfo info = c->topic_info(topic);
   if (!info.exists) {
@@ -256,14 +257,31 @@ void KafkaDestination::drop_table(const std::string& table) {
 }
 
 bool KafkaDestination::table_exists(const std::string& table) {
-  std::string schema;
+  std::string topic;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = schema_of_.find(table);
-    if (it == schema_of_.end()) return false;  // staging names (ferry_tmp_*, ...) never have topics
-    schema = it->second;
+    auto it = topic_of_.find(table);
+    if (it == topic_of_.end()) return false;  // staging names (ferry_tmp_*, ...) never have topics
+    topic = it->second;
   }
-  return client()->topic_info(topic_for(schema, table, table)).exists;
+  return client()->topic_info(topic).exists;
+}
+
+uint64_t KafkaDestination::max_version(const DestinationTable& table) {
+  std::string topic;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = topic_of_.find(table.name);
+    if (it == topic_of_.end())
+      throw Error(ErrorKind::Permanent, "internal error: kafka max_version of " + table.name + " before ensure_table");
+    topic = it->second;
+  }
+  // Messages of one partition are in publishing order, and every run publishes above the
+  // runs before it: the last few hold the partition's highest position.
+  uint64_t highest = 0;
+  for (const auto& value : client()->last_values(topic, 64))
+    if (auto p = envelope_position(value)) highest = std::max(highest, *p);
+  return highest;
 }
 
 void KafkaDestination::truncate_table(const std::string& table) {

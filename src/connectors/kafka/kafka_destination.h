@@ -45,6 +45,9 @@ class KafkaDestination : public Destination {
   bool table_exists(const std::string& table) override;
   void truncate_table(const std::string& table) override;
   void check_table(const TableSchema& source, const DestinationTable& table) override;
+  // The highest source.position among the last messages of each partition of the table's
+  // topic (0 when empty), so that an incremental pipe's first run publishes above it.
+  uint64_t max_version(const DestinationTable& table) override;
   void precheck(const PipeSpec& pipe, bool new_pipe, std::vector<CheckResult>& out) override;
 
   // The topic of a source table (schema may be empty) landing as `destination`.
@@ -60,6 +63,7 @@ class KafkaDestination : public Destination {
   std::mutex mu_;
   std::shared_ptr<KafkaClient> client_;
   std::map<std::string, std::string> schema_of_;   // destination table -> source schema (ensure_table)
+  std::map<std::string, std::string> topic_of_;    // destination table -> its topic (ensure_table)
   std::map<std::string, int> partitions_;          // topic -> partition count (truncate events)
 };
 
