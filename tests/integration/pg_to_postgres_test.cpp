@@ -242,6 +242,43 @@ TEST(PgToPostgres, KillNineTenTimesUnderLiveLoadConverges) {
   EXPECT_TRUE(stop_ferry_run(pid));
 }
 
+// pgbench (tpcb-like, 4 clients) writes the source for FERRY_PGBENCH_SECONDS (default 60) while
+// ferry streams to the destination: its four tables end equal value by value (the keyless
+// pgbench_history as a multiset of rows).
+TEST(PgToPostgres, PgbenchTpcbWorkloadConverges) {
+  Sandbox sb("pgbench");
+  PgDestinationDb dst(sb);
+  const std::string pgbench = "/usr/lib/postgresql/15/bin/pgbench";
+  auto sh = [](const std::string& cmd) { return std::system(cmd.c_str()); };
+  ASSERT_EQ(sh(fmt::format("{} -i -s 2 -q '{}' >{}/pgbench-init.log 2>&1", pgbench, sb.pg_dsn(), sb.dir())), 0);
+  std::string config = dst.write_config(sb, R"(
+  bench:
+    source: src
+    destination: dst
+    mode: snapshot+cdc
+    tables: [ public.pgbench_accounts, public.pgbench_branches, public.pgbench_tellers, public.pgbench_history ]
+    settings: { sync_interval: 500ms, batch_size: 5000 }
+)");
+  std::string catalog_arg = "sqlite:" + sb.catalog_path();
+  pid_t pid = spawn_ferry_run(config, catalog_arg, {"--confirm"});  // pgbench_history has no key: a warning
+  {
+    auto catalog = open_catalog(sb.catalog_path());
+    ASSERT_TRUE(reaches_state(*catalog, "bench", PipeState::Running, 120));
+  }
+  const char* seconds = std::getenv("FERRY_PGBENCH_SECONDS");
+  std::string log = sb.dir() + "/pgbench.log";
+  EXPECT_EQ(sh(fmt::format("{} -n -c 4 -j 2 -T {} '{}' >{} 2>&1", pgbench, seconds ? seconds : "60", sb.pg_dsn(), log)), 0)
+      << read_file(log);
+  int64_t history = std::stoll(sb.pg_value("SELECT count(*) FROM pgbench_history"));
+  EXPECT_GT(history, 1000) << read_file(log);
+  EXPECT_TRUE(pg_converges(sb, dst, "pgbench_accounts", {"aid", "bid", "abalance", "filler"}, "aid", 180s));
+  EXPECT_TRUE(pg_converges(sb, dst, "pgbench_branches", {"bid", "bbalance", "filler"}, "bid"));
+  EXPECT_TRUE(pg_converges(sb, dst, "pgbench_tellers", {"tid", "bid", "tbalance", "filler"}, "tid"));
+  EXPECT_TRUE(pg_converges(sb, dst, "pgbench_history", {"tid", "bid", "aid", "delta", "mtime", "filler"},
+                           "tid, bid, aid, delta, mtime"));
+  EXPECT_TRUE(stop_ferry_run(pid));
+}
+
 // Pause and resume, a resync under live writes (rebuilt in acc_resync, swapped by renames),
 // and a reset from Paused (reload by upsert): each converges value by value.
 TEST(PgToPostgres, PauseResumeResyncAndResetConverge) {

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 
@@ -186,6 +187,11 @@ FileRemovedAtExit::~FileRemovedAtExit() { std::remove(path.c_str()); }
 std::string write_file(const std::string& path, const std::string& content) {
   std::ofstream(path) << content;
   return path;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 bool stop_ferry_run(pid_t pid) {

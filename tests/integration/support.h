@@ -97,6 +97,8 @@ bool reaches_state(Catalog& catalog, const std::string& pipe, PipeState state, i
 int run_ferry(const std::vector<std::string>& args, std::string* out = nullptr);
 
 std::string write_file(const std::string& path, const std::string& content);
+// The whole file ("" when it cannot be read).
+std::string read_file(const std::string& path);
 
 // Removes a file when the scope ends: declared after a pipe held by a hold file
 // (TestHooks::hold_file), a failed assertion never leaves the pipe waiting on it.
