@@ -1,6 +1,7 @@
 // ClickHouseDestination against the real server of FERRY_TEST_CH_URL (18.16 in the test
 // environment): DDL with weird names, every mapped type through load_snapshot and back,
 // idempotent reloads, errors and their kinds.
+#include "../shared/chunks_stream.h"
 #include "connectors/clickhouse/clickhouse_destination.h"
 
 #include <gtest/gtest.h>
@@ -33,20 +34,6 @@ using namespace ferry::clickhouse;
 using namespace ferry::test;
 
 namespace {
-
-class ChunksStream : public CopyStream {
- public:
-  explicit ChunksStream(std::vector<std::string> chunks) : chunks_(std::move(chunks)) {}
-  bool next_chunk(std::string& out) override {
-    if (i_ >= chunks_.size()) return false;
-    out += chunks_[i_++];
-    return true;
-  }
-
- private:
-  std::vector<std::string> chunks_;
-  size_t i_ = 0;
-};
 
 // Generates rows on the fly (nothing held in memory); optionally throws after n chunks.
 class GeneratedStream : public CopyStream {

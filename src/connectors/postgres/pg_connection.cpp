@@ -101,6 +101,7 @@ void PgConnection::check(PGresult* r, const std::string& what) {
       st == PGRES_COPY_BOTH || st == PGRES_EMPTY_QUERY)
     return;
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  last_sqlstate_ = state ? state : "";
   std::string msg = r ? trim(PQresultErrorMessage(r)) : last_error();
   if (msg.empty()) msg = last_error();
   if (r) PQclear(r);

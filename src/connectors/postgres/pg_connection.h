@@ -62,11 +62,14 @@ class PgConnection {
   int server_version_num() const;
   PGconn* raw() { return conn_; }
   std::string last_error() const;
+  // The SQLSTATE of the last error thrown by this connection ("" when none had one).
+  const std::string& last_sqlstate() const { return last_sqlstate_; }
 
  private:
   void check(PGresult* r, const std::string& what);
   PGconn* conn_ = nullptr;
   char* copy_buf_ = nullptr;
+  std::string last_sqlstate_;
 };
 
 // Session settings every ferry source session uses so values render in

@@ -2,6 +2,8 @@
 #include "connectors/postgres/pg_digest.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <functional>
 #include <random>
 
 #include <fmt/format.h>
@@ -130,20 +132,25 @@ int64_t PgDestination::load_snapshot(const TableSchema& source, const Destinatio
     quoted += (quoted.empty() ? "" : ", ") + quote_pg_ident(col.name);
   }
   const std::vector<std::string> key = source.key_columns();
+  const std::string target = qualified(table.name);
+  bool upsert = false;
+  if (!key.empty()) {
+    std::lock_guard<std::mutex> lock(upsert_tables_mu_);
+    upsert = upsert_tables_.count(table.name) > 0;
+  }
+  // Fast path: COPY straight into the target, the rows kept in a spill file on the way. A key
+  // already there (a partition redone after a crash, a reset into a full table) fails the COPY
+  // with unique_violation: back to the savepoint, and the spilled rows go in by upsert.
+  std::unique_ptr<FILE, decltype(&std::fclose)> spill(nullptr, &std::fclose);
   int64_t n = 0;
-  in_transaction(*c, [&] {
-    std::string into = qualified(table.name);
-    if (!key.empty()) {
-      c->exec("CREATE TEMP TABLE ferry_load (LIKE " + into + ") ON COMMIT DROP");
-      into = "ferry_load";
-    }
+  bool exhausted = false;
+  auto copy = [&](const std::string& into, const std::function<bool(std::string&)>& next) {
     c->start_copy_in(fmt::format("COPY {} ({}) FROM STDIN", into, quoted));
     std::string chunk;
     try {
       while (true) {
         chunk.clear();
-        if (!rows.next_chunk(chunk)) break;
-        n += std::count(chunk.begin(), chunk.end(), '\n');
+        if (!next(chunk)) break;
         c->put_copy_data(chunk);
       }
     } catch (...) {
@@ -153,12 +160,54 @@ int64_t PgDestination::load_snapshot(const TableSchema& source, const Destinatio
       }
       throw;
     }
+    c->end_copy_in();
+  };
+  auto from_source = [&](std::string& chunk) {
+    if (exhausted || !rows.next_chunk(chunk)) return !(exhausted = true);
+    n += std::count(chunk.begin(), chunk.end(), '\n');
+    if (spill && std::fwrite(chunk.data(), 1, chunk.size(), spill.get()) != chunk.size())
+      throw Error(ErrorKind::Transient, "PostgreSQL destination: cannot write the snapshot spill file (disk full?)");
+    return true;
+  };
+  auto upsert_from = [&](const std::function<bool(std::string&)>& next) {
+    c->exec("CREATE TEMP TABLE ferry_load (LIKE " + target + ") ON COMMIT DROP");
+    copy("ferry_load", next);
+    c->exec(snapshot_upsert_sql(target, "ferry_load", columns, key));
+  };
+  in_transaction(*c, [&] {
     try {
-      c->end_copy_in();
+      if (key.empty()) {
+        copy(target, from_source);
+      } else if (upsert) {
+        upsert_from(from_source);
+      } else {
+        spill.reset(std::tmpfile());
+        if (!spill) throw Error(ErrorKind::Transient, "PostgreSQL destination: cannot create a snapshot spill file");
+        c->exec("SAVEPOINT ferry_copy");
+        try {
+          copy(target, from_source);
+        } catch (const Error&) {
+          if (c->last_sqlstate() != "23505") throw;
+          spdlog::info("{}: a snapshot partition meets rows already there; loading it and the table's next "
+                       "partitions by upsert", target);
+          {
+            std::lock_guard<std::mutex> lock(upsert_tables_mu_);
+            upsert_tables_.insert(table.name);
+          }
+          c->exec("ROLLBACK TO SAVEPOINT ferry_copy");
+          for (std::string rest; from_source(rest);) rest.clear();  // the partition's rows the COPY did not take
+          std::rewind(spill.get());
+          upsert_from([&](std::string& chunk) {
+            chunk.resize(1 << 16);
+            size_t got = std::fread(chunk.data(), 1, chunk.size(), spill.get());
+            chunk.resize(got);
+            return got > 0;
+          });
+        }
+      }
     } catch (const Error& e) {
-      throw Error(e.kind(), fmt::format("loading {} into {}: {}", source.display_name(), qualified(table.name), e.what()));
+      throw Error(e.kind(), fmt::format("loading {} into {}: {}", source.display_name(), target, e.what()));
     }
-    if (!key.empty()) c->exec(snapshot_upsert_sql(qualified(table.name), "ferry_load", columns, key));
   });
   return n;
 }

@@ -28,6 +28,8 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -97,6 +99,10 @@ class PgDestination final : public Destination {
   bool checkpoint_table_ready_ = false;
   int staging_counter_ = 0;
   std::atomic<bool> warned_role_{false};
+  // Tables where a snapshot partition met rows already there (a redone partition, a reset):
+  // their later partitions load by upsert straight away.
+  std::mutex upsert_tables_mu_;
+  std::set<std::string> upsert_tables_;
   std::string copy_buf_;
 };
 
