@@ -304,12 +304,6 @@ CompareResult PipeManager::compare(const std::string& pipe, const CompareRequest
     source = src->second;
     destination = dst->second;
   }
-  if (!request.table.empty()) {
-    bool known = std::any_of(spec->tables.begin(), spec->tables.end(), [&](const TableMapping& m) {
-      return m.source == request.table || destination_table_name(m) == request.table;
-    });
-    if (!known) return {404, fmt::format("pipe '{}' has no table named '{}'", pipe, request.table), {}};
-  }
   {
     std::lock_guard<std::mutex> lock(compare_mu_);
     if (comparing_.count(pipe))
@@ -327,6 +321,13 @@ CompareResult PipeManager::compare(const std::string& pipe, const CompareRequest
       m.comparing_.erase(pipe);
     }
   } done{*this, pipe};
+  // After the busy check, so that a request for another table is refused while one runs.
+  if (!request.table.empty()) {
+    bool known = std::any_of(spec->tables.begin(), spec->tables.end(), [&](const TableMapping& m) {
+      return m.source == request.table || destination_table_name(m) == request.table;
+    });
+    if (!known) return {404, fmt::format("pipe '{}' has no table named '{}'", pipe, request.table), {}};
+  }
   if (hooks_) hooks_->hold_point("compare");
 
   CompareOptions options = compare_options_for(*spec, request.level);
