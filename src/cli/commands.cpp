@@ -241,6 +241,16 @@ void print_tables(const nlohmann::json& tables) {
         std::cout << fmt::format("  column {}: {} value(s) the destination type cannot hold, written per "
                                  "on_unrepresentable (first: {})\n",
                                  col, u.value("count", int64_t(0)), u.value("first_value", std::string()));
+    if (t.contains("last_compare") && t["last_compare"].is_object()) {
+      nlohmann::json c = t["last_compare"];  // a copy: missing keys read as null
+      std::string rows = c["source_rows"].is_number()
+                             ? fmt::format(", rows {} / {}", c["source_rows"].get<int64_t>(),
+                                           c["destination_rows"].is_number() ? c["destination_rows"].get<int64_t>() : -1)
+                             : "";
+      std::cout << fmt::format("  last compare: {} at {} level: {}{}, {} differing key(s), {:.2f} s\n", str_or(c["at"]),
+                               str_or(c["level"]), str_or(c["outcome"]), rows, c.value("differences", int64_t(0)),
+                               c.value("seconds", 0.0));
+    }
   }
 }
 

@@ -40,6 +40,7 @@ struct CompareArgs {
   int rounds = 0;                  // 0: the pipe's default (compare_options_for)
   size_t limit = 0;                // differing keys listed per table; 0: default
   std::string output = "table";    // table | json
+  std::string catalog;             // optional: each table's result is stored there as its last comparison
 };
 // `ferry compare` (compare_command.cpp): 0 when every table is equal, 1 otherwise.
 int compare_pipe(const CompareArgs& args);

@@ -4,9 +4,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "catalog/catalog.h"
 #include "cli/commands.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "pipe/compare.h"
+#include "pipe/compare_record.h"
 #include "pipe/config.h"
 
 namespace ferry::cli {
@@ -17,17 +20,24 @@ int compare_pipe(const CompareArgs& args) {
   if (it == config.pipes.end())
     throw Error(ErrorKind::Config, fmt::format("{}: no pipe named '{}'", args.config_file, args.pipe));
   const PipeSpec& spec = it->second;
-  CompareOptions options = compare_options_for(spec, parse_compare_level(args.level));
+  CompareLevel level = parse_compare_level(args.level);
+  // Opened first: a catalog that cannot be opened fails before the comparison's work.
+  std::unique_ptr<Catalog> catalog = args.catalog.empty() ? nullptr : open_catalog(args.catalog);
+  CompareOptions options = compare_options_for(spec, level);
   if (args.rounds > 0) options.rounds = args.rounds;
   if (args.limit > 0) options.key_limit = args.limit;
   std::vector<TableComparison> tables =
       ferry::compare_pipe(spec, config.peers.at(spec.source), config.peers.at(spec.destination), options, args.table);
+  if (catalog) {
+    if (catalog->get_pipe(spec.name))
+      record_comparisons(*catalog, spec.name, level, tables, to_epoch_ms(Clock::system().now()));
+    else
+      std::cerr << "ferry: pipe " << spec.name << " is not in the catalog " << args.catalog << ": results not stored\n";
+  }
   bool equal = true;
   for (const auto& t : tables) equal = equal && t.outcome == "equal";
   if (args.output == "json") {
-    nlohmann::json j = {{"pipe", spec.name}, {"level", args.level}, {"equal", equal}, {"tables", nlohmann::json::array()}};
-    for (const auto& t : tables) j["tables"].push_back(to_json(t));
-    std::cout << j.dump(2) << "\n";
+    std::cout << comparison_json(spec.name, level, tables).dump(2) << "\n";
   } else {
     for (const auto& t : tables) std::cout << to_text(t);
     std::cout << (equal ? "equal\n" : "NOT equal\n");

@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"objects", "count", "content"}));
   compare_cmd->add_option("--rounds", compare.rounds, "Digest rounds for differing ranges (default 3 while streaming, else 1)");
   compare_cmd->add_option("--limit", compare.limit, "Differing keys listed per table (default 20)");
+  compare_cmd->add_option("--catalog", compare.catalog,
+                          "Catalog (sqlite:PATH) of the pipe: the results are stored there (shown by ferry pipe tables)");
   compare_cmd->add_option("--output,-o", compare.output, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
 
   ApplyArgs apply;

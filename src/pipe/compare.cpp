@@ -2,6 +2,7 @@
 #include "pipe/compare.h"
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -22,6 +23,15 @@ CompareLevel parse_compare_level(const std::string& text) {
   if (text == "count") return CompareLevel::Count;
   if (text == "content") return CompareLevel::Content;
   throw Error(ErrorKind::Config, "compare level '" + text + "' is not one of objects, count, content");
+}
+
+const char* to_string(CompareLevel level) {
+  switch (level) {
+    case CompareLevel::Objects: return "objects";
+    case CompareLevel::Count: return "count";
+    case CompareLevel::Content: break;
+  }
+  return "content";
 }
 
 std::vector<uint64_t> differing_buckets(const std::vector<BucketDigest>& source,
@@ -69,6 +79,15 @@ std::vector<KeyDifference> key_differences(const std::vector<std::string>& key_n
 }
 
 namespace {
+
+// Runs both ends' queries at once (each digester stays on one thread): a comparison takes
+// as long as the slower database, not the sum of both.
+template <class AtSource, class AtDestination>
+auto at_both_ends(AtSource&& at_source, AtDestination&& at_destination) {
+  auto destination = std::async(std::launch::async, std::forward<AtDestination>(at_destination));
+  auto source = at_source();
+  return std::make_pair(std::move(source), destination.get());
+}
 
 // The columns both ends hash the same way; the others go to not_compared.
 DigestPlan digest_plan(const TableSchema& source, TableDigester& s, TableDigester& d, TableComparison& result) {
@@ -126,7 +145,7 @@ void compare_content(const TableSchema& source, TableDigester& s, TableDigester&
   std::set<uint64_t> moved;
   for (int round = 1; round <= std::max(1, options.rounds); ++round) {
     if (round > 1) std::this_thread::sleep_for(options.settle);
-    std::vector<BucketDigest> sb = s.buckets(plan), db = d.buckets(plan);
+    auto [sb, db] = at_both_ends([&] { return s.buckets(plan); }, [&] { return d.buckets(plan); });
     std::vector<uint64_t> diff = differing_buckets(sb, db);
     std::set<uint64_t> now(diff.begin(), diff.end());
     if (round > 1) {
@@ -154,8 +173,9 @@ void compare_content(const TableSchema& source, TableDigester& s, TableDigester&
       result.differences_truncated = true;
       break;
     }
-    for (auto& k : key_differences(key, s.keys(plan, b, options.bucket_key_limit),
-                                   d.keys(plan, b, options.bucket_key_limit))) {
+    auto [source_keys, destination_keys] = at_both_ends([&] { return s.keys(plan, b, options.bucket_key_limit); },
+                                                        [&] { return d.keys(plan, b, options.bucket_key_limit); });
+    for (auto& k : key_differences(key, source_keys, destination_keys)) {
       if (result.differences.size() >= options.key_limit) {
         result.differences_truncated = true;
         break;
@@ -197,8 +217,8 @@ TableComparison compare_table(const TableSchema& source, const std::string& dest
   if (!result.problems.empty()) result.outcome = "different";
   if (options.level == CompareLevel::Objects || !result.problems.empty()) return done();
 
-  result.source_rows = source_digester.count();
-  result.destination_rows = destination_digester.count();
+  std::tie(result.source_rows, result.destination_rows) =
+      at_both_ends([&] { return source_digester.count(); }, [&] { return destination_digester.count(); });
   if (options.level == CompareLevel::Count) {
     result.outcome = result.source_rows == result.destination_rows ? "equal" : "different";
     return done();
@@ -237,6 +257,7 @@ std::vector<TableComparison> compare_pipe(const PipeSpec& pipe, const PeerSpec& 
                                                  to_string(destination_peer.type), e.what()));
     }
     out.push_back(compare_table(projected, name, *s, *d, options));
+    out.back().table = m.source;
   }
   if (out.empty() && !table.empty())
     throw Error(ErrorKind::Config, fmt::format("pipe {} has no table named '{}'", pipe.name, table));
@@ -254,11 +275,22 @@ nlohmann::json to_json(const TableComparison& c) {
                       {"still_changing_buckets", c.still_changing_buckets},
                       {"differences_truncated", c.differences_truncated},
                       {"seconds", c.seconds}};
+  if (c.seconds > 0 && c.source_rows > 0) j["rows_per_second"] = double(c.source_rows) / c.seconds;
   if (c.source_rows >= 0) j["source_rows"] = c.source_rows;
   if (c.destination_rows >= 0) j["destination_rows"] = c.destination_rows;
   j["differences"] = nlohmann::json::array();
   for (const auto& d : c.differences) j["differences"].push_back({{"kind", d.kind}, {"key", d.key}});
   return j;
+}
+
+nlohmann::json comparison_json(const std::string& pipe, CompareLevel level, const std::vector<TableComparison>& tables) {
+  bool equal = true;
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& t : tables) {
+    equal = equal && t.outcome == "equal";
+    list.push_back(to_json(t));
+  }
+  return {{"pipe", pipe}, {"level", to_string(level)}, {"equal", equal}, {"tables", std::move(list)}};
 }
 
 std::string to_text(const TableComparison& c) {

@@ -42,6 +42,7 @@ struct KeyDifference {
 };
 
 struct TableComparison {
+  std::string table;  // the pipe's table as configured (TableStatus::source: the catalog's key)
   std::string source_table;
   std::string destination_table;
   std::string outcome = "equal";        // equal | different | still changing | missing
@@ -83,5 +84,9 @@ std::vector<KeyDifference> key_differences(const std::vector<std::string>& key_n
 
 nlohmann::json to_json(const TableComparison& c);
 std::string to_text(const TableComparison& c);
+// The document `ferry compare --output json` prints and POST /api/v1/pipes/{name}/compare
+// answers: {"pipe","level","equal","tables":[to_json...]}.
+nlohmann::json comparison_json(const std::string& pipe, CompareLevel level, const std::vector<TableComparison>& tables);
+const char* to_string(CompareLevel level);
 
 }  // namespace ferry

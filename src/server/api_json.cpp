@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.h"
+#include "pipe/compare_record.h"
 #include "pipe/incremental.h"
 #include "pipe/unrepresentable.h"
 
@@ -69,6 +70,8 @@ json pipe_tables_json(Catalog& catalog, const std::string& pipe) {
       for (const auto& [col, tally] : it->second)
         un[col] = {{"count", tally.count}, {"first_value", tally.first_value}};
     tj["unrepresentable"] = std::move(un);
+    std::optional<CompareRecord> compared = last_comparison(catalog, pipe, t.source);
+    tj["last_compare"] = compared ? to_json(*compared) : json();
     out.push_back(std::move(tj));
   }
   return out;
@@ -150,7 +153,7 @@ std::variant<ActionRequest, ApiError> parse_action_request(const std::string& ac
   else if (action == "reset") req.action = PipeAction::Reset;
   else if (action == "delete") req.action = PipeAction::Delete;
   else
-    return ApiError{400, fmt::format("unknown action '{}'; valid actions: pause, resume, resync, reset, delete, check", action)};
+    return ApiError{400, fmt::format("unknown action '{}'; valid actions: pause, resume, resync, reset, delete, check, compare", action)};
 
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return req;
   json j;
@@ -191,6 +194,45 @@ std::variant<ActionRequest, ApiError> parse_action_request(const std::string& ac
   }
   if (!req.table.empty() && req.action != PipeAction::Resync)
     return ApiError{400, fmt::format("field \"table\" applies to resync only, not to {}", action)};
+  return req;
+}
+
+std::variant<CompareRequest, ApiError> parse_compare_request(const std::string& body) {
+  CompareRequest req;
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return req;
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) return ApiError{400, "request body is not valid JSON; expected an object like {\"level\": \"content\"}"};
+  if (j.is_null()) return req;
+  if (!j.is_object())
+    return ApiError{400, fmt::format("request body is a JSON {}; expected an object like {{\"table\": \"public.orders\", "
+                                     "\"level\": \"content\", \"limit\": 20}}",
+                                     j.type_name())};
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    const json& v = it.value();
+    if (v.is_null() && (key == "table" || key == "level" || key == "limit")) continue;
+    if (key == "table") {
+      if (!v.is_string())
+        return ApiError{400, fmt::format("field \"table\" is a {} ({}); expected a string naming a table of the pipe",
+                                         v.type_name(), v.dump())};
+      req.table = v.get<std::string>();
+    } else if (key == "level") {
+      std::string level = v.is_string() ? v.get<std::string>() : "";
+      if (level != "objects" && level != "count" && level != "content")
+        return ApiError{400, fmt::format("field \"level\" is {}; expected one of \"objects\", \"count\", \"content\"",
+                                         v.dump())};
+      req.level = parse_compare_level(level);
+    } else if (key == "limit") {
+      if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > kMaxCompareLimit ||
+          (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(kMaxCompareLimit)))
+        return ApiError{400, fmt::format("field \"limit\" is {}; expected an integer from 1 to {} (differing keys listed "
+                                         "per table)",
+                                         v.dump(), kMaxCompareLimit)};
+      req.limit = static_cast<size_t>(v.get<int64_t>());
+    } else {
+      return ApiError{400, fmt::format("unknown field \"{}\"; valid fields: table, level, limit", key)};
+    }
+  }
   return req;
 }
 

@@ -32,7 +32,8 @@ PipeLag pipe_lag(Catalog& catalog, const std::string& pipe);
 // plus "incremental" (incremental_status_json) for pipes that ran incrementally.
 nlohmann::json pipe_status_json(Catalog& catalog, const PipeRecord& rec);
 // [{"source","destination","state","rows_loaded","partitions_total",
-//   "partitions_done","avg_partition_ms","load_started_at","load_finished_at"}]
+//   "partitions_done","avg_partition_ms","load_started_at","load_finished_at","unrepresentable",
+//   "last_compare" (pipe/compare_record.h to_json, null before the first comparison)}]
 nlohmann::json pipe_tables_json(Catalog& catalog, const std::string& pipe);
 // {"pause": {"allowed": bool, "reason": why not or null}, ...} for every API action in
 // `state` (the lifecycle's own refusal messages), so a client can disable what is refused.
@@ -55,6 +56,11 @@ struct ApiError {
 // Errors name the cause: the valid actions, the parser's message, or the field
 // and its expected type.
 std::variant<ActionRequest, ApiError> parse_action_request(const std::string& action, const std::string& body);
+
+// The optional JSON body of POST /api/v1/pipes/{name}/compare:
+// {"table": string, "level": "objects"|"count"|"content", "limit": 1..kMaxCompareLimit}.
+std::variant<CompareRequest, ApiError> parse_compare_request(const std::string& body);
+inline constexpr int64_t kMaxCompareLimit = 10000;
 
 nlohmann::json action_result_json(const ActionResult& r);  // {"message","state"}
 nlohmann::json apply_result_json(const ApplyResult& r);    // {"created","updated","removed","unchanged"}

@@ -284,6 +284,19 @@ void ApiServer::routes() {
            send_json(res, 200, body);
          }));
 
+  // Compares the pipe's tables with their source, synchronously (the answer is the result);
+  // PipeManager::compare says why it is safe to wait here.
+  add_route("POST", "/api/v1/pipes/{name}/compare", guarded([this](const httplib::Request& req, httplib::Response& res) {
+           std::string name = req.matches[1];
+           auto parsed = parse_compare_request(req.body);
+           if (auto* err = std::get_if<ApiError>(&parsed)) return send_error(res, err->status, err->message);
+           const CompareRequest& request = std::get<CompareRequest>(parsed);
+           CompareResult r = manager_.compare(name, request);
+           if (r.status != 200) return send_error(res, r.status, r.message);
+           spdlog::info("api: compare {} ({}): {} table(s)", name, to_string(request.level), r.tables.size());
+           send_json(res, 200, comparison_json(name, request.level, r.tables));
+         }));
+
   add_route("POST", "/api/v1/pipes/{name}/{action}", guarded([this](const httplib::Request& req, httplib::Response& res) {
            std::string name = req.matches[1], action = req.matches[2];
            auto parsed = parse_action_request(action, req.body);

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "pipe/compare_record.h"
 #include "pipe/unrepresentable.h"
 #include "catalog/catalog.h"
 #include "pipe/spec_json.h"
@@ -150,6 +151,26 @@ std::string render_prometheus(Catalog& catalog, const Metrics& metrics) {
     for (PipeState s : kAllStates)
       out += fmt::format("ferry_pipe_state{} {}\n", labels({{"pipe", p.name}, {"state", to_string(s)}}),
                          s == p.state ? 1 : 0);
+  // The last comparison of each table (pipe/compare_record.h): outcome as a state set, time, duration.
+  std::vector<std::tuple<std::string, std::string, CompareRecord>> compared;
+  for (const auto& p : pipes)
+    for (const auto& t : catalog.tables(p.name))
+      if (auto r = last_comparison(catalog, p.name, t.source)) compared.emplace_back(p.name, t.source, *r);
+  family(out, "ferry_compare_last_result", "gauge",
+         "1 for the outcome of the table's last comparison (ferry compare), 0 for the others.");
+  for (const auto& [pipe, table, r] : compared)
+    for (const char* outcome : {"equal", "different", "still changing", "missing"})
+      out += fmt::format("ferry_compare_last_result{} {}\n",
+                         labels({{"pipe", pipe}, {"table", table}, {"outcome", outcome}}), r.outcome == outcome ? 1 : 0);
+  family(out, "ferry_compare_last_timestamp_seconds", "gauge", "Unix time the table's last comparison finished.");
+  for (const auto& [pipe, table, r] : compared)
+    out += fmt::format("ferry_compare_last_timestamp_seconds{} {:.3f}\n", labels({{"pipe", pipe}, {"table", table}}),
+                       static_cast<double>(r.at_ms) / 1000.0);
+  family(out, "ferry_compare_last_duration_seconds", "gauge", "How long the table's last comparison took.");
+  for (const auto& [pipe, table, r] : compared)
+    out += fmt::format("ferry_compare_last_duration_seconds{} {:.3f}\n", labels({{"pipe", pipe}, {"table", table}}),
+                       r.seconds);
+
   family(out, "ferry_retries", "gauge", "Retries of the current error (reset once the pipe makes progress).");
   for (const auto& p : pipes) out += fmt::format("ferry_retries{} {}\n", labels({{"pipe", p.name}}), p.retry_count);
   return out;

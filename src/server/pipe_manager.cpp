@@ -6,9 +6,12 @@
 
 #include "connectors/api/destination.h"
 #include "connectors/api/source.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/test_hooks.h"
 #include "pipe/config.h"
+#include "pipe/compare_record.h"
 #include "pipe/config_change.h"
 #include "pipe/keyless_staging.h"
 #include "pipe/precheck.h"
@@ -284,6 +287,60 @@ std::optional<PrecheckReport> PipeManager::check(const std::string& pipe) {
   }
   // Outside the lock: the checks talk to both servers.
   return run_precheck(*spec, source, destination, /*new_pipe=*/false);
+}
+
+CompareResult PipeManager::compare(const std::string& pipe, const CompareRequest& request) {
+  std::optional<PipeSpec> spec;
+  PeerSpec source, destination;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    spec = spec_of(pipe);
+    if (!spec) return {404, fmt::format("no pipe named '{}'", pipe), {}};
+    auto src = peers_.find(spec->source);
+    auto dst = peers_.find(spec->destination);
+    if (src == peers_.end() || dst == peers_.end())
+      return {422, fmt::format("pipe '{}' refers to peer '{}' or '{}' that this server does not know", pipe,
+                               spec->source, spec->destination), {}};
+    source = src->second;
+    destination = dst->second;
+  }
+  {
+    std::lock_guard<std::mutex> lock(compare_mu_);
+    if (comparing_.count(pipe))
+      return {409, fmt::format("pipe '{}' is being compared already; ask again when that comparison answered", pipe), {}};
+    if (comparing_.size() >= kMaxComparisons)
+      return {429, fmt::format("{} comparisons are running (the most this server runs at once); ask again later",
+                               comparing_.size()), {}};
+    comparing_.insert(pipe);
+  }
+  struct Done {
+    PipeManager& m;
+    const std::string& pipe;
+    ~Done() {
+      std::lock_guard<std::mutex> lock(m.compare_mu_);
+      m.comparing_.erase(pipe);
+    }
+  } done{*this, pipe};
+  // After the busy check, so that a request for another table is refused while one runs.
+  if (!request.table.empty()) {
+    bool known = std::any_of(spec->tables.begin(), spec->tables.end(), [&](const TableMapping& m) {
+      return m.source == request.table || destination_table_name(m) == request.table;
+    });
+    if (!known) return {404, fmt::format("pipe '{}' has no table named '{}'", pipe, request.table), {}};
+  }
+  if (hooks_) hooks_->hold_point("compare");
+
+  CompareOptions options = compare_options_for(*spec, request.level);
+  if (request.limit > 0) options.key_limit = request.limit;
+  CompareResult result;
+  try {
+    result.tables = compare_pipe(*spec, source, destination, options, request.table);
+  } catch (const Error& e) {
+    spdlog::warn("pipe {}: compare failed: {}", pipe, e.what());
+    return {e.kind() == ErrorKind::Config ? 422 : 502, fmt::format("comparing pipe '{}' failed: {}", pipe, e.what()), {}};
+  }
+  record_comparisons(catalog_, pipe, request.level, result.tables, to_epoch_ms(Clock::system().now()));
+  return result;
 }
 
 }  // namespace ferry

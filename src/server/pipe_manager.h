@@ -8,11 +8,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "pipe/compare.h"
 #include "pipe/lifecycle.h"
 #include "core/spec.h"
 #include "server/metrics.h"
@@ -34,6 +36,21 @@ struct ActionResult {
   int status = 200;      // HTTP-like: 200 done, 202 accepted, 404 unknown pipe, 409 refused, 501 not built
   std::string message;   // what happened, or why it was refused
   std::optional<PipeState> state;
+};
+
+struct CompareRequest {
+  std::string table;  // source or destination name; empty: every table of the pipe
+  CompareLevel level = CompareLevel::Content;
+  size_t limit = 0;   // differing keys listed per table; 0: the default
+};
+
+struct CompareResult {
+  // 200 done, 404 unknown pipe or table, 409 this pipe is being compared already,
+  // 422 the pipe's source/destination pair cannot be compared, 429 too many comparisons
+  // at once, 502 a database failed
+  int status = 200;
+  std::string message;  // why not, when status != 200
+  std::vector<TableComparison> tables;
 };
 
 struct ApplyResult {
@@ -70,6 +87,14 @@ class PipeManager {
   // when there is no such pipe.
   std::optional<struct PrecheckReport> check(const std::string& pipe);
 
+  // Compares the pipe's tables with their source (pipe/compare.h) on the calling thread,
+  // with connections of its own: the pipe's runner and other requests go on meanwhile.
+  // One comparison per pipe at a time, at most kMaxComparisons in the process (each holds
+  // an HTTP worker thread). Each table's result is stored as its last comparison
+  // (pipe/compare_record.h).
+  CompareResult compare(const std::string& pipe, const CompareRequest& request);
+  static constexpr size_t kMaxComparisons = 2;
+
   Catalog& catalog() { return catalog_; }
   // The counters of this manager's runners (thread-safe; see server/metrics.h).
   const Metrics& metrics() const { return metrics_; }
@@ -96,6 +121,8 @@ class PipeManager {
   Metrics metrics_;  // declared before workers_: outlives every runner
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Worker>> workers_;
+  std::mutex compare_mu_;             // guards comparing_ only (never held while comparing)
+  std::set<std::string> comparing_;   // pipes being compared now
 };
 
 }  // namespace ferry

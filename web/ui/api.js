@@ -39,5 +39,6 @@ export const api = {
   history: (name) => call('GET', `${pipePath(name)}/history`).then((r) => r.body),
   metrics: (name) => call('GET', `${pipePath(name)}/metrics`).then((r) => r.body),
   check: (name, confirm = false) => call('POST', `${pipePath(name)}/check`, { confirm }).then((r) => r.body),
+  compare: (name, body = {}) => call('POST', `${pipePath(name)}/compare`, body).then((r) => r.body),
   act: (name, action, body = {}) => call('POST', `${pipePath(name)}/${action}`, body).then((r) => r.body),
 };

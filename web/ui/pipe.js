@@ -10,6 +10,8 @@ import { confirmDelete, confirmReset, confirmResync } from './dialogs.js';
 
 const TABS = [['metrics', 'Metrics'], ['tables', 'Tables'], ['settings', 'Settings'], ['history', 'History']];
 let shown = '';  // key of what is on the page now
+// The Tables tab's comparison: the level chosen, whether one runs, and its last answer.
+const comparison = { pipe: null, level: 'content', running: false, result: null };
 
 export async function renderPipe(container, name, tab, first, current) {
   const p = await api.pipe(name);
@@ -18,7 +20,8 @@ export async function renderPipe(container, name, tab, first, current) {
   else if (tab === 'tables') extra = await api.tables(name);
   else if (tab === 'history') extra = await api.history(name);
   if (!current()) return;
-  const key = JSON.stringify([name, tab, p, extra]);
+  if (comparison.pipe !== name) Object.assign(comparison, { pipe: name, running: false, result: null });
+  const key = JSON.stringify([name, tab, p, extra, comparison]);
   if (!first && key === shown) return;
   shown = key;
   const panel = tab === 'metrics' ? metricsTab(p, extra)
@@ -63,13 +66,63 @@ function tablesTab(p, tables) {
     h('h2', {}, 'Initial Load Stats'),
     h('table', { class: 'grid', id: 'initial-load-stats' },
       h('thead', {}, h('tr', {}, ['Source', 'Destination', 'State', 'Partitions done / total', 'Rows', 'Avg time per partition',
-        'Started', 'Finished', 'Unrepresentable values'].map((c) => h('th', {}, c)))),
+        'Started', 'Finished', 'Unrepresentable values', 'Last compare'].map((c) => h('th', {}, c)))),
       h('tbody', {}, tables.map((t) => h('tr', { dataset: { table: t.source } },
         h('td', {}, t.source), h('td', {}, t.destination), h('td', { class: 'table-state' }, t.state),
         h('td', { class: 'partitions' }, formatPartitions(t.partitions_done, t.partitions_total)),
         h('td', { class: 'rows' }, String(t.rows_loaded)), h('td', {}, formatMs(t.avg_partition_ms)),
         h('td', {}, t.load_started_at ?? '–'), h('td', {}, t.load_finished_at ?? '–'),
-        h('td', { class: 'unrepresentable', title: unrepresentableTitle(t) }, String(unrepresentableCount(t))))))));
+        h('td', { class: 'unrepresentable', title: unrepresentableTitle(t) }, String(unrepresentableCount(t))),
+        lastCompareCell(t.last_compare))))),
+    compareSection(p));
+}
+
+function lastCompareCell(c) {
+  if (!c) return h('td', { class: 'last-compare' }, '–');
+  return h('td', { class: 'last-compare', dataset: { outcome: c.outcome } },
+    h('span', { class: `outcome outcome-${c.outcome.replace(' ', '-')}` }, c.outcome), ` (${c.level}, ${c.at})`);
+}
+
+// Compare: POST .../compare answers when every table is compared; the result stays shown.
+function compareSection(p) {
+  const run = async () => {
+    Object.assign(comparison, { running: true, result: null });
+    refresh();
+    try {
+      const r = await api.compare(p.name, { level: comparison.level });
+      comparison.result = r;
+      notice(r.equal ? `compare (${r.level}): every table is equal` : `compare (${r.level}): NOT equal`, r.equal ? 'info' : 'error');
+    } catch (e) {
+      notice(e.message, 'error');
+    }
+    comparison.running = false;
+    refresh();
+  };
+  const r = comparison.result;
+  return h('div', {},
+    h('h2', {}, 'Compare with the source'),
+    h('p', { class: 'muted' }, 'Hashes the rows inside both databases and compares them per key range; ranges still changing on a live pipe are reported apart.'),
+    h('div', { class: 'actions' },
+      h('select', { id: 'compare-level', onchange: (e) => { comparison.level = e.target.value; } },
+        ['content', 'count', 'objects'].map((l) => h('option', { value: l, selected: l === comparison.level }, l))),
+      h('button', { type: 'button', id: 'compare-run', class: 'primary', disabled: comparison.running, onclick: run },
+        comparison.running ? 'Comparing…' : 'Compare')),
+    r ? h('table', { class: 'grid', id: 'compare-result', dataset: { equal: String(r.equal) } },
+      h('thead', {}, h('tr', {}, ['Source', 'Destination', 'Outcome', 'Rows (source / destination)', 'Differences', 'Time'].map((c) => h('th', {}, c)))),
+      h('tbody', {}, r.tables.map((t) => h('tr', { dataset: { table: t.source_table } },
+        h('td', {}, t.source_table), h('td', {}, t.destination_table),
+        h('td', { class: `outcome outcome-${t.outcome.replace(' ', '-')}`, dataset: { outcome: t.outcome } }, t.outcome),
+        h('td', {}, t.source_rows === undefined ? '–' : `${t.source_rows} / ${t.destination_rows}`),
+        h('td', { class: 'differences' }, compareDetails(t)),
+        h('td', {}, formatSeconds(t.seconds)))))) : null);
+}
+
+function compareDetails(t) {
+  const lines = [...t.problems, ...t.differences.map((d) => `${d.kind} ${d.key}`)];
+  if (t.differences_truncated) lines.push('… more');
+  if (t.still_changing_buckets) lines.push(`${t.still_changing_buckets} range(s) still changing`);
+  for (const n of t.not_compared) lines.push(`not compared: ${n}`);
+  return lines.length ? h('ul', { class: 'plain' }, lines.map((l) => h('li', {}, l))) : '–';
 }
 
 function unrepresentableTitle(t) {
