@@ -63,3 +63,10 @@ TEST(ClickHouseCapabilities, CivilDays) {
     EXPECT_EQ(days_from_civil(y, m, d), day);
   }
 }
+
+// The fuzzer found a 7-digit year overflowing the era arithmetic (signed overflow, UB).
+TEST(ClickHouseCapabilities, CivilDaysAtTheEdgesOfSourceYears) {
+  EXPECT_EQ(days_from_civil(5874897, 12, 31), 2145042905);  // PostgreSQL's last date
+  EXPECT_EQ(days_from_civil(-4713, 11, 24), -2440588);        // PostgreSQL's first (4714 BC)
+  EXPECT_EQ(days_from_civil(24779, 1, 1), 8330816);
+}

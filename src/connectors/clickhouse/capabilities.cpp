@@ -5,13 +5,15 @@
 namespace ferry::clickhouse {
 
 // Howard Hinnant's algorithms (public domain), valid for any proleptic Gregorian date.
-int32_t days_from_civil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int era = (y >= 0 ? y : y - 399) / 400;
+// The era arithmetic runs in 64 bits so that any int year is defined behaviour; callers
+// keep years inside [-5877641, 5879610], where the day number fits in 32 bits.
+int32_t days_from_civil(int year, unsigned m, unsigned d) {
+  const int64_t y = static_cast<int64_t>(year) - (m <= 2);
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
   const unsigned yoe = static_cast<unsigned>(y - era * 400);
   const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int32_t>(doe) - 719468;
+  return static_cast<int32_t>(era * 146097 + static_cast<int64_t>(doe) - 719468);
 }
 
 void civil_from_days(int32_t z, int& y, unsigned& m, unsigned& d) {

@@ -121,6 +121,10 @@ const char* decimal_reason(std::string_view v) {
   return "not a decimal number";
 }
 
+// PostgreSQL's latest date is in 5874897 AD; no source renders a later year, and later
+// ones would not fit a 32-bit day number.
+constexpr int kMaxSourceYear = 5874897;
+
 bool parse_date(std::string_view s, size_t& i, int32_t& day) {
   int y = 0, m = 0, d = 0;
   size_t start = i;
@@ -131,6 +135,7 @@ bool parse_date(std::string_view s, size_t& i, int32_t& day) {
   ++i;
   if (!read_fixed(s, i, 2, d)) return false;
   if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return false;
+  if (y > kMaxSourceYear) return false;
   day = days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
   return true;
 }
