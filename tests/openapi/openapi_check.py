@@ -64,7 +64,8 @@ def value_for(schema, rnd):
     if t == "boolean":
         return rnd.choice([True, False])
     if t == "integer":
-        return rnd.choice([0, 1, -1, 2**31, 2**62])
+        lo, hi = schema.get("minimum", -2**63), schema.get("maximum", 2**63 - 1)
+        return rnd.choice([v for v in (0, 1, -1, 2**31, 2**62, lo, hi) if lo <= v <= hi])
     if t == "number":
         return rnd.choice([0, 1.5, -3.25, 1e300])
     if t == "null":
@@ -246,8 +247,10 @@ def cases_for(method, template, op, rnd, n, setup):
                 expect = "token"
             yield Case(pp, query=query, body=body, content_type=ctype, token=token, expect_in_error=expect)
         else:
-            kind = rnd.choice(["valid", "valid", "valid", "unknown-field", "wrong-type", "not-object", "bad-json", "empty"])
+            kind = rnd.choice(["valid", "valid", "valid", "unknown-field", "wrong-type", "out-of-range", "not-object",
+                               "bad-json", "empty"])
             props = deref(body_schema).get("properties", {}) if body_schema else {}
+            bounded = sorted(k for k, v in props.items() if "maximum" in deref(v))
             body = value_for(body_schema, rnd) if body_schema else {}
             if kind == "valid" and "table" in body and pp.get("action") != "resync" and template.endswith("{action}"):
                 expect = "table"  # "table" applies to resync only: a 400 naming it
@@ -259,10 +262,14 @@ def cases_for(method, template, op, rnd, n, setup):
                 field = rnd.choice(sorted(props))
                 body = {field: wrong_type(props[field], rnd)}
                 expect = field
+            elif kind == "out-of-range" and bounded:
+                field = rnd.choice(bounded)
+                body = {field: deref(props[field])["maximum"] + 1}
+                expect = field
             elif kind in ("not-object", "bad-json"):
                 expect = None
-            elif kind == "not-object":
-                body = rnd.choice([[1], 7, "s"])
+                if kind == "not-object":
+                    body = rnd.choice([[1], 7, "s"])
             text = json.dumps(body)
             if kind == "bad-json":
                 text = rnd.choice(["{", "{\"confirm\": tru}", "[1,", "\xff"])
