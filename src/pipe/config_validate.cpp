@@ -121,9 +121,9 @@ void validate_pipe_impl(Collector& c, const PipeSpec& p, const std::map<std::str
                "no order_by for this destination");
     check_columns(c, t.order_by, op);
     std::string ctp = child(tp, "column_types");
-    if (!t.column_types.empty() && dst_known && dst->type != PeerType::ClickHouse && dst->type != PeerType::Postgres)
+    if (!t.column_types.empty() && dst_known && dst->type == PeerType::Kafka)
       c.add_at(ctp,
-               "column_types is only supported for clickhouse and postgres destinations so far, but peer " + qt(dst->name) +
+               "column_types is only supported for clickhouse, postgres and mysql destinations, but peer " + qt(dst->name) +
                    " is " + to_string(dst->type),
                "no column_types for this destination");
     for (const auto& [col, type] : t.column_types) {

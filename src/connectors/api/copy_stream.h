@@ -20,4 +20,14 @@ class CopyStream {
 // Appends `value` with the COPY text escapes of a CopyStream row (\\ \t \n \r).
 void append_copy_escaped(std::string& out, std::string_view value);
 
+// The COPY escape at raw[i] == '\\': returns the byte and advances i past it.
+// Handles \b \f \n \r \t \v, octal \NNN, hex \xHH, and \c = c.
+char decode_copy_escape(std::string_view raw, size_t& i);
+
+// Decodes the COPY text escapes of one field into `out` (cleared first).
+void unescape_copy_field(std::string_view raw, std::string& out);
+
+// The field is COPY's NULL marker \N.
+inline bool is_copy_null(std::string_view raw) { return raw.size() == 2 && raw[0] == '\\' && raw[1] == 'N'; }
+
 }  // namespace ferry

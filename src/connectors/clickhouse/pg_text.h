@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "connectors/api/copy_stream.h"
+
 namespace ferry::clickhouse {
 
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -20,15 +22,10 @@ inline int hex_value(char c) {
   return -1;
 }
 
-// The COPY escape at raw[i] == '\\': returns the byte and advances i past it.
-// Handles \b \f \n \r \t \v, octal \NNN, hex \xHH, and \c = c.
-char decode_copy_escape(std::string_view raw, size_t& i);
-
-// Decodes PostgreSQL COPY text escapes of one field into `out` (cleared first).
-void unescape_copy_field(std::string_view raw, std::string& out);
-
-// The field is COPY's NULL marker \N.
-inline bool is_copy_null(std::string_view raw) { return raw.size() == 2 && raw[0] == '\\' && raw[1] == 'N'; }
+// COPY framing (connectors/api/copy_stream.h).
+using ferry::decode_copy_escape;
+using ferry::is_copy_null;
+using ferry::unescape_copy_field;
 
 bool equals_nocase(std::string_view a, std::string_view b);
 

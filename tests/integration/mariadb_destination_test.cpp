@@ -1,0 +1,417 @@
+// The MariaDB destination (peer type mysql as destination) against the real server:
+// PostgreSQL -> MariaDB and MariaDB -> MariaDB. Values are compared exactly: as the text
+// MariaDB shows against the PostgreSQL rendering of the same type, floats by their bits.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "catalog/catalog.h"
+#include "cdc_support.h"
+#include "mysql_support.h"
+
+namespace ferry::test {
+namespace {
+
+// A MariaDB database as the destination: the MysqlDatabase of a second sandbox, as peer "dst".
+struct MariadbDestination {
+  explicit MariadbDestination(const std::string& tag) : sb(tag), db(sb) {}
+  PeerSpec peer() const {
+    PeerSpec p = db.peer();
+    p.name = "dst";
+    return p;
+  }
+  Sandbox sb;
+  MysqlDatabase db;
+};
+
+std::string peer_yaml(const PeerSpec& p) {
+  return fmt::format("{{ type: mysql, host: \"{}\", port: {}, user: \"{}\", database: \"{}\" }}", p.host, p.port,
+                     p.user, p.database);
+}
+
+// The bits of a double rendered as text (a PostgreSQL or MariaDB shortest rendering).
+uint64_t double_bits(const std::string& text) {
+  double d = 0;
+  if (text == "-0") d = -0.0;
+  else d = std::strtod(text.c_str(), nullptr);
+  uint64_t b;
+  std::memcpy(&b, &d, sizeof b);
+  return b;
+}
+
+uint32_t float_bits(const std::string& text) {
+  float f = static_cast<float>(std::strtod(text.c_str(), nullptr));
+  if (text.size() && text[0] == '-' && f == 0) f = -0.0f;
+  uint32_t b;
+  std::memcpy(&b, &f, sizeof b);
+  return b;
+}
+
+// PostgreSQL rows of `table` and MariaDB rows of the same columns, ordered by `key`, as text.
+std::pair<Rows, Rows> pg_and_mariadb(Sandbox& sb, MysqlDatabase& dst, const std::string& table,
+                                     const std::vector<std::string>& cols, const std::string& key) {
+  std::string pg_cols, my_cols;
+  for (const auto& c : cols) {
+    pg_cols += (pg_cols.empty() ? "" : ", ") + fmt::format("CASE WHEN {0} IS NOT NULL THEN format('%s', {0}) END", c);
+    my_cols += (my_cols.empty() ? "" : ", ") + fmt::format("CAST(`{}` AS CHAR)", c);
+  }
+  return {sb.pg_rows(fmt::format("SELECT {} FROM {} ORDER BY {}", pg_cols, table, key)),
+          dst.rows(fmt::format("SELECT {} FROM `{}` ORDER BY {}", my_cols, table, key))};
+}
+
+::testing::AssertionResult converges(Sandbox& sb, MysqlDatabase& dst, const std::string& table,
+                                     const std::vector<std::string>& cols, const std::string& key = "id",
+                                     std::chrono::seconds timeout = 60s) {
+  std::pair<Rows, Rows> both;
+  bool same = eventually([&] {
+    try {
+      both = pg_and_mariadb(sb, dst, table, cols, key);
+    } catch (const std::exception&) {
+      return false;  // the table is not there yet
+    }
+    return both.first == both.second;
+  }, static_cast<int>(timeout.count()));
+  if (same) return ::testing::AssertionSuccess();
+  std::string diff;
+  for (size_t i = 0; i < std::min(both.first.size(), both.second.size()) && diff.empty(); ++i)
+    if (both.first[i] != both.second[i])
+      diff = fmt::format("row {}: PostgreSQL ({}), MariaDB ({})", i, fmt::join(both.first[i], ", "),
+                         fmt::join(both.second[i], ", "));
+  return ::testing::AssertionFailure() << table << ": PostgreSQL " << both.first.size() << " rows, MariaDB "
+                                       << both.second.size() << " rows; " << diff;
+}
+
+const char* kTypes = R"SQL(
+  CREATE TABLE types (id int PRIMARY KEY, i2 smallint, i4 int, i8 bigint, f4 real, f8 double precision,
+    n numeric(12,3), nu numeric, b boolean, t text, vc varchar(10), ch char(4), by bytea, d date, tm time(3),
+    ts timestamp, tz timestamptz, u uuid, j json, ia int[]);
+)SQL";
+
+std::string types_rows(int id0) {
+  return fmt::format(R"SQL(
+  INSERT INTO types VALUES
+   ({0}, -32768, -2147483648, -9223372036854775808, -0, 5e-324, -999999999.999, 12345678901234567890.123456789,
+    true, E'tab\there\nnew\\back ''q'' "dq"', 'héllo', 'ab', '\x00ff5c0a091a27', '0001-01-01', '23:59:59.999',
+    '2024-02-29 12:34:56.123456', '2024-01-02 03:04:05.678901+00', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+    '{{"a": [1, 2.50]}}', '{{1,NULL,3}}'),
+   ({1}, 32767, 2147483647, 9223372036854775807, 3.4028235e+38, 0.1, 0.001, -0.000000000000000000000000000001,
+    false, '', '', '', '\x', '9999-12-31', '00:00:00', '1000-01-01 00:00:00', '1970-01-01 00:00:00.5+00',
+    '00000000-0000-0000-0000-000000000000', '[]', '{{}}'),
+   ({2}, 0, 0, 0, 1.17549435e-38, 1.7976931348623157e308, 0, 0, NULL, 'ünïcødé ☃ 😀', NULL, NULL, NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL),
+   ({3}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    NULL);
+)SQL", id0 + 1, id0 + 2, id0 + 3, id0 + 4);
+}
+
+// Every column of PostgreSQL's rendering as MariaDB shows the column it was mapped to
+// (README "MariaDB destination"); floats apart, by bits.
+const std::vector<std::pair<std::string, std::string>> kTypeColumns = {
+    {"i2", "format('%s', i2)"}, {"i4", "format('%s', i4)"}, {"i8", "format('%s', i8)"},
+    {"n", "format('%s', n)"}, {"nu", "(nu::numeric(65,30))::text"},
+    {"b", "CASE WHEN b THEN '1' ELSE '0' END"}, {"t", "t"}, {"vc", "vc"}, {"ch", "format('%s', ch)"},
+    {"by", "encode(by, 'hex')"}, {"d", "format('%s', d)"},
+    {"tm", "to_char(date '2000-01-01' + tm, 'HH24:MI:SS.MS')"},
+    {"ts", "to_char(ts, 'YYYY-MM-DD HH24:MI:SS.US')"},
+    {"tz", "to_char(tz AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"},
+    {"u", "format('%s', u)"}, {"j", "format('%s', j)"}, {"ia", "format('%s', ia)"}};
+
+void expect_types_equal(Sandbox& sb, MysqlDatabase& dst) {
+  std::string pg_cols = "format('%s', id), f4::text, f8::text", my_cols =
+                            "CAST(id AS CHAR), CAST(CAST(f4 AS DOUBLE) AS CHAR), CAST(f8 AS CHAR)";
+  for (const auto& [name, pg] : kTypeColumns) {
+    pg_cols += fmt::format(", CASE WHEN {} IS NOT NULL THEN {} END", name, pg);
+    my_cols += name == "by" ? ", LOWER(HEX(`by`))" : fmt::format(", CAST(`{}` AS CHAR)", name);
+  }
+  Rows pg = sb.pg_rows("SELECT " + pg_cols + " FROM types ORDER BY id");
+  Rows my = dst.rows("SELECT " + my_cols + " FROM types ORDER BY id");
+  ASSERT_EQ(pg.size(), my.size());
+  for (size_t r = 0; r < pg.size(); ++r) {
+    const std::string& id = pg[r][0];
+    EXPECT_EQ(my[r][0], id);
+    if (pg[r][1] == "\\N") EXPECT_EQ(my[r][1], "\\N") << "f4 of row " << id;
+    else EXPECT_EQ(float_bits(my[r][1]), float_bits(pg[r][1])) << "f4 of row " << id << ": " << pg[r][1] << " -> " << my[r][1];
+    if (pg[r][2] == "\\N") EXPECT_EQ(my[r][2], "\\N") << "f8 of row " << id;
+    else EXPECT_EQ(double_bits(my[r][2]), double_bits(pg[r][2])) << "f8 of row " << id << ": " << pg[r][2] << " -> " << my[r][2];
+    for (size_t c = 0; c < kTypeColumns.size(); ++c)
+      EXPECT_EQ(my[r][c + 3], pg[r][c + 3]) << kTypeColumns[c].first << " of row " << id;
+  }
+}
+
+TEST(PgToMariadb, TypesArriveExactlyInSnapshotAndStream) {
+  Sandbox sb("pgmy");
+  MariadbDestination dst("pgmy_dst");
+  sb.pg_exec(kTypes);
+  sb.pg_exec(types_rows(0));
+  auto catalog = open_catalog(sb.catalog_path());
+  BackgroundPipe pipe(*catalog, pg_to_ch_pipe("pgmy", {"public.types"}), sb.pg_peer(), dst.peer());
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+  sb.pg_exec(types_rows(10));
+  sb.pg_exec("UPDATE types SET t = 'upd', f8 = -0 WHERE id = 3; DELETE FROM types WHERE id = 12");
+  ASSERT_TRUE(eventually([&] { return dst.db.value("SELECT COUNT(*) FROM types") == "7" &&
+                                      dst.db.value("SELECT t FROM types WHERE id = 3") == "upd"; }, 60));
+  expect_types_equal(sb, dst.db);
+  // The types created, as a reader of the replica sees them.
+  EXPECT_EQ(dst.db.rows("SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+                        "DATABASE() AND TABLE_NAME = 'types' AND COLUMN_NAME IN ('f4', 'nu', 'b', 'ts', 'tz', 'u', 'by') "
+                        "ORDER BY COLUMN_NAME"),
+            (Rows{{"b", "tinyint(1)"}, {"by", "longblob"}, {"f4", "float"}, {"nu", "decimal(65,30)"},
+                  {"ts", "datetime(6)"}, {"tz", "datetime(6)"}, {"u", "uuid"}}));
+  pipe.stop();
+}
+
+// NaN and infinity have no MariaDB value: with on_unrepresentable null they arrive as NULL
+// and are counted; with the default (fail) the pipe fails naming table, column and value.
+TEST(PgToMariadb, UnrepresentableValuesFollowThePolicy) {
+  Sandbox sb("pgmynan");
+  MariadbDestination dst("pgmynan_dst");
+  sb.pg_exec("CREATE TABLE m (id int PRIMARY KEY, f double precision, d date); "
+             "INSERT INTO m VALUES (1, 'NaN', '2024-01-01'), (2, 1.5, 'infinity'), (3, 2.5, '2024-01-03')");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec failing = pg_to_ch_pipe("nanfail", {"public.m"});
+  {
+    BackgroundPipe pipe(*catalog, failing, sb.pg_peer(), dst.peer());
+    EXPECT_FALSE(pipe.wait_for(PipeState::Running, 30s));
+  }
+  auto rec = catalog->get_pipe("nanfail");
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->state, PipeState::Failed);
+  EXPECT_NE(rec->last_error.find("cannot hold the value"), std::string::npos) << rec->last_error;
+  dst.db.exec("DROP TABLE m");
+  PipeSpec nulls = pg_to_ch_pipe("nannull", {"public.m"});
+  nulls.settings.on_unrepresentable = OnUnrepresentable::Null;
+  BackgroundPipe pipe(*catalog, nulls, sb.pg_peer(), dst.peer());
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+  sb.pg_exec("INSERT INTO m VALUES (4, '-Infinity', '-infinity')");
+  ASSERT_TRUE(eventually([&] { return dst.db.value("SELECT COUNT(*) FROM m") == "4"; }, 60));
+  EXPECT_EQ(dst.db.rows("SELECT id, CAST(f AS CHAR), CAST(d AS CHAR) FROM m ORDER BY id"),
+            (Rows{{"1", "\\N", "2024-01-01"}, {"2", "1.5", "\\N"}, {"3", "2.5", "2024-01-03"}, {"4", "\\N", "\\N"}}));
+  pipe.stop();
+}
+
+TEST(PgToMariadb, MixedChangesKeyUpdatesToastAndTruncateConverge) {
+  Sandbox sb("pgmymix");
+  MariadbDestination dst("pgmymix_dst");
+  sb.pg_exec(R"SQL(
+    CREATE TABLE a (id int PRIMARY KEY, v text, big text);
+    CREATE TABLE c (k1 int, k2 text, payload text, PRIMARY KEY (k1, k2));
+    INSERT INTO a SELECT g, 'a' || g, CASE WHEN g % 10 = 0 THEN (SELECT string_agg(md5(random()::text || x), '')
+      FROM generate_series(1, 300) x) END FROM generate_series(1, 2000) g;
+    INSERT INTO c SELECT g % 10, 'k' || g, 'p' || g FROM generate_series(1, 500) g;
+  )SQL");
+  auto catalog = open_catalog(sb.catalog_path());
+  BackgroundPipe pipe(*catalog, pg_to_ch_pipe("mixed", {"public.a", "public.c"}), sb.pg_peer(), dst.peer());
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+  sb.pg_exec(R"SQL(
+    BEGIN;
+    UPDATE a SET v = v || '-upd' WHERE id % 7 = 0;            -- big unchanged: TOAST not sent
+    UPDATE a SET id = id + 100000 WHERE id % 20 = 0;          -- key updates with TOAST values unchanged
+    UPDATE a SET id = id - 50000, v = 'moved twice' WHERE id = 100040;
+    DELETE FROM a WHERE id % 9 = 0;
+    INSERT INTO a VALUES (20, 'reused old key', NULL);
+    COMMIT;
+    BEGIN;
+    UPDATE a SET v = 'twice-1' WHERE id = 10;
+    UPDATE a SET v = 'twice-2' WHERE id = 10;
+    DELETE FROM a WHERE id = 11;
+    INSERT INTO a VALUES (11, 'reborn', NULL);
+    COMMIT;
+    TRUNCATE c;
+    INSERT INTO c VALUES (1, 'after-truncate', 'p'), (1, 'After-Truncate', 'case'), (1, 'after-truncate ', 'pad');
+  )SQL");
+  EXPECT_TRUE(converges(sb, dst.db, "a", {"id", "v", "big"}));
+  EXPECT_TRUE(converges(sb, dst.db, "c", {"k1", "k2", "payload"}, "k1, k2, payload"));
+  pipe.stop();
+}
+
+// The exactly-once proof, as for PostgreSQL: a trigger at the destination logs every applied
+// row; a crash right after the destination committed a batch (and its position in
+// ferry_checkpoints), before the catalog recorded it, must not apply the batch again.
+TEST(PgToMariadb, CrashBetweenDestinationCommitAndCatalogDoesNotApplyTwice) {
+  Sandbox sb("pgmyonce");
+  MariadbDestination dst("pgmyonce_dst");
+  sb.pg_exec("CREATE TABLE cnt (id int PRIMARY KEY, n int NOT NULL); INSERT INTO cnt VALUES (1, 0), (2, 0);");
+  std::string config = write_file(sb.dir() + "/ferry.yaml",
+                                  fmt::format("peers:\n  src: {{ type: postgres, dsn: \"{}\" }}\n  dst: {}\npipes:\n"
+                                              "  once:\n    source: src\n    destination: dst\n    mode: snapshot+cdc\n"
+                                              "    tables: [ public.cnt ]\n    settings: {{ sync_interval: 200ms }}\n",
+                                              sb.pg_dsn(), peer_yaml(dst.db.peer())));
+  std::string catalog_arg = "sqlite:" + sb.catalog_path();
+  pid_t pid = spawn_ferry_run(config, catalog_arg);
+  ASSERT_TRUE(converges(sb, dst.db, "cnt", {"id", "n"}));
+  ASSERT_TRUE(stop_ferry_run(pid));
+  dst.db.exec("CREATE TABLE applied (id int, n int)");
+  dst.db.exec("CREATE TRIGGER log_ins AFTER INSERT ON cnt FOR EACH ROW INSERT INTO applied VALUES (NEW.id, NEW.n)");
+  dst.db.exec("CREATE TRIGGER log_upd AFTER UPDATE ON cnt FOR EACH ROW INSERT INTO applied VALUES (NEW.id, NEW.n)");
+  for (int i = 0; i < 30; ++i) sb.pg_exec("UPDATE cnt SET n = n + 1 WHERE id = 1");
+  setenv("FERRY_CRASH_AT", "cdc-destination-committed", 1);
+  pid = spawn_ferry_run(config, catalog_arg);
+  unsetenv("FERRY_CRASH_AT");
+  ASSERT_TRUE(killed_by_sigkill(pid));
+  std::string applied_n = dst.db.value("SELECT n FROM cnt WHERE id = 1");
+  ASSERT_NE(applied_n, "0");
+  uint64_t stored = std::stoull(dst.db.value("SELECT position FROM ferry_checkpoints WHERE pipe = 'once'"));
+  {
+    auto catalog = open_catalog(sb.catalog_path());
+    auto cp = catalog->checkpoint("once", "");
+    ASSERT_TRUE(cp.has_value());
+    unsigned hi = 0, lo = 0;
+    ASSERT_EQ(std::sscanf(cp->c_str(), "%X/%X", &hi, &lo), 2) << *cp;
+    EXPECT_LT((uint64_t(hi) << 32) | lo, stored) << "the catalog should be behind the destination after the crash";
+  }
+  pid = spawn_ferry_run(config, catalog_arg);
+  for (int i = 0; i < 5; ++i) sb.pg_exec("UPDATE cnt SET n = n + 1 WHERE id = 2");
+  EXPECT_TRUE(converges(sb, dst.db, "cnt", {"id", "n"}));
+  ASSERT_TRUE(stop_ferry_run(pid));
+  EXPECT_EQ(dst.db.value("SELECT COUNT(*) FROM (SELECT id, n FROM applied GROUP BY id, n HAVING COUNT(*) > 1) d"), "0");
+  EXPECT_EQ(dst.db.value("SELECT COUNT(*) FROM applied WHERE id = 1 AND n = " + applied_n), "1");
+}
+
+TEST(PgToMariadb, PauseResumeResyncAndResetConverge) {
+  Sandbox sb("pgmylife");
+  MariadbDestination dst("pgmylife_dst");
+  sb.pg_exec("CREATE TABLE acc (id int PRIMARY KEY, v text); INSERT INTO acc SELECT g, 'v' || g FROM generate_series(1, 5000) g;");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec spec = pg_to_ch_pipe("life", {"public.acc"});
+  std::atomic<bool> writing{true};
+  std::atomic<int> next{100000};
+  std::thread writer([&] {
+    PgConnection conn(sb.pg_dsn(), "");
+    while (writing) {
+      int id = next++;
+      conn.exec(fmt::format("INSERT INTO acc VALUES ({0}, 'w'); UPDATE acc SET v = v || '+' WHERE id = {0} % 5000 + 1;", id));
+      std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    }
+  });
+  {
+    BackgroundPipe pipe(*catalog, spec, sb.pg_peer(), dst.peer());
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+    EXPECT_EQ(pipe.pause(), PipeState::Paused);
+  }
+  int at_pause = next;
+  eventually([&] { return next > at_pause + 50; }, 10);
+  {
+    PipeRunner runner(*catalog, spec, sb.pg_peer(), dst.peer());
+    ASSERT_TRUE(std::holds_alternative<Accepted>(runner.resume()));
+  }
+  {
+    BackgroundPipe pipe(*catalog, spec, sb.pg_peer(), dst.peer());
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  {
+    PipeRunner runner(*catalog, spec, sb.pg_peer(), dst.peer());
+    auto out = runner.resync("");
+    ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
+  }
+  dst.db.exec("INSERT INTO acc VALUES (-1, 'marks the old table')");
+  {
+    BackgroundPipe pipe(*catalog, spec, sb.pg_peer(), dst.peer());
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running, 120s));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_EQ(dst.db.value("SELECT COUNT(*) FROM acc WHERE id = -1"), "0");  // the rebuilt table took the name
+    EXPECT_EQ(dst.db.value("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
+                           "(TABLE_NAME LIKE 'acc\\_resync%' OR TABLE_NAME LIKE 'ferry\\_old%')"), "0");
+    EXPECT_EQ(pipe.pause(), PipeState::Paused);
+  }
+  writing = false;
+  writer.join();
+  dst.db.exec("UPDATE acc SET v = 'damaged' WHERE id <= 100");  // a reset repairs the destination
+  {
+    PipeRunner runner(*catalog, spec, sb.pg_peer(), dst.peer());
+    auto out = runner.reset(false, true);
+    ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
+  }
+  BackgroundPipe pipe(*catalog, spec, sb.pg_peer(), dst.peer());
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+  sb.pg_exec("UPDATE acc SET v = 'after reset' WHERE id = 7");
+  EXPECT_TRUE(converges(sb, dst.db, "acc", {"id", "v"}));
+}
+
+// MariaDB -> MariaDB under a live workload (transfers, inserts, deletes, key updates in
+// multi-statement transactions) with kill -9 of `ferry run` five times: the replica ends
+// equal row by row, and its checkpoint row is where the catalog's is.
+TEST(MariadbToMariadb, KillNineUnderLiveLoadConverges) {
+  Sandbox sb("mymy");
+  MysqlDatabase src(sb);
+  MariadbDestination dst("mymy_dst");
+  src.exec("CREATE TABLE acc (id INT PRIMARY KEY, balance BIGINT NOT NULL, note VARCHAR(2000) NOT NULL, "
+           "amount DECIMAL(12,2), at DATETIME(6), flags SET('a','b','c'), kind ENUM('x','y'))");
+  src.exec("INSERT INTO acc SELECT seq, 1000, CONCAT('n', seq), seq / 100, '2024-01-02 03:04:05.123456', 'a,c', 'y' "
+           "FROM seq_1_to_3000");
+  std::string config = write_file(
+      sb.dir() + "/ferry.yaml",
+      fmt::format("peers:\n  src: {}\n  dst: {}\npipes:\n  mymy:\n    source: src\n    destination: dst\n"
+                  "    mode: snapshot+cdc\n    tables: [ {{ source: {}.acc, destination: acc }} ]\n"
+                  "    settings: {{ sync_interval: 200ms, batch_size: 500, snapshot_rows_per_partition: 500 }}\n",
+                  peer_yaml(src.peer()), peer_yaml(dst.db.peer()), src.name()));
+  std::string catalog_arg = "sqlite:" + sb.catalog_path();
+  std::atomic<bool> writing{true};
+  std::string writer_error;
+  std::thread writer([&] {
+    try {
+      auto conn = mysql::MysqlConnection::open(src.peer());
+      std::mt19937 rng(11);
+      int next_id = 100000;
+      while (writing) {
+        int a = 1 + rng() % 3000, b = 1 + rng() % 3000, moved = 1 + rng() % 3000;
+        conn->exec("START TRANSACTION");
+        conn->exec(fmt::format("UPDATE acc SET balance = balance - 1 WHERE id = {}", a));
+        conn->exec(fmt::format("UPDATE acc SET balance = balance + 1, note = CONCAT(note, '+') WHERE id = {}", b));
+        conn->exec(fmt::format("INSERT INTO acc VALUES ({}, 0, 'fresh \\\\ tab\\t''q''', NULL, NULL, '', NULL)", next_id));
+        conn->exec(fmt::format("DELETE FROM acc WHERE id = {} AND id > 100000", next_id - 3));
+        conn->exec(fmt::format("UPDATE IGNORE acc SET id = id + 1000000 WHERE id = {}", moved));
+        conn->exec("COMMIT");
+        ++next_id;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    } catch (const std::exception& e) {
+      writer_error = e.what();
+    }
+  });
+  std::mt19937 rng(5);
+  for (int round = 0; round < 5; ++round) {
+    pid_t pid = spawn_ferry_run(config, catalog_arg);
+    std::this_thread::sleep_for(std::chrono::milliseconds(700 + rng() % 1200));
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  writing = false;
+  writer.join();
+  ASSERT_EQ(writer_error, "");
+  pid_t pid = spawn_ferry_run(config, catalog_arg);
+  const std::string select = "SELECT CAST(id AS CHAR), CAST(balance AS CHAR), note, CAST(amount AS CHAR), "
+                             "CAST(at AS CHAR), flags, kind FROM acc ORDER BY id";
+  Rows source, dest;
+  bool same = eventually([&] {
+    source = src.rows(select);
+    dest = dst.db.rows(select);
+    return source == dest;
+  }, 120);
+  std::string first_difference;
+  for (size_t i = 0; i < std::min(source.size(), dest.size()) && first_difference.empty(); ++i)
+    if (source[i] != dest[i])
+      first_difference = fmt::format("row {}: source ({}), destination ({})", i, fmt::join(source[i], ", "),
+                                     fmt::join(dest[i], ", "));
+  EXPECT_TRUE(same) << "source " << source.size() << " rows, destination " << dest.size() << "; " << first_difference;
+  // The replica's columns are the source's.
+  const std::string types = "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS WHERE "
+                            "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'acc' ORDER BY ORDINAL_POSITION";
+  EXPECT_EQ(dst.db.rows(types), src.rows(types));
+  EXPECT_TRUE(stop_ferry_run(pid));
+  EXPECT_EQ(dst.db.value("SELECT COUNT(*) FROM ferry_checkpoints WHERE pipe = 'mymy'"), "1");
+}
+
+}  // namespace
+}  // namespace ferry::test
