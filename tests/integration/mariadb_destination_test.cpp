@@ -19,6 +19,9 @@
 #include "catalog/catalog.h"
 #include "cdc_support.h"
 #include "mysql_support.h"
+#include "connectors/api/destination.h"
+#include "core/check.h"
+#include "pipe/compare.h"
 
 namespace ferry::test {
 namespace {
@@ -169,6 +172,19 @@ TEST(PgToMariadb, TypesArriveExactlyInSnapshotAndStream) {
             (Rows{{"b", "tinyint(1)"}, {"by", "longblob"}, {"f4", "float"}, {"nu", "decimal(65,30)"},
                   {"ts", "datetime(6)"}, {"tz", "datetime(6)"}, {"u", "uuid"}}));
   pipe.stop();
+  // ferry compare renders MariaDB's cells as PostgreSQL's text: equal, floats and the unbounded
+  // numeric left out (named); a changed timestamp fraction or boolean is found by key.
+  PipeSpec spec = pg_to_ch_pipe("pgmy", {"public.types"});
+  auto equal = compare_pipe(spec, sb.pg_peer(), dst.peer(), CompareOptions{});
+  ASSERT_EQ(equal.size(), 1u);
+  EXPECT_EQ(equal[0].outcome, "equal") << to_text(equal[0]);
+  EXPECT_EQ(equal[0].not_compared.size(), 3u) << to_text(equal[0]);
+  dst.db.exec("UPDATE types SET ts = '2024-02-29 12:34:56.123457' WHERE id = 1");
+  dst.db.exec("UPDATE types SET b = 0 WHERE id = 11");
+  auto changed = compare_pipe(spec, sb.pg_peer(), dst.peer(), CompareOptions{});
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].differences,
+            (std::vector<KeyDifference>{{"changed", "id=1"}, {"changed", "id=11"}})) << to_text(changed[0]);
 }
 
 // NaN and infinity have no MariaDB value: with on_unrepresentable null they arrive as NULL
@@ -339,9 +355,88 @@ TEST(PgToMariadb, PauseResumeResyncAndResetConverge) {
   EXPECT_TRUE(converges(sb, dst.db, "acc", {"id", "v"}));
 }
 
+// The destination's pre-check: every item passes on a fresh database; a trigger on a table of
+// the pipe and rows in it are warnings naming them.
+TEST(PgToMariadb, PrecheckReportsEveryItem) {
+  Sandbox sb("pgmypre");
+  MariadbDestination dst("pgmypre_dst");
+  PipeSpec spec = pg_to_ch_pipe("pre", {"public.acc"});
+  auto dest = make_destination(dst.peer());
+  std::vector<CheckResult> out;
+  dest->precheck(spec, true, out);
+  std::string names;
+  for (const auto& r : out) {
+    names += r.name + ";";
+    EXPECT_EQ(r.status, CheckResult::Pass) << r.name << ": " << r.reason;
+  }
+  EXPECT_EQ(names, "destination connectivity;destination version;destination create;destination writable;"
+                   "destination max_allowed_packet;destination triggers and foreign keys;");
+  dst.db.exec("CREATE TABLE acc (id int PRIMARY KEY, n int)");
+  dst.db.exec("INSERT INTO acc VALUES (1, 1)");
+  dst.db.exec("CREATE TRIGGER acc_audit AFTER INSERT ON acc FOR EACH ROW SET @x = 1");
+  out.clear();
+  dest->precheck(spec, true, out);
+  std::string warnings;
+  for (const auto& r : out)
+    if (r.status == CheckResult::Warn) warnings += r.name + ": " + r.reason + ";";
+  EXPECT_NE(warnings.find("triggers fire on every replicated row: acc.acc_audit"), std::string::npos) << warnings;
+  EXPECT_NE(warnings.find("already holds rows"), std::string::npos) << warnings;
+}
+
+// MariaDB -> MariaDB: every MariaDB column type keeps its type and its value (snapshot and
+// binlog rows), zero dates and 64-bit unsigned values included; floats compared by bits.
+TEST(MariadbToMariadb, TypesRoundTripExactly) {
+  Sandbox sb("mymyty");
+  MysqlDatabase src(sb);
+  MariadbDestination dst("mymyty_dst");
+  src.exec("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'");  // zero dates
+  src.exec("CREATE TABLE ty (id int PRIMARY KEY, ti tinyint, tb tinyint(1), tu tinyint unsigned, mi mediumint, "
+           "bu bigint unsigned, f float, d double, de decimal(65,30), vc varchar(20), ch char(5), tx text, "
+           "bl blob, vb varbinary(8), dt date, dtm datetime(6), ts timestamp(3) NULL, tm time(6), yr year, "
+           "js json, en enum('a','b'), st set('x','y','z'), bt bit(4), pt point)");
+  const std::string values =
+      "-128, 1, 255, -8388608, 18446744073709551615, 0.1, 5e-324, -12345678901234567890.123456789012345678901234567890, "
+      "'h\xc3\xa9llo \\\\ ''q''', 'ab', 'a\\tb\\nc', 0x00FF1A27, 0x0102, '0000-00-00', '2024-01-02 03:04:05.500000', "
+      "'2024-01-02 03:04:05.678', '-838:59:59.000000', 2024, '{\"a\": [1, 2.50]}', 'b', 'x,z', b'0101', POINT(1.5, -2)";
+  std::string nulls;
+  for (int i = 0; i < 23; ++i) nulls += ", NULL";
+  src.exec("INSERT INTO ty VALUES (1, " + values + "), (2" + nulls + ")");
+  auto catalog = open_catalog(sb.catalog_path());
+  BackgroundPipe pipe(*catalog, pg_to_ch_pipe("mymyty", {src.name() + ".ty"}), src.peer(), dst.peer());
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+  src.exec("INSERT INTO ty VALUES (3, " + values + ")");
+  src.exec("UPDATE ty SET vc = 'upd', f = -0, d = 1.7976931348623157e308 WHERE id = 1");
+  ASSERT_TRUE(eventually([&] { return dst.db.value("SELECT COUNT(*) FROM ty") == "3" &&
+                                      dst.db.value("SELECT vc FROM ty WHERE id = 1") == "upd"; }, 60));
+  std::string cols = "id, CAST(CAST(f AS DOUBLE) AS CHAR), CAST(d AS CHAR)";
+  for (const char* c : {"ti", "tb", "tu", "mi", "bu", "de", "vc", "ch", "tx", "dt", "dtm", "ts", "tm", "yr", "js",
+                        "en", "st"})
+    cols += fmt::format(", CAST({} AS CHAR)", c);
+  cols += ", HEX(bl), HEX(vb), BIN(bt), ST_AsText(pt)";
+  Rows a = src.rows("SELECT " + cols + " FROM ty ORDER BY id"), b = dst.db.rows("SELECT " + cols + " FROM ty ORDER BY id");
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(a[0][9], "upd");
+  for (size_t r = 0; r < a.size(); ++r) {
+    if (a[r][1] != "\\N") EXPECT_EQ(float_bits(b[r][1]), float_bits(a[r][1])) << "f of row " << a[r][0];
+    if (a[r][2] != "\\N") EXPECT_EQ(double_bits(b[r][2]), double_bits(a[r][2])) << "d of row " << a[r][0];
+    for (size_t c = 0; c < a[r].size(); ++c)
+      if (c != 1 && c != 2) EXPECT_EQ(b[r][c], a[r][c]) << "column " << c << " of row " << a[r][0];
+  }
+  const std::string types = "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS WHERE "
+                            "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'ty' ORDER BY ORDINAL_POSITION";
+  // TEXT and BLOB widen to LONGTEXT and LONGBLOB (PostgreSQL's text is spelled the same).
+  Rows expected = src.rows(types);
+  expected[11][1] = "longtext";
+  expected[12][1] = "longblob";
+  EXPECT_EQ(dst.db.rows(types), expected);
+  pipe.stop();
+}
+
 // MariaDB -> MariaDB under a live workload (transfers, inserts, deletes, key updates in
-// multi-statement transactions) with kill -9 of `ferry run` five times: the replica ends
-// equal row by row, and its checkpoint row is where the catalog's is.
+// multi-statement transactions) with kill -9 of `ferry run` ten times: the replica ends
+// equal row by row with the source's column types, `ferry compare` agrees, and a value
+// changed at the replica is then named by key.
 TEST(MariadbToMariadb, KillNineUnderLiveLoadConverges) {
   Sandbox sb("mymy");
   MysqlDatabase src(sb);
@@ -381,7 +476,7 @@ TEST(MariadbToMariadb, KillNineUnderLiveLoadConverges) {
     }
   });
   std::mt19937 rng(5);
-  for (int round = 0; round < 5; ++round) {
+  for (int round = 0; round < 10; ++round) {
     pid_t pid = spawn_ferry_run(config, catalog_arg);
     std::this_thread::sleep_for(std::chrono::milliseconds(700 + rng() % 1200));
     kill(pid, SIGKILL);
@@ -411,6 +506,64 @@ TEST(MariadbToMariadb, KillNineUnderLiveLoadConverges) {
   EXPECT_EQ(dst.db.rows(types), src.rows(types));
   EXPECT_TRUE(stop_ferry_run(pid));
   EXPECT_EQ(dst.db.value("SELECT COUNT(*) FROM ferry_checkpoints WHERE pipe = 'mymy'"), "1");
+  std::string out;
+  EXPECT_EQ(run_ferry({"compare", "-f", config, "--pipe", "mymy", "--level", "content"}, &out), 0) << out;
+  const std::string changed = dst.db.value("SELECT MIN(id) FROM acc");
+  dst.db.exec("UPDATE acc SET at = '2001-01-01 00:00:00' WHERE id = " + changed);
+  EXPECT_EQ(run_ferry({"compare", "-f", config, "--pipe", "mymy", "--level", "content", "--output", "json"}, &out), 1);
+  EXPECT_NE(out.find("\"id=" + changed + "\""), std::string::npos) << out;
+}
+
+// PostgreSQL -> MariaDB under a live workload (transfers, inserts, deletes, key updates,
+// TOAST values left unchanged) with kill -9 of `ferry run` ten times: converges value by
+// value, and `ferry compare --level content` (PostgreSQL digests against MariaDB's) agrees.
+TEST(PgToMariadb, KillNineTenTimesUnderLiveLoadConverges) {
+  Sandbox sb("pgmykill");
+  MariadbDestination dst("pgmykill_dst");
+  sb.pg_exec(R"SQL(
+    CREATE TABLE acc (id int PRIMARY KEY, balance bigint, note text, big text, ok boolean, at timestamptz);
+    INSERT INTO acc SELECT g, 1000, 'n' || g, CASE WHEN g % 50 = 0 THEN (SELECT string_agg(md5(random()::text || x), '')
+      FROM generate_series(1, 200) x) END, g % 2 = 0, timestamptz '2024-01-01 00:00:00+00' + g * interval '1.5 s'
+      FROM generate_series(1, 3000) g;
+  )SQL");
+  std::string config = write_file(
+      sb.dir() + "/ferry.yaml",
+      fmt::format("peers:\n  src: {{ type: postgres, dsn: \"{}\" }}\n  dst: {}\npipes:\n  kill:\n    source: src\n"
+                  "    destination: dst\n    mode: snapshot+cdc\n    tables: [ public.acc ]\n"
+                  "    settings: {{ sync_interval: 200ms, batch_size: 500, snapshot_rows_per_partition: 500 }}\n",
+                  sb.pg_dsn(), peer_yaml(dst.db.peer())));
+  std::string catalog_arg = "sqlite:" + sb.catalog_path();
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    PgConnection conn(sb.pg_dsn(), "");
+    std::mt19937 rng(42);
+    int next_id = 100000;
+    while (writing) {
+      int a = 1 + rng() % 3000, b = 1 + rng() % 3000;
+      conn.exec(fmt::format(
+          "BEGIN; UPDATE acc SET balance = balance - 1 WHERE id = {0}; "
+          "UPDATE acc SET balance = balance + 1, note = note || '+', ok = NOT ok WHERE id = {1}; "
+          "INSERT INTO acc VALUES ({2}, 0, 'fresh', CASE WHEN {2} % 7 = 0 THEN repeat(md5('{2}'), 100) END, NULL, now()); "
+          "DELETE FROM acc WHERE id = {2} - 3 AND id > 100000; "
+          "UPDATE acc SET id = id + 1000000 WHERE id = {3} AND id < 1000000; COMMIT;",
+          a, b, next_id++, 1 + rng() % 3000));
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  std::mt19937 rng(7);
+  for (int round = 0; round < 10; ++round) {
+    pid_t pid = spawn_ferry_run(config, catalog_arg);
+    std::this_thread::sleep_for(std::chrono::milliseconds(600 + rng() % 1200));
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  writing = false;
+  writer.join();
+  pid_t pid = spawn_ferry_run(config, catalog_arg);
+  EXPECT_TRUE(converges(sb, dst.db, "acc", {"id", "balance", "note", "big"}, "id", 120s));
+  EXPECT_TRUE(stop_ferry_run(pid));
+  std::string out;
+  EXPECT_EQ(run_ferry({"compare", "-f", config, "--pipe", "kill", "--level", "content"}, &out), 0) << out;
 }
 
 }  // namespace

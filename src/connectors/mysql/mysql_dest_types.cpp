@@ -53,7 +53,7 @@ std::string text_type(int n, int key_chars, const ServerFlavor& s) {
 std::string mapped(const Column& c, int key, const std::string& table, const ServerFlavor& s) {
   const std::string st = lower(c.source_type);
   switch (c.type) {
-    case LogicalType::Int8: return "tinyint";
+    case LogicalType::Int8: return st == "tinyint(1)" ? "tinyint(1)" : "tinyint";  // MariaDB's BOOLEAN spelling
     case LogicalType::Int16: return "smallint";
     case LogicalType::Int32: return starts_with(st, "mediumint") ? "mediumint" : "int";
     case LogicalType::Int64: return "bigint";

@@ -8,6 +8,7 @@
 #include "connectors/api/apply_plan.h"
 #include "connectors/api/copy_stream.h"
 #include "connectors/mysql/mysql_connection.h"
+#include "connectors/mysql/mysql_digest.h"
 #include "core/check.h"
 #include "core/error.h"
 #include "core/ident.h"
@@ -544,6 +545,27 @@ void MysqlDestination::precheck(const PipeSpec& pipe, bool new_pipe, std::vector
   } catch (const std::exception& e) {
     out.push_back(check_warn("destination max_allowed_packet", e.what(), ""));
   }
+  // Foreign keys: ferry's sessions run with foreign_key_checks = 0 (rows of a batch arrive in
+  // set order; the source checked them). Triggers cannot be switched off per session: they fire.
+  std::string triggers;
+  for (const auto& m : pipe.tables) {
+    std::string name = m.destination.empty() ? split_qualified(m.source).name : m.destination;
+    try {
+      for (const Row& r : c->rows(fmt::format("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE "
+                                              "EVENT_OBJECT_SCHEMA = {} AND EVENT_OBJECT_TABLE = {}",
+                                              c->literal(database_), c->literal(name))))
+        triggers += (triggers.empty() ? "" : ", ") + name + "." + r[0].value_or("");
+    } catch (const std::exception&) {
+    }
+  }
+  if (triggers.empty())
+    out.push_back(check_pass("destination triggers and foreign keys",
+                             "no triggers on the destination tables; foreign key checks are off in ferry's sessions"));
+  else
+    out.push_back(check_warn("destination triggers and foreign keys",
+                             "triggers fire on every replicated row: " + triggers,
+                             "drop the triggers on the replica, or make them idempotent (a batch's rows arrive in "
+                             "set order, and a resync or reset loads the table again)"));
   if (!new_pipe) return;
   for (const auto& m : pipe.tables) {
     std::string name = m.destination.empty() ? split_qualified(m.source).name : m.destination;
@@ -559,6 +581,10 @@ void MysqlDestination::precheck(const PipeSpec& pipe, bool new_pipe, std::vector
       out.push_back(check_warn("destination table " + name, e.what(), ""));
     }
   }
+}
+
+std::unique_ptr<TableDigester> MysqlDestination::digester(const TableSchema& source, const DestinationTable& table) {
+  return MysqlTableDigester::for_destination(peer_, source, database_, table.name);
 }
 
 }  // namespace ferry::mysql

@@ -76,6 +76,9 @@ class MysqlDestination final : public Destination {
   // non-empty tables of a new pipe (warn).
   void precheck(const PipeSpec& pipe, bool new_pipe, std::vector<CheckResult>& out) override;
 
+  // mysql_digest.h over the destination table, rendering as `source`'s canonical text (compare).
+  std::unique_ptr<TableDigester> digester(const TableSchema& source, const DestinationTable& table) override;
+
   std::string qualified(const std::string& table) const;
 
  private:

@@ -26,6 +26,17 @@ MysqlTableDigester::MysqlTableDigester(const PeerSpec& peer, const TableSchema& 
   qualified_ = (table_.schema.empty() ? "" : quote_mysql_ident(table_.schema) + ".") + quote_mysql_ident(table_.name);
 }
 
+std::unique_ptr<MysqlTableDigester> MysqlTableDigester::for_destination(const PeerSpec& peer, const TableSchema& source,
+                                                                       const std::string& database,
+                                                                       const std::string& table) {
+  TableSchema t = source;
+  t.schema = database;
+  t.name = table;
+  auto d = std::make_unique<MysqlTableDigester>(peer, t);
+  d->destination_ = true;
+  return d;
+}
+
 MysqlTableDigester::~MysqlTableDigester() = default;
 
 std::vector<std::string> MysqlTableDigester::columns() {
@@ -43,6 +54,7 @@ int64_t MysqlTableDigester::count() {
 }
 
 std::optional<DigestForm> MysqlTableDigester::form(const Column& column) const {
+  if (destination_ && column.type == LogicalType::NumericText) return std::nullopt;
   switch (render_of(column)) {
     case MysqlRender::Float32:
     case MysqlRender::Float64: return std::nullopt;
@@ -54,6 +66,20 @@ std::string MysqlTableDigester::cell_text(const DigestColumn& d) const {
   std::string v = quote_mysql_ident(d.name);
   const Column* c = table_.find(d.name);
   if (!c) throw Error(ErrorKind::Permanent, "table " + table_.display_name() + " has no column " + d.name);
+  if (destination_) {
+    if (c->type == LogicalType::Bool) return fmt::format("IF({}, 't', 'f')", v);
+    // PostgreSQL's times and timestamps (its spelling names the time zone) drop trailing
+    // fraction zeros; DATETIME(p)/TIME(p) print p digits.
+    const bool pg_temporal = c->source_type.find("time zone") != std::string::npos &&
+                             (c->type == LogicalType::Timestamp || c->type == LogicalType::TimestampTz ||
+                              c->type == LogicalType::Time);
+    if (pg_temporal) {
+      std::string trimmed = fmt::format(
+          "IF(LOCATE('.', CAST({0} AS CHAR)) > 0, TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM CAST({0} AS CHAR))), "
+          "CAST({0} AS CHAR))", v);
+      return c->type == LogicalType::TimestampTz ? "CONCAT(" + trimmed + ", '+00')" : trimmed;
+    }
+  }
   switch (render_of(*c)) {
     case MysqlRender::Bit: return fmt::format("LPAD(BIN({}), {}, '0')", v, c->precision);
     case MysqlRender::Hex: return fmt::format("CONCAT('\\\\x', LOWER(HEX({})))", v);

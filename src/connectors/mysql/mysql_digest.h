@@ -19,6 +19,12 @@ class MysqlConnection;
 class MysqlTableDigester final : public TableDigester {
  public:
   MysqlTableDigester(const PeerSpec& peer, const TableSchema& table);
+  // A MariaDB destination table `database`.`table` created for `source` (projected) by
+  // mysql_dest_types.h: cells render as the source's canonical text (booleans t/f,
+  // PostgreSQL timestamps and times without trailing fraction zeros); unbounded numerics
+  // (DECIMAL(65,30) pads the fraction) and floats are not compared.
+  static std::unique_ptr<MysqlTableDigester> for_destination(const PeerSpec& peer, const TableSchema& source,
+                                                             const std::string& database, const std::string& table);
   ~MysqlTableDigester() override;
   std::vector<std::string> columns() override;
   int64_t count() override;
@@ -33,6 +39,7 @@ class MysqlTableDigester final : public TableDigester {
 
   std::unique_ptr<MysqlConnection> conn_;
   TableSchema table_;
+  bool destination_ = false;
   std::string qualified_;
 };
 
