@@ -108,7 +108,11 @@ TEST(ApplyPlan, KeylessTablesTakeInsertsOnly) {
   b.tables.push_back(ChangeTable{"public.k", "k", {"a"}, {}});
   add_row(b, RowOp::Upsert, {{V, "1"}});
   add_row(b, RowOp::Upsert, {{V, "1"}});
+  for (auto& r : b.rows) r.inserted = true;
   EXPECT_EQ(plan_batch(b).segments[0].rows.size(), 2u);
+  ChangeBatch update = b;
+  add_row(update, RowOp::Upsert, {{V, "2"}});  // an update: not an insert
+  EXPECT_THROW(plan_batch(update), Error);
   add_row(b, RowOp::Delete, {{V, "1"}});
   EXPECT_THROW(plan_batch(b), Error);
 }

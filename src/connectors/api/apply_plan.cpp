@@ -52,7 +52,8 @@ ApplyPlan plan_batch(const ChangeBatch& batch) {
       if (rc.op == RowOp::Truncate) continue;
     }
     if (t.key.empty()) {
-      if (rc.op != RowOp::Upsert || rc.old_key_cell != RowChange::kNoOldKey)
+      // An update of a keyless row is not an insert: applied as one it would leave the old row.
+      if (rc.op != RowOp::Upsert || !rc.inserted || rc.old_key_cell != RowChange::kNoOldKey)
         throw Error(ErrorKind::Permanent, "table " + t.destination +
                                               " has no primary key: its updates and deletes cannot be applied "
                                               "(give the source table a primary key)");

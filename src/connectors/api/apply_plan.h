@@ -45,7 +45,8 @@ struct ApplyPlan {
   std::vector<TableSegment> segments;
 };
 
-// Throws Permanent when a table without key gets an update or delete (keyless tables
+// Throws Permanent when a table without key gets an update (an Upsert not marked
+// `inserted`) or a delete (keyless tables
 // cannot be changed set-based; they need keyless staging).
 ApplyPlan plan_batch(const ChangeBatch& batch);
 
