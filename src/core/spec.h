@@ -60,6 +60,9 @@ struct PipeSettings {
   int max_retries = 10;
   Millis retry_backoff_max{60000};
   OnUnrepresentable on_unrepresentable = OnUnrepresentable::Fail;
+  // PostgreSQL and MariaDB destinations: deletes set _ferry_is_deleted instead of removing
+  // the row (ClickHouse deletes are soft anyway).
+  bool soft_delete = false;
 };
 
 struct PipeSpec {

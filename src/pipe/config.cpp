@@ -94,7 +94,7 @@ const std::vector<std::string> kTableKeys = {"source",  "destination", "order_by
 const std::vector<std::string> kSettingsKeys = {"batch_size",       "sync_interval", "snapshot_parallelism",
                                                 "snapshot_rows_per_partition", "increment_delay",
                                                 "schedule",         "max_retries",   "retry_backoff_max",
-                                                "on_unrepresentable"};
+                                                "on_unrepresentable", "soft_delete"};
 const std::vector<std::string> kPolicies = {"fail", "text", "null", "clamp"};
 const std::vector<std::string> kPeerTypes = {"postgres", "mysql", "clickhouse", "sqlite", "kafka"};
 const std::vector<std::string> kModes = {"snapshot", "cdc", "snapshot+cdc", "incremental"};
@@ -404,6 +404,13 @@ void read_settings(Collector& c, const Entry& se, const std::string& path, PipeS
   duration("schedule", s.schedule);
   integer("max_retries", "a non-negative integer", s.max_retries);
   duration("retry_backoff_max", s.retry_backoff_max);
+  if (const Entry* e = m.get("soft_delete")) {
+    std::string p = child(path, "soft_delete");
+    if (auto v = get_string(c, *e, p, "true or false")) {
+      if (*v == "true" || *v == "false") s.soft_delete = *v == "true";
+      else c.add(e->line, p, qt(*v) + " is not a boolean", "true or false");
+    }
+  }
   if (const Entry* e = m.get("on_unrepresentable")) {
     const std::string exp = "one of: " + join(kPolicies);
     std::string p = child(path, "on_unrepresentable");

@@ -80,6 +80,12 @@ void validate_pipe_impl(Collector& c, const PipeSpec& p, const std::map<std::str
                  std::string("mode '") + to_string(p.mode) + "' " + why + " (destination peer " + qt(dst->name) + ")",
                  "mode snapshot or incremental for this destination");
 
+  if (p.settings.soft_delete && dst_known && dst->type == PeerType::Kafka)
+    c.add_at(child(child(path, "settings"), "soft_delete"),
+             "soft_delete applies to postgres and mysql destinations, but peer " + qt(dst->name) +
+                 " is kafka (its delete envelopes carry the old row)",
+             "no soft_delete for this destination");
+
   std::string tables_path = child(path, "tables");
   if (p.tables.empty() && !c.is_bad(tables_path))
     c.add_at(tables_path, "no tables are listed", "a list with at least one table");

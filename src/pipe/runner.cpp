@@ -67,6 +67,7 @@ DestinationTable destination_table(const PipeSpec& pipe, const TableMapping& map
   t.order_by = mapping.order_by;
   t.column_types = mapping.column_types;
   t.on_unrepresentable = pipe.settings.on_unrepresentable;
+  t.soft_delete = pipe.settings.soft_delete;
   return t;
 }
 

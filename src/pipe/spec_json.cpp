@@ -169,6 +169,7 @@ void to_json(json& j, const PipeSettings& s) {
   j["max_retries"] = s.max_retries;
   j["retry_backoff_max"] = format_duration(s.retry_backoff_max);
   j["on_unrepresentable"] = to_string(s.on_unrepresentable);
+  j["soft_delete"] = s.soft_delete;
 }
 
 namespace {
@@ -183,6 +184,10 @@ PipeSettings settings_from_json(const json& j, const std::string& where) {
   get_duration(j, "schedule", where, out.schedule);
   get_int(j, "max_retries", where, out.max_retries);
   get_duration(j, "retry_backoff_max", where, out.retry_backoff_max);
+  if (field(j, "soft_delete")) {
+    if (!j["soft_delete"].is_boolean()) throw Error(ErrorKind::Config, where + ": soft_delete must be true or false");
+    out.soft_delete = j["soft_delete"].get<bool>();
+  }
   if (field(j, "on_unrepresentable")) {
     std::string v = get_str(j, "on_unrepresentable", where, false);
     auto policy = on_unrepresentable_from_string(v);

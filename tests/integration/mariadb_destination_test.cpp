@@ -568,3 +568,51 @@ TEST(PgToMariadb, KillNineTenTimesUnderLiveLoadConverges) {
 
 }  // namespace
 }  // namespace ferry::test
+
+namespace ferry::test {
+namespace {
+
+// soft_delete: deleted rows stay with _ferry_is_deleted = 1 and their last values; a key
+// inserted again is live again; TRUNCATE flags every row; a resync carries the deleted rows
+// into the rebuilt table; ferry compare sees the live rows only.
+TEST(PgToMariadb, SoftDeleteKeepsDeletedRowsFlagged) {
+  Sandbox sb("pgmysoft");
+  MariadbDestination dst("pgmysoft_dst");
+  sb.pg_exec("CREATE TABLE s (id int PRIMARY KEY, v text); INSERT INTO s SELECT g, 'v' || g FROM generate_series(1, 100) g;"
+             "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 5);");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec spec = pg_to_ch_pipe("soft", {"public.s", "public.t"});
+  spec.settings.soft_delete = true;
+  {
+    BackgroundPipe pipe(*catalog, spec, sb.pg_peer(), dst.peer());
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+    sb.pg_exec("UPDATE s SET v = 'last' WHERE id = 3; DELETE FROM s WHERE id IN (3, 4, 5); INSERT INTO s VALUES (4, 'back');"
+               "TRUNCATE t; INSERT INTO t VALUES (2);");
+    ASSERT_TRUE(eventually([&] { return dst.db.value("SELECT COUNT(*) FROM s WHERE _ferry_is_deleted") == "2" &&
+                                        dst.db.value("SELECT COUNT(*) FROM t WHERE NOT _ferry_is_deleted") == "1"; }, 60));
+    EXPECT_EQ(dst.db.rows("SELECT id, v, _ferry_is_deleted FROM s WHERE id BETWEEN 3 AND 5 ORDER BY id"),
+              (Rows{{"3", "last", "1"}, {"4", "back", "0"}, {"5", "v5", "1"}}));
+    EXPECT_EQ(dst.db.rows("SELECT id, _ferry_is_deleted FROM t ORDER BY id"),
+              (Rows{{"1", "1"}, {"2", "0"}, {"3", "1"}, {"4", "1"}, {"5", "1"}}));
+    EXPECT_EQ(pipe.pause(), PipeState::Paused);
+  }
+  auto compared = compare_pipe(spec, sb.pg_peer(), dst.peer(), CompareOptions{});
+  ASSERT_EQ(compared.size(), 2u);
+  for (const auto& c : compared) EXPECT_EQ(c.outcome, "equal") << to_text(c);
+  {
+    PipeRunner runner(*catalog, spec, sb.pg_peer(), dst.peer());
+    auto out = runner.resync("public.s");
+    ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
+  }
+  BackgroundPipe pipe(*catalog, spec, sb.pg_peer(), dst.peer());
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running, 120s));
+  EXPECT_TRUE(eventually([&] {
+    return dst.db.rows("SELECT id, v, _ferry_is_deleted FROM s WHERE id BETWEEN 3 AND 5 ORDER BY id") ==
+           Rows{{"3", "last", "1"}, {"4", "back", "0"}, {"5", "v5", "1"}};
+  }, 60));
+  EXPECT_EQ(dst.db.value("SELECT COUNT(*) FROM s"), "100");
+  pipe.stop();
+}
+
+}  // namespace
+}  // namespace ferry::test

@@ -382,3 +382,49 @@ TEST(PgToPostgres, PauseResumeResyncAndResetConverge) {
 
 }  // namespace
 }  // namespace ferry::test
+
+namespace ferry::test {
+namespace {
+
+// soft_delete at a PostgreSQL destination: as for MariaDB (mariadb_destination_test.cpp).
+TEST(PgToPostgres, SoftDeleteKeepsDeletedRowsFlagged) {
+  Sandbox sb("pgsoft");
+  PgDestinationDb dst(sb);
+  sb.pg_exec("CREATE TABLE s (id int PRIMARY KEY, v text); INSERT INTO s SELECT g, 'v' || g FROM generate_series(1, 100) g;"
+             "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 5);");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec spec = pg_to_ch_pipe("soft", {"public.s", "public.t"});
+  spec.settings.soft_delete = true;
+  {
+    BackgroundPipe pipe(*catalog, spec, sb.pg_peer(), dst.peer());
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+    sb.pg_exec("UPDATE s SET v = 'last' WHERE id = 3; DELETE FROM s WHERE id IN (3, 4, 5); INSERT INTO s VALUES (4, 'back');"
+               "TRUNCATE t; INSERT INTO t VALUES (2);");
+    ASSERT_TRUE(eventually([&] { return dst.value("SELECT count(*) FROM s WHERE _ferry_is_deleted") == "2" &&
+                                        dst.value("SELECT count(*) FROM t WHERE NOT _ferry_is_deleted") == "1"; }, 60));
+    EXPECT_EQ(dst.rows("SELECT id, v, _ferry_is_deleted FROM s WHERE id BETWEEN 3 AND 5 ORDER BY id"),
+              (Rows{{"3", "last", "t"}, {"4", "back", "f"}, {"5", "v5", "t"}}));
+    EXPECT_EQ(dst.rows("SELECT id, _ferry_is_deleted FROM t ORDER BY id"),
+              (Rows{{"1", "t"}, {"2", "f"}, {"3", "t"}, {"4", "t"}, {"5", "t"}}));
+    EXPECT_EQ(pipe.pause(), PipeState::Paused);
+  }
+  auto compared = compare_pipe(spec, sb.pg_peer(), dst.peer(), CompareOptions{});
+  ASSERT_EQ(compared.size(), 2u);
+  for (const auto& c : compared) EXPECT_EQ(c.outcome, "equal") << to_text(c);
+  {
+    PipeRunner runner(*catalog, spec, sb.pg_peer(), dst.peer());
+    auto out = runner.resync("public.s");
+    ASSERT_TRUE(std::holds_alternative<Accepted>(out)) << std::get<Refusal>(out).message;
+  }
+  BackgroundPipe pipe(*catalog, spec, sb.pg_peer(), dst.peer());
+  ASSERT_TRUE(pipe.wait_for(PipeState::Running, 120s));
+  EXPECT_TRUE(eventually([&] {
+    return dst.rows("SELECT id, v, _ferry_is_deleted FROM s WHERE id BETWEEN 3 AND 5 ORDER BY id") ==
+           Rows{{"3", "last", "t"}, {"4", "back", "f"}, {"5", "v5", "t"}};
+  }, 60));
+  EXPECT_EQ(dst.value("SELECT count(*) FROM s"), "100");
+  pipe.stop();
+}
+
+}  // namespace
+}  // namespace ferry::test

@@ -922,3 +922,13 @@ TEST(ConfigErrors, BadUnrepresentablePolicyAndColumnTypes) {
   EXPECT_TRUE(HasProblem(r2, "pipes.p.tables[2].column_types.y", "both in column_types and in exclude_columns",
                          "a column that is copied", false));
 }
+
+TEST(Config, SoftDeleteSetting) {
+  Config c = parse_config(with_pipe("    source: pg\n    destination: my\n    mode: snapshot+cdc\n    tables: [public.t]\n"
+                                    "    settings: { soft_delete: true }\n"),
+                          kFile, test_env());
+  EXPECT_TRUE(c.pipes.at("p").settings.soft_delete);
+  EXPECT_TRUE(pipe_spec_from_json(pipe_spec_to_json(c.pipes.at("p"))).settings.soft_delete);
+  auto r = check(with_pipe(kPipeBody + "    settings:\n      soft_delete: yes please\n"));
+  EXPECT_TRUE(HasProblem(r, "pipes.p.settings.soft_delete", "'yes please' is not a boolean", "true or false"));
+}

@@ -88,6 +88,22 @@ TEST(ApplyPlan, KeyMovedBackAndDeleteThenReinsert) {
   EXPECT_EQ(text(b, p, rows[2].first_cell, 1), "new3");
 }
 
+// A delete after an upsert of the same key keeps the upsert's values in the cells the
+// delete lacks (a soft-deleting destination stores the row's last values).
+TEST(ApplyPlan, DeleteKeepsTheBatchsLastValues) {
+  ChangeBatch b = batch();
+  add_row(b, RowOp::Upsert, {{V, "1"}, {V, "last"}, {CellState::Null, ""}});
+  add_row(b, RowOp::Delete, {{V, "1"}, {A, ""}, {A, ""}});
+  add_row(b, RowOp::Delete, {{V, "2"}, {A, ""}, {A, ""}});
+  ApplyPlan p = plan_batch(b);
+  const auto& rows = p.segments[0].rows;
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_TRUE(rows[0].is_delete);
+  EXPECT_EQ(text(b, p, rows[0].first_cell, 1), "last");
+  EXPECT_EQ(p.cells[rows[0].first_cell + 2].state, CellState::Null);
+  EXPECT_EQ(p.cells[rows[1].first_cell + 1].state, CellState::Absent);  // nothing known of key 2
+}
+
 TEST(ApplyPlan, TruncateStartsANewSegment) {
   ChangeBatch b = batch();
   add_row(b, RowOp::Upsert, {{V, "1"}, {V, "a"}, {V, "B"}});

@@ -94,6 +94,16 @@ ApplyPlan plan_batch(const ChangeBatch& batch) {
     row.first_cell = copy_cells(rc.first_cell, n);
     if (rc.op == RowOp::Delete) {
       row.is_delete = true;
+      // The key's last values (an earlier upsert in this batch) stay with the delete: a
+      // soft-deleting destination keeps them.
+      if (have_previous && !previous.is_delete)
+        for (size_t i = 0; i < n; ++i) {
+          Cell& c = plan.cells[row.first_cell + i];
+          const Cell& p = plan.cells[previous.first_cell + i];
+          if ((c.state == CellState::Absent || c.state == CellState::Unchanged) &&
+              (p.state == CellState::Value || p.state == CellState::Null))
+            c = p;
+        }
     } else {
       bool unchanged = false;
       for (size_t i = 0; i < n; ++i) {

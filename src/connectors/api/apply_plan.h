@@ -10,7 +10,8 @@
 //    Unchanged: the destination keeps its stored value (read from the row at
 //    `fill_key`, which is the row's key before a key update inside this batch);
 //  - a key update (old_key_cell) makes the old key's entry a Delete first;
-//  - a Delete replaces the key's entry;
+//  - a Delete replaces the key's entry, keeping the earlier Upsert's values in the cells
+//    the delete lacks (soft-deleting destinations store them);
 //  - a Truncate ends the table's segment: the next segment starts with TRUNCATE.
 // Pure and single-threaded; the plan refers to the batch's arena (batch must outlive it).
 #pragma once

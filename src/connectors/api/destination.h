@@ -46,7 +46,13 @@ struct DestinationTable {
   // Per column: the destination type to create instead of the mapped one (`column_types`).
   std::map<std::string, std::string> column_types;
   OnUnrepresentable on_unrepresentable = OnUnrepresentable::Fail;
+  // PostgreSQL/MariaDB: the table gets `_ferry_is_deleted` and deletes set it (the row keeps its
+  // last values). Applies follow the column: a table that has it is soft-deleting.
+  bool soft_delete = false;
 };
+
+// The soft-delete flag column of PostgreSQL and MariaDB destination tables.
+inline constexpr const char* kSoftDeleteColumn = "_ferry_is_deleted";
 
 // Values written under OnUnrepresentable::Null or Clamp, per destination table and column.
 struct UnrepresentableCount {

@@ -43,14 +43,16 @@ std::string column_list(const std::vector<std::string>& columns) {
 }
 
 // " ON DUPLICATE KEY UPDATE c = VALUES(c), ..." over the non-key columns (a key-only table
-// updates a key column to itself).
-std::string upsert_suffix(const std::vector<std::string>& columns, const std::vector<std::string>& key) {
+// updates a key column to itself); `soft_delete`: a row written again is live again.
+std::string upsert_suffix(const std::vector<std::string>& columns, const std::vector<std::string>& key,
+                          bool soft_delete) {
   std::string out;
   for (const auto& c : columns) {
     if (std::find(key.begin(), key.end(), c) != key.end()) continue;
     std::string q = quote_mysql_ident(c);
     out += fmt::format("{}{} = VALUES({})", out.empty() ? "" : ", ", q, q);
   }
+  if (soft_delete && !key.empty()) out += (out.empty() ? "" : ", ") + quote_mysql_ident(kSoftDeleteColumn) + " = 0";
   if (out.empty() && !key.empty()) out = quote_mysql_ident(key[0]) + " = " + quote_mysql_ident(key[0]);
   return out.empty() ? "" : " ON DUPLICATE KEY UPDATE " + out;
 }
@@ -65,6 +67,10 @@ void split_fields(std::string_view line, std::vector<std::string_view>& out) {
     if (tab == std::string_view::npos) break;
     start = tab + 1;
   }
+}
+
+bool has_column(const std::vector<std::string>& columns, const char* name) {
+  return std::find(columns.begin(), columns.end(), name) != columns.end();
 }
 
 }  // namespace
@@ -203,6 +209,11 @@ void MysqlDestination::ensure_table(const TableSchema& source, const Destination
         throw Error(ErrorKind::Permanent,
                     fmt::format("destination table {} exists without column \"{}\" of {} (add the column or drop "
                                 "the table)", qualified(table.name), col.name, source.display_name()));
+    if (table.soft_delete && !has_column(existing.columns, kSoftDeleteColumn)) {
+      c.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} TINYINT(1) NOT NULL DEFAULT 0", qualified(table.name),
+                         quote_mysql_ident(kSoftDeleteColumn)));
+      forget_table(table.name);
+    }
     return;
   }
   const std::vector<std::string> key = source.key_columns();
@@ -217,6 +228,7 @@ void MysqlDestination::ensure_table(const TableSchema& source, const Destination
     cols += fmt::format("{}{} {} {}", cols.empty() ? "" : ", ", quote_mysql_ident(col.name), type,
                         col.nullable || (nullable_all && !is_key) ? "NULL" : "NOT NULL");
   }
+  if (table.soft_delete) cols += ", " + quote_mysql_ident(kSoftDeleteColumn) + " TINYINT(1) NOT NULL DEFAULT 0";
   if (!key.empty()) cols += ", PRIMARY KEY (" + column_list(key) + ")";
   try {
     c.exec("CREATE DATABASE IF NOT EXISTS " + quote_mysql_ident(database_) + " CHARACTER SET utf8mb4");
@@ -249,7 +261,7 @@ int64_t MysqlDestination::load_snapshot(const TableSchema& source, const Destina
     types.push_back(info.types[it - info.columns.begin()]);
   }
   const std::string head = fmt::format("INSERT INTO {} ({}) VALUES ", qualified(table.name), column_list(columns));
-  const std::string tail = upsert_suffix(columns, source.key_columns());
+  const std::string tail = upsert_suffix(columns, source.key_columns(), has_column(info.columns, kSoftDeleteColumn));
   int64_t n = 0;
   std::string sql, chunk, value;
   std::vector<std::string_view> fields;
@@ -336,7 +348,9 @@ void MysqlDestination::apply_in_transaction(const ChangeBatch& batch, const std:
           types.push_back(info.types[it - info.columns.begin()]);
         }
         const std::string target = qualified(t.destination);
-        if (seg.truncate_before) c.exec("DELETE FROM " + target);
+        const bool soft = has_column(info.columns, kSoftDeleteColumn);
+        const std::string flag = quote_mysql_ident(kSoftDeleteColumn);
+        if (seg.truncate_before) c.exec(soft ? fmt::format("UPDATE {} SET {} = 1", target, flag) : "DELETE FROM " + target);
         auto key_match = [&](uint32_t first_cell) {
           std::string w;
           for (uint32_t k : t.key) {
@@ -361,43 +375,64 @@ void MysqlDestination::apply_in_transaction(const ChangeBatch& batch, const std:
           if (c.value("SELECT ROW_COUNT()") == "0")
             spdlog::warn("table {}: an updated row with unchanged (TOAST) values has no stored row; skipped", target);
         }
-        // 2. Deletes, by key.
-        size_t in_sql = 0;
-        for (const PlannedRow& row : seg.rows) {
-          if (!row.is_delete) continue;
-          sql += in_sql++ == 0 ? "DELETE FROM " + target + " WHERE (" : ") OR (";
-          sql += key_match(row.first_cell);
-          if (sql.size() >= kStatementBytes) {
-            c.exec(sql + ")");
-            sql.clear();
-            in_sql = 0;
-          }
-        }
-        if (in_sql) c.exec(sql + ")");
-        sql.clear();
-        // 3. Upserts of full rows.
-        std::vector<std::string> key_names;
-        for (uint32_t k : t.key) key_names.push_back(t.columns[k]);
-        const std::string head = fmt::format("INSERT INTO {} ({}) VALUES ", target, column_list(t.columns));
-        const std::string tail = upsert_suffix(t.columns, key_names);
-        in_sql = 0;
-        for (const PlannedRow& row : seg.rows) {
-          if (row.is_delete || row.has_unchanged) continue;
-          sql += in_sql++ == 0 ? head : ",";
-          sql += '(';
+        auto full_row = [&](const PlannedRow& row) {
           for (size_t i = 0; i < t.columns.size(); ++i) {
-            if (i) sql += ',';
-            append_value(sql, t.destination, t.columns[i], types[i], cell_value(plan.cells[row.first_cell + i]));
+            CellState st = plan.cells[row.first_cell + i].state;
+            if (st == CellState::Unchanged || st == CellState::Absent) return false;
           }
-          sql += ')';
-          if (sql.size() >= kStatementBytes) {
-            c.exec(sql + tail);
-            sql.clear();
-            in_sql = 0;
+          return true;
+        };
+        // Deletes, by key (soft: the flag set).
+        auto write_deletes = [&] {
+          size_t in_sql = 0;
+          const std::string head = soft ? fmt::format("UPDATE {} SET {} = 1 WHERE (", target, flag)
+                                        : "DELETE FROM " + target + " WHERE (";
+          for (const PlannedRow& row : seg.rows) {
+            if (!row.is_delete) continue;
+            sql += in_sql++ == 0 ? head : ") OR (";
+            sql += key_match(row.first_cell);
+            if (sql.size() >= kStatementBytes) {
+              c.exec(sql + ")");
+              sql.clear();
+              in_sql = 0;
+            }
           }
+          if (in_sql) c.exec(sql + ")");
+          sql.clear();
+        };
+        // Upserts of full rows; soft: also the deletes whose values are all known (a full old
+        // row, or an earlier upsert in the batch), flagged afterwards.
+        auto write_upserts = [&] {
+          std::vector<std::string> key_names;
+          for (uint32_t k : t.key) key_names.push_back(t.columns[k]);
+          const std::string head = fmt::format("INSERT INTO {} ({}) VALUES ", target, column_list(t.columns));
+          const std::string tail = upsert_suffix(t.columns, key_names, soft);
+          size_t in_sql = 0;
+          for (const PlannedRow& row : seg.rows) {
+            if (row.has_unchanged || (row.is_delete && !(soft && full_row(row)))) continue;
+            sql += in_sql++ == 0 ? head : ",";
+            sql += '(';
+            for (size_t i = 0; i < t.columns.size(); ++i) {
+              if (i) sql += ',';
+              append_value(sql, t.destination, t.columns[i], types[i], cell_value(plan.cells[row.first_cell + i]));
+            }
+            sql += ')';
+            if (sql.size() >= kStatementBytes) {
+              c.exec(sql + tail);
+              sql.clear();
+              in_sql = 0;
+            }
+          }
+          if (in_sql) c.exec(sql + tail);
+          sql.clear();
+        };
+        if (soft) {  // flags after the values they keep
+          write_upserts();
+          write_deletes();
+        } else {
+          write_deletes();
+          write_upserts();
         }
-        if (in_sql) c.exec(sql + tail);
-        sql.clear();
       }
       if (pipe)
         c.exec(fmt::format("INSERT INTO {} (pipe, position) VALUES ({}, {}) ON DUPLICATE KEY UPDATE position = "
@@ -444,8 +479,29 @@ void MysqlDestination::add_missing_columns(const TableSchema& source, const Dest
   forget_table(table.name);
 }
 
+bool MysqlDestination::has_soft_delete(const std::string& table) {
+  forget_table(table);
+  return has_column(table_info(conn(), table).columns, kSoftDeleteColumn);
+}
+
 int64_t MysqlDestination::count_rows(const DestinationTable& table) {
-  return std::stoll(conn().value("SELECT COUNT(*) FROM " + qualified(table.name)));
+  return std::stoll(conn().value("SELECT COUNT(*) FROM " + qualified(table.name) +
+                                 (has_soft_delete(table.name) ? " WHERE NOT " + quote_mysql_ident(kSoftDeleteColumn) : "")));
+}
+
+int64_t MysqlDestination::carry_deleted_rows(const TableSchema& source, const std::string& from, const std::string& to) {
+  if (!has_soft_delete(from) || !has_soft_delete(to)) return 0;
+  const std::vector<std::string> to_cols = table_info(conn(), to).columns;
+  std::string cols, key_match;
+  for (const auto& col : source.columns)
+    if (has_column(to_cols, col.name.c_str())) cols += (cols.empty() ? "" : ", ") + quote_mysql_ident(col.name);
+  for (const auto& k : source.key_columns()) key_match += fmt::format(" AND t.{0} = f.{0}", quote_mysql_ident(k));
+  if (key_match.empty()) return 0;
+  const std::string flag = quote_mysql_ident(kSoftDeleteColumn);
+  MysqlConnection& c = conn();
+  c.exec(fmt::format("INSERT INTO {0} ({1}, {2}) SELECT {1}, 1 FROM {3} f WHERE f.{2} AND NOT EXISTS (SELECT 1 FROM "
+                     "{0} t WHERE TRUE{4})", qualified(to), cols, flag, qualified(from), key_match));
+  return std::stoll(c.value("SELECT ROW_COUNT()"));
 }
 
 void MysqlDestination::drop_table(const std::string& table) {
@@ -584,7 +640,9 @@ void MysqlDestination::precheck(const PipeSpec& pipe, bool new_pipe, std::vector
 }
 
 std::unique_ptr<TableDigester> MysqlDestination::digester(const TableSchema& source, const DestinationTable& table) {
-  return MysqlTableDigester::for_destination(peer_, source, database_, table.name);
+  return MysqlTableDigester::for_destination(
+      peer_, source, database_, table.name,
+      has_soft_delete(table.name) ? "NOT " + quote_mysql_ident(kSoftDeleteColumn) : "");
 }
 
 }  // namespace ferry::mysql

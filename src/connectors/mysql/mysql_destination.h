@@ -2,7 +2,8 @@
 //
 // Tables: the source's columns with the types of mysql_dest_types.h, the same primary key,
 // InnoDB, in the peer's `database` (created when missing), identifiers quoted; no ferry
-// columns. Deletes are hard deletes.
+// columns. Deletes are hard deletes, or with soft_delete set `_ferry_is_deleted` (the row keeps
+// its last values; kept in resyncs; a row written again is live again).
 //
 // Exactly-once: capabilities().holds_checkpoint. apply_changes_checkpointed writes the
 // batch and the pipe's position into `ferry_checkpoints` (in the peer's database) in ONE
@@ -71,7 +72,9 @@ class MysqlDestination final : public Destination {
   void swap_table(const std::string& staged, const std::string& target) override;
   void rename_table(const std::string& from, const std::string& to) override;
   void rename_tables(const std::vector<std::pair<std::string, std::string>>& renames) override;  // one RENAME TABLE
-  int64_t carry_deleted_rows(const TableSchema&, const std::string&, const std::string&) override { return 0; }
+  // Soft-deleting tables (_ferry_is_deleted at both): the deleted rows of `from` whose key
+  // `to` lacks, still deleted. Otherwise nothing.
+  int64_t carry_deleted_rows(const TableSchema& source, const std::string& from, const std::string& to) override;
   // Connectivity, version, database creatable, writable (probe table), max_allowed_packet,
   // non-empty tables of a new pipe (warn).
   void precheck(const PipeSpec& pipe, bool new_pipe, std::vector<CheckResult>& out) override;
@@ -92,6 +95,7 @@ class MysqlDestination final : public Destination {
   // The table's columns as the server has them (cached; empty when missing).
   const TableInfo& table_info(MysqlConnection& c, const std::string& table);
   void forget_table(const std::string& table);
+  bool has_soft_delete(const std::string& table);
   OnUnrepresentable policy(const std::string& table);
   // Appends the literal of `value` (nullopt: NULL) for `column` of `table`, applying the
   // table's on_unrepresentable when the type cannot hold it.

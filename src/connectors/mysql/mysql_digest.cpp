@@ -28,12 +28,14 @@ MysqlTableDigester::MysqlTableDigester(const PeerSpec& peer, const TableSchema& 
 
 std::unique_ptr<MysqlTableDigester> MysqlTableDigester::for_destination(const PeerSpec& peer, const TableSchema& source,
                                                                        const std::string& database,
-                                                                       const std::string& table) {
+                                                                       const std::string& table,
+                                                                       const std::string& live_filter) {
   TableSchema t = source;
   t.schema = database;
   t.name = table;
   auto d = std::make_unique<MysqlTableDigester>(peer, t);
   d->destination_ = true;
+  if (!live_filter.empty()) d->qualified_ = fmt::format("(SELECT * FROM {} WHERE {}) live", d->qualified_, live_filter);
   return d;
 }
 

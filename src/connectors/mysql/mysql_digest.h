@@ -23,8 +23,10 @@ class MysqlTableDigester final : public TableDigester {
   // mysql_dest_types.h: cells render as the source's canonical text (booleans t/f,
   // PostgreSQL timestamps and times without trailing fraction zeros); unbounded numerics
   // (DECIMAL(65,30) pads the fraction) and floats are not compared.
+  // `live_filter` (SQL over the table's columns): only rows that pass it are live.
   static std::unique_ptr<MysqlTableDigester> for_destination(const PeerSpec& peer, const TableSchema& source,
-                                                             const std::string& database, const std::string& table);
+                                                             const std::string& database, const std::string& table,
+                                                             const std::string& live_filter = "");
   ~MysqlTableDigester() override;
   std::vector<std::string> columns() override;
   int64_t count() override;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "connectors/api/destination.h"  // kSoftDeleteColumn
 #include "core/ident.h"
 
 namespace ferry::postgres {
@@ -20,12 +21,15 @@ std::string quoted_columns(const std::vector<std::string>& cols, const std::stri
   return out;
 }
 
-std::string update_set(const std::vector<std::string>& columns, const std::vector<std::string>& key) {
+// `soft_delete`: a row written again is live again.
+std::string update_set(const std::vector<std::string>& columns, const std::vector<std::string>& key,
+                       bool soft_delete) {
   std::string set;
   for (const auto& c : columns) {
     if (std::find(key.begin(), key.end(), c) != key.end()) continue;
     set += (set.empty() ? "" : ", ") + quote_pg_ident(c) + " = EXCLUDED." + quote_pg_ident(c);
   }
+  if (soft_delete) set += (set.empty() ? "" : ", ") + quote_pg_ident(kSoftDeleteColumn) + " = false";
   return set.empty() ? "DO NOTHING" : "DO UPDATE SET " + set;
 }
 
@@ -71,6 +75,9 @@ std::string fill_sql(const PgApplyTable& t) {
 std::string delete_sql(const PgApplyTable& t) {
   std::string where;
   for (uint32_t k : t.key) where += fmt::format(" AND d.{0} = s.{0}", quote_pg_ident(t.columns[k]));
+  if (t.soft_delete)
+    return fmt::format("UPDATE {} d SET {} = true FROM {} s WHERE s.{} = 'D'{}", t.target,
+                       quote_pg_ident(kSoftDeleteColumn), t.staging, kOpColumn, where);
   return fmt::format("DELETE FROM {} d USING {} s WHERE s.{} = 'D'{}", t.target, t.staging, kOpColumn, where);
 }
 
@@ -80,7 +87,7 @@ std::string upsert_sql(const PgApplyTable& t) {
                                    kUnchangedColumn);
   if (t.key.empty()) return insert;
   auto key = key_names(t);
-  return fmt::format("{} ON CONFLICT ({}) {}", insert, quoted_columns(key), update_set(t.columns, key));
+  return fmt::format("{} ON CONFLICT ({}) {}", insert, quoted_columns(key), update_set(t.columns, key, t.soft_delete));
 }
 
 std::string unresolved_sql(const PgApplyTable& t) {
@@ -88,11 +95,12 @@ std::string unresolved_sql(const PgApplyTable& t) {
 }
 
 std::string snapshot_upsert_sql(const std::string& target, const std::string& load,
-                                const std::vector<std::string>& columns, const std::vector<std::string>& key) {
+                                const std::vector<std::string>& columns, const std::vector<std::string>& key,
+                                bool soft_delete) {
   std::string insert = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", target, quoted_columns(columns),
                                    quoted_columns(columns), load);
   if (key.empty()) return insert;
-  return fmt::format("{} ON CONFLICT ({}) {}", insert, quoted_columns(key), update_set(columns, key));
+  return fmt::format("{} ON CONFLICT ({}) {}", insert, quoted_columns(key), update_set(columns, key, soft_delete));
 }
 
 

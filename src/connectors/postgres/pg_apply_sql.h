@@ -21,6 +21,7 @@ struct PgApplyTable {
   std::vector<std::string> columns;  // batch columns (unquoted names)
   std::vector<std::string> types;    // the target's type of each (format_type)
   std::vector<uint32_t> key;         // indexes into columns; empty: keyless (append only)
+  bool soft_delete = false;          // the target has _ferry_is_deleted: deletes set it, upserts clear it
 };
 
 // Staging column names besides the batch's own columns.
@@ -37,7 +38,9 @@ std::string upsert_sql(const PgApplyTable& t);  // keyless: a plain INSERT ... S
 std::string unresolved_sql(const PgApplyTable& t);
 
 // Snapshot partition: `load` is a temp table LIKE the target holding the COPYed rows.
+// `soft_delete`: rows loaded again are live again.
 std::string snapshot_upsert_sql(const std::string& target, const std::string& load,
-                                const std::vector<std::string>& columns, const std::vector<std::string>& key);
+                                const std::vector<std::string>& columns, const std::vector<std::string>& key,
+                                bool soft_delete = false);
 
 }  // namespace ferry::postgres

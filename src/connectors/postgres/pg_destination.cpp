@@ -101,6 +101,12 @@ void PgDestination::ensure_table(const TableSchema& source, const DestinationTab
                     fmt::format("destination table {} exists without column \"{}\" of {} (add the column or drop "
                                 "the table)", qualified(table.name), col.name, source.display_name()));
     }
+    if (table.soft_delete &&
+        std::none_of(existing.begin(), existing.end(), [](const auto& e) { return e.first == kSoftDeleteColumn; })) {
+      c.exec(fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} boolean NOT NULL DEFAULT false",
+                         qualified(table.name), quote_pg_ident(kSoftDeleteColumn)));
+      apply_.erase(table.name);
+    }
     return;
   }
   std::string cols;
@@ -108,6 +114,7 @@ void PgDestination::ensure_table(const TableSchema& source, const DestinationTab
     cols += fmt::format("{}{} {}{}", cols.empty() ? "" : ", ", quote_pg_ident(col.name),
                         pg_column_type(col, table.name, table.column_types), col.nullable ? "" : " NOT NULL");
   }
+  if (table.soft_delete) cols += ", " + quote_pg_ident(kSoftDeleteColumn) + " boolean NOT NULL DEFAULT false";
   std::string key;
   for (const auto& k : source.key_columns()) key += (key.empty() ? "" : ", ") + quote_pg_ident(k);
   if (!key.empty()) cols += ", PRIMARY KEY (" + key + ")";
@@ -170,9 +177,9 @@ int64_t PgDestination::load_snapshot(const TableSchema& source, const Destinatio
     return true;
   };
   auto upsert_from = [&](const std::function<bool(std::string&)>& next) {
-    c->exec("CREATE TEMP TABLE ferry_load (LIKE " + target + ") ON COMMIT DROP");
+    c->exec("CREATE TEMP TABLE ferry_load (LIKE " + target + " INCLUDING DEFAULTS) ON COMMIT DROP");
     copy("ferry_load", next);
-    c->exec(snapshot_upsert_sql(target, "ferry_load", columns, key));
+    c->exec(snapshot_upsert_sql(target, "ferry_load", columns, key, table.soft_delete));
   };
   in_transaction(*c, [&] {
     try {
@@ -225,6 +232,8 @@ PgDestination::ApplyTable& PgDestination::prepare(const ChangeTable& t) {
   at.sql.staging = fmt::format("ferry_stg_{}", staging_counter_++);
   at.sql.columns = t.columns;
   at.sql.key = t.key;
+  at.sql.soft_delete =
+      std::any_of(existing.begin(), existing.end(), [](const auto& e) { return e.first == kSoftDeleteColumn; });
   for (const auto& col : t.columns) {
     auto e = std::find_if(existing.begin(), existing.end(), [&](const auto& x) { return x.first == col; });
     if (e == existing.end())
@@ -258,14 +267,35 @@ void PgDestination::apply_in_transaction(const ChangeBatch& batch, const std::st
       for (const auto& seg : plan.segments) {
         const ChangeTable& t = batch.tables[seg.table];
         ApplyTable& at = prepare(t);
-        if (seg.truncate_before) c.exec("TRUNCATE " + at.sql.target);
+        if (seg.truncate_before)
+          c.exec(at.sql.soft_delete ? fmt::format("UPDATE {} SET {} = true", at.sql.target, quote_pg_ident(kSoftDeleteColumn))
+                                    : "TRUNCATE " + at.sql.target);
         if (seg.rows.empty()) continue;
         c.exec("TRUNCATE " + at.sql.staging);
         const size_t n = t.columns.size();
         bool deletes = false, upserts = false, unchanged = false;
         copy_buf_.clear();
         c.start_copy_in(copy_staging_sql(at.sql));
+        auto full_row = [&](const PlannedRow& row) {
+          for (size_t i = 0; i < n; ++i) {
+            CellState s = plan.cells[row.first_cell + i].state;
+            if (s == CellState::Unchanged || s == CellState::Absent) return false;
+          }
+          return true;
+        };
         for (const PlannedRow& row : seg.rows) {
+          // Soft delete of a row whose values are all known (full old row, or an earlier
+          // upsert in the batch): written as an upsert first, then flagged.
+          if (row.is_delete && at.sql.soft_delete && full_row(row)) {
+            copy_buf_ += "U\t";
+            upserts = true;
+            for (size_t i = 0; i < n; ++i) {
+              copy_buf_ += '\t';
+              append_cell(copy_buf_, batch, plan.cells[row.first_cell + i]);
+            }
+            for (size_t k = 0; k < t.key.size(); ++k) copy_buf_ += "\t\\N";
+            copy_buf_ += '\n';
+          }
           copy_buf_ += row.is_delete ? "D\t" : "U\t";
           (row.is_delete ? deletes : upserts) = true;
           if (row.has_unchanged) {
@@ -300,8 +330,13 @@ void PgDestination::apply_in_transaction(const ChangeBatch& batch, const std::st
             spdlog::warn("table {}: {} updated rows with unchanged (TOAST) values have no stored row; skipped",
                          at.sql.target, left);
         }
-        if (deletes) c.exec(delete_sql(at.sql));
-        if (upserts) c.exec(upsert_sql(at.sql));
+        if (at.sql.soft_delete) {  // flags after the values they keep
+          if (upserts) c.exec(upsert_sql(at.sql));
+          if (deletes) c.exec(delete_sql(at.sql));
+        } else {
+          if (deletes) c.exec(delete_sql(at.sql));
+          if (upserts) c.exec(upsert_sql(at.sql));
+        }
       }
       if (pipe) {
         c.exec_params(std::string("INSERT INTO ") + kCheckpointTable +
@@ -347,7 +382,29 @@ void PgDestination::add_missing_columns(const TableSchema& source, const Destina
 }
 
 int64_t PgDestination::count_rows(const DestinationTable& table) {
-  return std::stoll(conn().query_value("SELECT count(*) FROM " + qualified(table.name)));
+  return std::stoll(conn().query_value("SELECT count(*) FROM " + qualified(table.name) +
+                                       (has_soft_delete(table.name) ? " WHERE NOT " + quote_pg_ident(kSoftDeleteColumn) : "")));
+}
+
+bool PgDestination::has_soft_delete(const std::string& table) {
+  auto cols = table_columns(conn(), table);
+  return std::any_of(cols.begin(), cols.end(), [](const auto& e) { return e.first == kSoftDeleteColumn; });
+}
+
+int64_t PgDestination::carry_deleted_rows(const TableSchema& source, const std::string& from, const std::string& to) {
+  if (!has_soft_delete(from) || !has_soft_delete(to)) return 0;
+  const auto to_cols = table_columns(conn(), to);
+  std::string cols, key_match;
+  for (const auto& col : source.columns)
+    if (std::any_of(to_cols.begin(), to_cols.end(), [&](const auto& e) { return e.first == col.name; }))
+      cols += (cols.empty() ? "" : ", ") + quote_pg_ident(col.name);
+  for (const auto& k : source.key_columns()) key_match += fmt::format(" AND t.{0} = f.{0}", quote_pg_ident(k));
+  if (key_match.empty()) return 0;  // keyless tables keep no deleted rows to carry
+  const std::string flag = quote_pg_ident(kSoftDeleteColumn);
+  return std::stoll(conn().query_value(fmt::format(
+      "WITH carried AS (INSERT INTO {0} ({1}, {2}) SELECT {1}, true FROM {3} f WHERE f.{2} AND NOT EXISTS (SELECT 1 "
+      "FROM {0} t WHERE true{4}) RETURNING 1) SELECT count(*) FROM carried",
+      qualified(to), cols, flag, qualified(from), key_match)));
 }
 
 void PgDestination::drop_table(const std::string& table) {
@@ -467,7 +524,8 @@ void PgDestination::precheck(const PipeSpec& pipe, bool new_pipe, std::vector<Ch
 }
 
 std::unique_ptr<TableDigester> PgDestination::digester(const TableSchema&, const DestinationTable& table) {
-  return std::make_unique<PgTableDigester>(peer_, schema_, table.name);
+  return std::make_unique<PgTableDigester>(
+      peer_, schema_, table.name, has_soft_delete(table.name) ? "NOT " + quote_pg_ident(kSoftDeleteColumn) : "");
 }
 
 }  // namespace ferry::postgres

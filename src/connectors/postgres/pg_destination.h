@@ -2,7 +2,7 @@
 //
 // Tables: the source's columns with the types of pg_dest_types.h, the same primary
 // key, in the peer's `schema` (default public), identifiers quoted; no ferry columns.
-// Deletes are hard deletes (no row versions: carry_deleted_rows copies nothing).
+// Deletes are hard deletes, or with soft_delete set _ferry_is_deleted (kept in resyncs).
 //
 // Exactly-once: capabilities().holds_checkpoint. apply_changes_checkpointed writes the
 // batch and the pipe's position into ferry.checkpoints in ONE transaction; see
@@ -68,7 +68,9 @@ class PgDestination final : public Destination {
   void rename_table(const std::string& from, const std::string& to) override;
   void rename_tables(const std::vector<std::pair<std::string, std::string>>& renames) override;  // one transaction
   std::string table_identity(const std::string& table) override;  // the table's oid
-  int64_t carry_deleted_rows(const TableSchema&, const std::string&, const std::string&) override { return 0; }
+  // Soft-deleting tables (_ferry_is_deleted at both): the deleted rows of `from` whose key
+  // `to` lacks, still deleted. Otherwise nothing (hard deletes leave none).
+  int64_t carry_deleted_rows(const TableSchema& source, const std::string& from, const std::string& to) override;
   // Connectivity, version, schema creatable, writable (probe table), replication role
   // for triggers/foreign keys (warn), non-empty tables of a new pipe (warn).
   void precheck(const PipeSpec& pipe, bool new_pipe, std::vector<CheckResult>& out) override;
@@ -87,6 +89,7 @@ class PgDestination final : public Destination {
   };
   PgConnection& conn();
   std::unique_ptr<PgConnection> open_session();
+  bool has_soft_delete(const std::string& table);
   void apply_in_transaction(const ChangeBatch& batch, const std::string* pipe, uint64_t position);
   ApplyTable& prepare(const ChangeTable& table);
   void ensure_checkpoint_table();

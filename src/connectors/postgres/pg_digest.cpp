@@ -46,9 +46,10 @@ std::string hash(const std::string& text) {
 
 }  // namespace
 
-PgTableDigester::PgTableDigester(const PeerSpec& peer, std::string schema, std::string table)
+PgTableDigester::PgTableDigester(const PeerSpec& peer, std::string schema, std::string table, std::string live_filter)
     : conn_(PgConnection::open(peer)), schema_(std::move(schema)), table_(std::move(table)) {
-  qualified_ = (schema_.empty() ? "" : quote_pg_ident(schema_) + ".") + quote_pg_ident(table_);
+  relation_ = (schema_.empty() ? "" : quote_pg_ident(schema_) + ".") + quote_pg_ident(table_);
+  qualified_ = live_filter.empty() ? relation_ : fmt::format("(SELECT * FROM {} WHERE {}) live", relation_, live_filter);
 }
 
 PgTableDigester::~PgTableDigester() = default;
@@ -57,7 +58,7 @@ std::vector<std::string> PgTableDigester::columns() {
   PgResult r = conn_->exec_params(
       "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 "
       "AND NOT a.attisdropped AND a.attname NOT LIKE '\\_ferry\\_%' ORDER BY a.attnum",
-      {qualified_});
+      {relation_});
   std::vector<std::string> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(r.get(i, 0));
   return out;

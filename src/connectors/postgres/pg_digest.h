@@ -15,7 +15,9 @@ class PgConnection;
 
 class PgTableDigester final : public TableDigester {
  public:
-  PgTableDigester(const PeerSpec& peer, std::string schema, std::string table);
+  // `live_filter` (SQL over the table's columns, e.g. NOT "_ferry_is_deleted"): only rows
+  // that pass it are live.
+  PgTableDigester(const PeerSpec& peer, std::string schema, std::string table, std::string live_filter = "");
   ~PgTableDigester() override;
   std::vector<std::string> columns() override;
   int64_t count() override;
@@ -26,7 +28,8 @@ class PgTableDigester final : public TableDigester {
  private:
   std::unique_ptr<PgConnection> conn_;
   std::string schema_, table_;
-  std::string qualified_;
+  std::string relation_;   // the table, quoted and qualified
+  std::string qualified_;  // what the digests read: the table, or its live rows
 };
 
 }  // namespace ferry
