@@ -50,9 +50,7 @@ TEST(MysqlDestTypes, PostgresTypesMapToTheNearestLosslessType) {
   Column ts3 = col("a", LogicalType::TimestampTz, true, 0, "timestamp(3) with time zone");
   ts3.precision = 3;
   EXPECT_EQ(type_of(ts3), "datetime(3)");
-  EXPECT_EQ(type_of(col("a", LogicalType::Uuid, true, 0, "uuid")), "uuid");
-  EXPECT_EQ(type_of(col("a", LogicalType::Uuid, true, 0, "uuid"), 0, ServerFlavor{true, 100600}),
-            "char(36) CHARACTER SET ascii COLLATE ascii_bin");
+  EXPECT_EQ(type_of(col("a", LogicalType::Uuid, true, 0, "uuid")), "char(36) CHARACTER SET ascii COLLATE ascii_bin");
   EXPECT_EQ(type_of(col("a", LogicalType::Json, true, 0, "jsonb")), "json");
   EXPECT_EQ(type_of(col("a", LogicalType::Json, true, 0, "json"), 0, kMysql),
             "longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin");  // MySQL's JSON re-renders

@@ -103,7 +103,8 @@ std::string mapped(const Column& c, int key, const std::string& table, const Ser
         return fraction("timestamp", c.precision);
       return fraction("datetime", c.precision);
     case LogicalType::Uuid:
-      if (s.mariadb && s.version >= 100700) return "uuid";
+      // Not MariaDB's UUID type: it refuses values whose variant bits are not RFC 4122's,
+      // which PostgreSQL's uuid holds (e.g. md5(...)::uuid).
       return "char(36) CHARACTER SET ascii COLLATE ascii_bin";
     case LogicalType::Json:
       if (s.mariadb) return "json";

@@ -7,8 +7,8 @@
 // DECIMAL(p,s) (p <= 65, s <= 30, else refused), unbounded numeric -> DECIMAL(65,30),
 // boolean -> BOOLEAN, text -> VARCHAR(n)/LONGTEXT (key: VARCHAR(<=768)) in utf8mb4 with a
 // binary NO PAD collation (keys 'a', 'A' and 'a ' stay apart), bytea -> LONGBLOB (key:
-// VARBINARY), timestamp[tz] -> DATETIME(p) (UTC), time -> TIME(p), uuid -> UUID (MariaDB
-// 10.7+, else CHAR(36)), json -> JSON (MariaDB; LONGTEXT on MySQL, whose JSON re-renders
+// VARBINARY), timestamp[tz] -> DATETIME(p) (UTC), time -> TIME(p), uuid -> CHAR(36) (MariaDB's
+// UUID refuses non-RFC 4122 variants), json -> JSON (MariaDB; LONGTEXT on MySQL, whose JSON re-renders
 // the text), arrays, intervals, inet, time with time zone, enum labels -> text.
 //
 // Unrepresentable values (then the pipe's on_unrepresentable policy applies): NaN and
