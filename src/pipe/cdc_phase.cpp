@@ -136,10 +136,32 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
     }
   };
 
+  // A destination that holds the checkpoint applies whole source transactions: rows of an
+  // unfinished one would be applied again by the replay after a crash (the stored position
+  // is before it), which duplicates rows of keyless tables, and readers would see half a
+  // transaction. Only a transaction too big to hold is cut (keyed tables still converge).
+  auto deferred_since = std::chrono::steady_clock::time_point{};
+  auto may_flush = [&] {
+    if (!holds_checkpoint || !batcher.in_transaction() ||
+        batcher.batch().arena.size() >= 2 * ChangeBatcher::kMaxArenaBytes) {
+      deferred_since = {};
+      return true;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (deferred_since == std::chrono::steady_clock::time_point{}) deferred_since = now;
+    else if (now - deferred_since >= std::chrono::seconds(10)) {
+      spdlog::info("pipe {}: {} rows wait for the source transaction they belong to to commit", pipe_.name,
+                   batcher.rows());
+      deferred_since = now;
+    }
+    return false;
+  };
   while (!stopping() && !(limits.until && limits.until())) {
     auto since = std::chrono::steady_clock::now() - last_flush;
     auto wait = since >= interval ? std::chrono::milliseconds(0)
                                   : std::chrono::duration_cast<std::chrono::milliseconds>(interval - since);
+    // A flush due but waiting for a commit: wait for the stream instead of spinning.
+    if (wait.count() == 0 && holds_checkpoint && batcher.in_transaction()) wait = std::chrono::milliseconds(50);
     if (stream->next(ev, wait)) {
       if (ev.kind == ChangeEvent::Kind::Relation) {
         if (const TableMapping* m = batcher.mapping_for(*ev.relation)) {
@@ -162,11 +184,13 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
         }
       }
       batcher.add(ev);
-      if (batcher.full(pipe_.settings.batch_size)) flush();
+      if (batcher.full(pipe_.settings.batch_size) && may_flush()) flush();
     }
-    if (std::chrono::steady_clock::now() - last_flush >= interval) flush();
+    if (std::chrono::steady_clock::now() - last_flush >= interval && may_flush()) flush();
   }
-  flush();  // stopping: the in-flight batch is applied and checkpointed
+  // Stopping: the in-flight batch is applied and checkpointed (inside a transaction at a
+  // checkpoint-holding destination it is left to the replay from the checkpoint instead).
+  if (may_flush()) flush();
   spdlog::info("pipe {}: stream stopped at {} ({} rows applied)", pipe_.name, source_->format_position(checkpointed),
                applied_rows);
 }

@@ -114,8 +114,9 @@ class Destination {
   // the destination's commit and the catalog's write), and writes the catalog only
   // after apply_changes_checkpointed returned.
   // `position` is a position safe to resume from (the end of the last source
-  // transaction the batch holds completely); the batch may also hold the beginning
-  // of the next transaction, which a resume replays: full row images in commit order
+  // transaction the batch holds completely). The runner ends batches at transaction
+  // boundaries for these destinations; only a transaction too big to hold (cdc_phase.cpp)
+  // leaves its beginning in a batch, which a resume replays: full row images in commit order
   // from a point every applied change is at or after converge (Unchanged cells keep
   // the stored value, which a later change in the replay sets again if it changed).
   // The position stored for `pipe`; 0 when none.

@@ -153,6 +153,7 @@ bool PgChangeStream::read_copy_data(std::chrono::milliseconds timeout) {
   }
   PGconn* c = conn_->raw();
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool polled = false;  // even a zero timeout reads what the socket already holds
   for (;;) {
     len_ = PQgetCopyData(c, &buf_, 1);
     if (len_ > 0) return true;
@@ -169,10 +170,12 @@ bool PgChangeStream::read_copy_data(std::chrono::milliseconds timeout) {
     // No complete message buffered: wait for the socket until the deadline.
     auto now = std::chrono::steady_clock::now();
     if (now - last_status_ >= kStatusInterval) send_status(false);
-    if (now >= deadline) return false;
+    if (now >= deadline && polled) return false;
+    polled = true;
     // Rounded up: a sub-millisecond remainder must still wait, not spin.
-    auto left = std::chrono::ceil<std::chrono::milliseconds>(
-        std::min(deadline - now, std::chrono::steady_clock::duration(kStatusInterval)));
+    auto left = now >= deadline ? std::chrono::milliseconds(0)
+                                : std::chrono::ceil<std::chrono::milliseconds>(
+                                      std::min(deadline - now, std::chrono::steady_clock::duration(kStatusInterval)));
     pollfd pfd{PQsocket(c), POLLIN, 0};
     if (poll(&pfd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR)
       throw Error(ErrorKind::Transient, fmt::format("waiting for the replication stream failed: {}", std::strerror(errno)));
