@@ -1,5 +1,7 @@
 #include "cdc_support.h"
 
+#include <random>
+
 #include <fmt/format.h>
 
 #include "core/ident.h"
@@ -111,5 +113,62 @@ std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const st
                                      const std::string& key, std::chrono::seconds timeout) {
   return sides_converge([&] { return both_sides(sb, table, cols, key); }, table, "postgres", timeout);
 }
+
+void create_transfer_table(Sandbox& sb) {
+  sb.pg_exec(R"SQL(
+    CREATE TABLE acc (id int PRIMARY KEY, balance bigint, note text, big text);
+    INSERT INTO acc SELECT g, 1000, 'n' || g, CASE WHEN g % 50 = 0 THEN (SELECT string_agg(md5(random()::text || x), '')
+      FROM generate_series(1, 200) x) END FROM generate_series(1, 3000) g;
+  )SQL");
+}
+
+PgTransferWriter::PgTransferWriter(Sandbox& sb)
+    : thread_([this, dsn = sb.pg_dsn()] {
+        PgConnection conn(dsn, "");
+        std::mt19937 rng(42);
+        int next_id = 100000;
+        while (writing_) {
+          int a = 1 + rng() % 3000, b = 1 + rng() % 3000;
+          conn.exec(fmt::format(
+              "BEGIN; UPDATE acc SET balance = balance - 1 WHERE id = {0}; "
+              "UPDATE acc SET balance = balance + 1, note = note || '+' WHERE id = {1}; "
+              "INSERT INTO acc VALUES ({2}, 0, 'fresh', CASE WHEN {2} % 7 = 0 THEN repeat(md5('{2}'), 100) END); "
+              "DELETE FROM acc WHERE id = {2} - 3 AND id > 100000; "
+              "UPDATE acc SET id = id + 1000000 WHERE id = {3} AND id < 1000000; COMMIT;",
+              a, b, next_id++, 1 + rng() % 3000));
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+      }) {}
+
+void PgTransferWriter::stop() {
+  writing_ = false;
+  if (thread_.joinable()) thread_.join();
+}
+
+const char* const kMixedChangesTables = R"SQL(
+    CREATE TABLE a (id int PRIMARY KEY, v text, big text);
+    CREATE TABLE c (k1 int, k2 text, payload text, PRIMARY KEY (k1, k2));
+    INSERT INTO a SELECT g, 'a' || g, CASE WHEN g % 10 = 0 THEN (SELECT string_agg(md5(random()::text || x), '')
+      FROM generate_series(1, 300) x) END FROM generate_series(1, 2000) g;
+    INSERT INTO c SELECT g % 10, 'k' || g, 'p' || g FROM generate_series(1, 500) g;
+  )SQL";
+
+const char* const kMixedChanges = R"SQL(
+    BEGIN;
+    UPDATE a SET v = v || '-upd' WHERE id % 7 = 0;            -- big unchanged: TOAST not sent
+    UPDATE a SET id = id + 100000 WHERE id % 20 = 0;          -- key updates with TOAST values unchanged
+    UPDATE a SET id = id - 50000, v = 'moved twice' WHERE id = 100040;
+    DELETE FROM a WHERE id % 9 = 0;
+    INSERT INTO a VALUES (20, 'reused old key', NULL);
+    COMMIT;
+    BEGIN;
+    UPDATE a SET v = 'twice-1' WHERE id = 10;
+    UPDATE a SET v = 'twice-2' WHERE id = 10;
+    DELETE FROM a WHERE id = 11;
+    INSERT INTO a VALUES (11, 'reborn', NULL);
+    COMMIT;
+    TRUNCATE c;
+    INSERT INTO c VALUES (1, 'after-truncate', 'p'), (1, 'After-Truncate', 'case'), (1, 'after-truncate ', 'pad');
+  )SQL";
 
 }  // namespace ferry::test

@@ -67,4 +67,28 @@ std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const st
 ::testing::AssertionResult converges(Sandbox& sb, const std::string& table, const std::vector<std::string>& cols,
                                      const std::string& key = "id", std::chrono::seconds timeout = 60s);
 
+// The PostgreSQL side of the kill -9 tests: table public.acc (id int key, balance bigint,
+// note text, big text) with 3000 rows, every 50th with a TOAST-sized `big`.
+void create_transfer_table(Sandbox& sb);
+// A live workload on public.acc until stop(): transactions of a transfer between two rows
+// (one also changing `note`), an insert (every 7th with a TOAST value), a delete of an
+// inserted row and a primary key update.
+class PgTransferWriter {
+ public:
+  explicit PgTransferWriter(Sandbox& sb);
+  ~PgTransferWriter() { stop(); }
+  void stop();
+
+ private:
+  std::atomic<bool> writing_{true};
+  std::thread thread_;
+};
+
+// Tables a (id key, v, big: TOAST-sized every 10th) and c (composite key k1, k2) with rows,
+// and a script of mixed changes for them: updates leaving TOAST values unchanged, key
+// updates (also twice in one transaction), deletes, a key reused, several changes of one
+// key in one transaction, TRUNCATE, and keys differing only in case or a trailing space.
+extern const char* const kMixedChangesTables;
+extern const char* const kMixedChanges;
+
 }  // namespace ferry::test

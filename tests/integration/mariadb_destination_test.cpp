@@ -219,33 +219,11 @@ TEST(PgToMariadb, UnrepresentableValuesFollowThePolicy) {
 TEST(PgToMariadb, MixedChangesKeyUpdatesToastAndTruncateConverge) {
   Sandbox sb("pgmymix");
   MariadbDestination dst("pgmymix_dst");
-  sb.pg_exec(R"SQL(
-    CREATE TABLE a (id int PRIMARY KEY, v text, big text);
-    CREATE TABLE c (k1 int, k2 text, payload text, PRIMARY KEY (k1, k2));
-    INSERT INTO a SELECT g, 'a' || g, CASE WHEN g % 10 = 0 THEN (SELECT string_agg(md5(random()::text || x), '')
-      FROM generate_series(1, 300) x) END FROM generate_series(1, 2000) g;
-    INSERT INTO c SELECT g % 10, 'k' || g, 'p' || g FROM generate_series(1, 500) g;
-  )SQL");
+  sb.pg_exec(kMixedChangesTables);
   auto catalog = open_catalog(sb.catalog_path());
   BackgroundPipe pipe(*catalog, pg_to_ch_pipe("mixed", {"public.a", "public.c"}), sb.pg_peer(), dst.peer());
   ASSERT_TRUE(pipe.wait_for(PipeState::Running));
-  sb.pg_exec(R"SQL(
-    BEGIN;
-    UPDATE a SET v = v || '-upd' WHERE id % 7 = 0;            -- big unchanged: TOAST not sent
-    UPDATE a SET id = id + 100000 WHERE id % 20 = 0;          -- key updates with TOAST values unchanged
-    UPDATE a SET id = id - 50000, v = 'moved twice' WHERE id = 100040;
-    DELETE FROM a WHERE id % 9 = 0;
-    INSERT INTO a VALUES (20, 'reused old key', NULL);
-    COMMIT;
-    BEGIN;
-    UPDATE a SET v = 'twice-1' WHERE id = 10;
-    UPDATE a SET v = 'twice-2' WHERE id = 10;
-    DELETE FROM a WHERE id = 11;
-    INSERT INTO a VALUES (11, 'reborn', NULL);
-    COMMIT;
-    TRUNCATE c;
-    INSERT INTO c VALUES (1, 'after-truncate', 'p'), (1, 'After-Truncate', 'case'), (1, 'after-truncate ', 'pad');
-  )SQL");
+  sb.pg_exec(kMixedChanges);
   EXPECT_TRUE(converges(sb, dst.db, "a", {"id", "v", "big"}));
   EXPECT_TRUE(converges(sb, dst.db, "c", {"k1", "k2", "payload"}, "k1, k2, payload"));
   pipe.stop();
@@ -452,39 +430,11 @@ TEST(MariadbToMariadb, KillNineUnderLiveLoadConverges) {
                   "    settings: {{ sync_interval: 200ms, batch_size: 500, snapshot_rows_per_partition: 500 }}\n",
                   peer_yaml(src.peer()), peer_yaml(dst.db.peer()), src.name()));
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
-  std::atomic<bool> writing{true};
-  std::string writer_error;
-  std::thread writer([&] {
-    try {
-      auto conn = mysql::MysqlConnection::open(src.peer());
-      std::mt19937 rng(11);
-      int next_id = 100000;
-      while (writing) {
-        int a = 1 + rng() % 3000, b = 1 + rng() % 3000, moved = 1 + rng() % 3000;
-        conn->exec("START TRANSACTION");
-        conn->exec(fmt::format("UPDATE acc SET balance = balance - 1 WHERE id = {}", a));
-        conn->exec(fmt::format("UPDATE acc SET balance = balance + 1, note = CONCAT(note, '+') WHERE id = {}", b));
-        conn->exec(fmt::format("INSERT INTO acc VALUES ({}, 0, 'fresh \\\\ tab\\t''q''', NULL, NULL, '', NULL)", next_id));
-        conn->exec(fmt::format("DELETE FROM acc WHERE id = {} AND id > 100000", next_id - 3));
-        conn->exec(fmt::format("UPDATE IGNORE acc SET id = id + 1000000 WHERE id = {}", moved));
-        conn->exec("COMMIT");
-        ++next_id;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      }
-    } catch (const std::exception& e) {
-      writer_error = e.what();
-    }
+  MysqlTransferWriter writer(src.peer(), [](int id) {
+    return fmt::format("{}, 0, 'fresh \\\\ tab\\t''q''', NULL, NULL, '', NULL", id);
   });
-  std::mt19937 rng(5);
-  for (int round = 0; round < 10; ++round) {
-    pid_t pid = spawn_ferry_run(config, catalog_arg);
-    std::this_thread::sleep_for(std::chrono::milliseconds(700 + rng() % 1200));
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
-  writing = false;
-  writer.join();
-  ASSERT_EQ(writer_error, "");
+  kill_nine_rounds(config, catalog_arg, 10, 5, 700, 1200);
+  ASSERT_EQ(writer.stop(), "");
   pid_t pid = spawn_ferry_run(config, catalog_arg);
   const std::string select = "SELECT CAST(id AS CHAR), CAST(balance AS CHAR), note, CAST(amount AS CHAR), "
                              "CAST(at AS CHAR), flags, kind FROM acc ORDER BY id";
@@ -514,18 +464,13 @@ TEST(MariadbToMariadb, KillNineUnderLiveLoadConverges) {
   EXPECT_NE(out.find("\"id=" + changed + "\""), std::string::npos) << out;
 }
 
-// PostgreSQL -> MariaDB under a live workload (transfers, inserts, deletes, key updates,
-// TOAST values left unchanged) with kill -9 of `ferry run` ten times: converges value by
-// value, and `ferry compare --level content` (PostgreSQL digests against MariaDB's) agrees.
+// PostgreSQL -> MariaDB under a live workload (PgTransferWriter: transfers, inserts, deletes,
+// key updates, TOAST values left unchanged) with kill -9 of `ferry run` ten times: converges
+// value by value, and `ferry compare --level content` (PostgreSQL digests against MariaDB's) agrees.
 TEST(PgToMariadb, KillNineTenTimesUnderLiveLoadConverges) {
   Sandbox sb("pgmykill");
   MariadbDestination dst("pgmykill_dst");
-  sb.pg_exec(R"SQL(
-    CREATE TABLE acc (id int PRIMARY KEY, balance bigint, note text, big text, ok boolean, at timestamptz);
-    INSERT INTO acc SELECT g, 1000, 'n' || g, CASE WHEN g % 50 = 0 THEN (SELECT string_agg(md5(random()::text || x), '')
-      FROM generate_series(1, 200) x) END, g % 2 = 0, timestamptz '2024-01-01 00:00:00+00' + g * interval '1.5 s'
-      FROM generate_series(1, 3000) g;
-  )SQL");
+  create_transfer_table(sb);
   std::string config = write_file(
       sb.dir() + "/ferry.yaml",
       fmt::format("peers:\n  src: {{ type: postgres, dsn: \"{}\" }}\n  dst: {}\npipes:\n  kill:\n    source: src\n"
@@ -533,32 +478,9 @@ TEST(PgToMariadb, KillNineTenTimesUnderLiveLoadConverges) {
                   "    settings: {{ sync_interval: 200ms, batch_size: 500, snapshot_rows_per_partition: 500 }}\n",
                   sb.pg_dsn(), peer_yaml(dst.db.peer())));
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
-  std::atomic<bool> writing{true};
-  std::thread writer([&] {
-    PgConnection conn(sb.pg_dsn(), "");
-    std::mt19937 rng(42);
-    int next_id = 100000;
-    while (writing) {
-      int a = 1 + rng() % 3000, b = 1 + rng() % 3000;
-      conn.exec(fmt::format(
-          "BEGIN; UPDATE acc SET balance = balance - 1 WHERE id = {0}; "
-          "UPDATE acc SET balance = balance + 1, note = note || '+', ok = NOT ok WHERE id = {1}; "
-          "INSERT INTO acc VALUES ({2}, 0, 'fresh', CASE WHEN {2} % 7 = 0 THEN repeat(md5('{2}'), 100) END, NULL, now()); "
-          "DELETE FROM acc WHERE id = {2} - 3 AND id > 100000; "
-          "UPDATE acc SET id = id + 1000000 WHERE id = {3} AND id < 1000000; COMMIT;",
-          a, b, next_id++, 1 + rng() % 3000));
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  });
-  std::mt19937 rng(7);
-  for (int round = 0; round < 10; ++round) {
-    pid_t pid = spawn_ferry_run(config, catalog_arg);
-    std::this_thread::sleep_for(std::chrono::milliseconds(600 + rng() % 1200));
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
-  writing = false;
-  writer.join();
+  PgTransferWriter writer(sb);
+  kill_nine_rounds(config, catalog_arg, 10, 7, 600, 1200);
+  writer.stop();
   pid_t pid = spawn_ferry_run(config, catalog_arg);
   EXPECT_TRUE(converges(sb, dst.db, "acc", {"id", "balance", "note", "big"}, "id", 120s));
   EXPECT_TRUE(stop_ferry_run(pid));

@@ -3,6 +3,7 @@
 #include <mysql.h>
 
 #include <cstdio>
+#include <random>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -143,6 +144,35 @@ std::pair<Rows, Rows> mysql_and_ch(Sandbox& sb, MysqlDatabase& db, const std::st
 ::testing::AssertionResult mysql_converges(Sandbox& sb, MysqlDatabase& db, const std::string& table,
                                            const std::vector<std::string>& cols, std::chrono::seconds timeout) {
   return sides_converge([&] { return mysql_and_ch(sb, db, table, cols); }, table, "mariadb", timeout);
+}
+
+MysqlTransferWriter::MysqlTransferWriter(const PeerSpec& source, std::function<std::string(int id)> insert_values)
+    : thread_([this, source, insert_values] {
+        try {
+          auto conn = mysql::MysqlConnection::open(source);
+          std::mt19937 rng(11);
+          int next_id = 100000;
+          while (writing_) {
+            int a = 1 + rng() % 3000, b = 1 + rng() % 3000, moved = 1 + rng() % 3000;
+            conn->exec("START TRANSACTION");
+            conn->exec(fmt::format("UPDATE acc SET balance = balance - 1 WHERE id = {}", a));
+            conn->exec(fmt::format("UPDATE acc SET balance = balance + 1, note = CONCAT(note, '+') WHERE id = {}", b));
+            conn->exec(fmt::format("INSERT INTO acc VALUES ({})", insert_values(next_id)));
+            conn->exec(fmt::format("DELETE FROM acc WHERE id = {} AND id > 100000", next_id - 3));
+            conn->exec(fmt::format("UPDATE IGNORE acc SET id = id + 1000000 WHERE id = {}", moved));
+            conn->exec("COMMIT");
+            ++next_id;
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          }
+        } catch (const std::exception& e) {
+          error_ = e.what();
+        }
+      }) {}
+
+std::string MysqlTransferWriter::stop() {
+  writing_ = false;
+  if (thread_.joinable()) thread_.join();
+  return error_;
 }
 
 }  // namespace ferry::test

@@ -1,7 +1,10 @@
 // MariaDB sessions for tests of the mysql source, on the test MariaDB of
 // scripts/test-servers (FERRY_TEST_MYSQL_HOST/PORT/USER).
 #pragma once
+#include <atomic>
 #include <chrono>
+#include <functional>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,6 +77,23 @@ class MysqlDatabase {
 void restart_mariadb();
 
 using Rows = std::vector<std::vector<std::string>>;
+
+// A live MariaDB workload on table acc (id INT key, balance BIGINT, note VARCHAR, ...) of
+// `source`'s database until stop(): transactions of a transfer between two rows, an insert
+// of `insert_values(id)` (the VALUES list), a delete of an inserted row and a primary key
+// update.
+class MysqlTransferWriter {
+ public:
+  MysqlTransferWriter(const PeerSpec& source, std::function<std::string(int id)> insert_values);
+  ~MysqlTransferWriter() { stop(); }
+  // Stops and joins; the writer's error, "" when none.
+  std::string stop();
+
+ private:
+  std::atomic<bool> writing_{true};
+  std::string error_;
+  std::thread thread_;
+};
 
 // Live rows of `table` on both sides (MariaDB, and the sandbox's ClickHouse table FINAL
 // without soft-deleted rows), every column as text, ordered by id (columns NOT NULL).

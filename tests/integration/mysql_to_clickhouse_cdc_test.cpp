@@ -153,13 +153,7 @@ TEST(MysqlToClickHouseCdc, KillNineTenTimesUnderLiveLoadConverges) {
 )", db.name()));
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
   Workload work(db.peer(), 2, /*rotate=*/true);
-  std::mt19937 rng(11);
-  for (int round = 0; round < 10; ++round) {
-    pid_t pid = spawn_ferry_run(config, catalog_arg);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 1500));
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
+  kill_nine_rounds(config, catalog_arg, 10, 11, 300, 1500);
   work.stop();
   ASSERT_EQ(work.error(), "");
   pid_t pid = spawn_ferry_run(config, catalog_arg);

@@ -84,39 +84,9 @@ TEST(MysqlToPostgres, KillNineTenTimesUnderLiveLoadConverges) {
                   "    settings: {{ sync_interval: 200ms, batch_size: 500, snapshot_rows_per_partition: 500 }}\n",
                   src.host, src.port, src.user, src.database, dst.dsn(), db.name()));
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
-  std::atomic<bool> writing{true};
-  std::string writer_error;
-  std::thread writer([&] {
-    try {
-      auto conn = mysql::MysqlConnection::open(src);
-      std::mt19937 rng(11);
-      int next_id = 100000;
-      while (writing) {
-        int a = 1 + rng() % 3000, b = 1 + rng() % 3000, moved = 1 + rng() % 3000;
-        conn->exec("START TRANSACTION");
-        conn->exec(fmt::format("UPDATE acc SET balance = balance - 1 WHERE id = {}", a));
-        conn->exec(fmt::format("UPDATE acc SET balance = balance + 1, note = CONCAT(note, '+') WHERE id = {}", b));
-        conn->exec(fmt::format("INSERT INTO acc VALUES ({}, 0, 'fresh \\\\ tab\\t')", next_id));
-        conn->exec(fmt::format("DELETE FROM acc WHERE id = {} AND id > 100000", next_id - 3));
-        conn->exec(fmt::format("UPDATE IGNORE acc SET id = id + 1000000 WHERE id = {}", moved));
-        conn->exec("COMMIT");
-        ++next_id;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      }
-    } catch (const std::exception& e) {
-      writer_error = e.what();
-    }
-  });
-  std::mt19937 rng(3);
-  for (int round = 0; round < 10; ++round) {
-    pid_t pid = spawn_ferry_run(config, catalog_arg);
-    std::this_thread::sleep_for(std::chrono::milliseconds(600 + rng() % 1200));
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
-  writing = false;
-  writer.join();
-  ASSERT_EQ(writer_error, "");
+  MysqlTransferWriter writer(src, [](int id) { return fmt::format("{}, 0, 'fresh \\\\ tab\\t'", id); });
+  kill_nine_rounds(config, catalog_arg, 10, 3, 600, 1200);
+  ASSERT_EQ(writer.stop(), "");
   pid_t pid = spawn_ferry_run(config, catalog_arg);
   Rows source, dest;
   bool same = eventually([&] {

@@ -179,13 +179,7 @@ TEST(PgToClickHouseCdc, KillNineUnderLiveLoadConverges) {
       std::this_thread::sleep_for(2ms);
     }
   });
-  std::mt19937 rng(7);
-  for (int round = 0; round < 4; ++round) {
-    pid_t pid = spawn_ferry_run(config, catalog_arg);
-    std::this_thread::sleep_for(std::chrono::milliseconds(700 + rng() % 1500));
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
+  kill_nine_rounds(config, catalog_arg, 4, 7, 700, 1500);
   writing = false;
   writer.join();
   // Final run: catch up, then stop with SIGTERM once converged.

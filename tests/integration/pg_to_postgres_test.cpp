@@ -98,35 +98,13 @@ TEST(PgToPostgres, TypesRoundTripExactlyInSnapshotAndStream) {
 TEST(PgToPostgres, MixedChangesKeyUpdatesToastAndTruncateConverge) {
   Sandbox sb("pgmixed");
   PgDestinationDb dst(sb);
-  sb.pg_exec(R"SQL(
-    CREATE TABLE a (id int PRIMARY KEY, v text, big text);
-    CREATE TABLE c (k1 int, k2 text, payload text, PRIMARY KEY (k1, k2));
-    INSERT INTO a SELECT g, 'a' || g, CASE WHEN g % 10 = 0 THEN (SELECT string_agg(md5(random()::text || x), '')
-      FROM generate_series(1, 300) x) END FROM generate_series(1, 2000) g;
-    INSERT INTO c SELECT g % 10, 'k' || g, 'p' || g FROM generate_series(1, 500) g;
-  )SQL");
+  sb.pg_exec(kMixedChangesTables);
   auto catalog = open_catalog(sb.catalog_path());
   BackgroundPipe pipe(*catalog, pg_pipe("mixed", {"public.a", "public.c"}), sb.pg_peer(), dst.peer());
   ASSERT_TRUE(pipe.wait_for(PipeState::Running));
-  sb.pg_exec(R"SQL(
-    BEGIN;
-    UPDATE a SET v = v || '-upd' WHERE id % 7 = 0;            -- big unchanged: TOAST not sent
-    UPDATE a SET id = id + 100000 WHERE id % 20 = 0;          -- key updates with TOAST values unchanged
-    UPDATE a SET id = id - 50000, v = 'moved twice' WHERE id = 100040;
-    DELETE FROM a WHERE id % 9 = 0;
-    INSERT INTO a VALUES (20, 'reused old key', NULL);
-    COMMIT;
-    BEGIN;
-    UPDATE a SET v = 'twice-1' WHERE id = 10;
-    UPDATE a SET v = 'twice-2' WHERE id = 10;
-    DELETE FROM a WHERE id = 11;
-    INSERT INTO a VALUES (11, 'reborn', NULL);
-    COMMIT;
-    TRUNCATE c;
-    INSERT INTO c VALUES (1, 'after-truncate', 'p');
-  )SQL");
+  sb.pg_exec(kMixedChanges);
   EXPECT_TRUE(pg_converges(sb, dst, "a", {"id", "v", "big"}));
-  EXPECT_TRUE(pg_converges(sb, dst, "c", {"k1", "k2", "payload"}, "k1, k2"));
+  EXPECT_TRUE(pg_converges(sb, dst, "c", {"k1", "k2", "payload"}, "k1, k2, payload"));
   pipe.stop();
 }
 
@@ -201,11 +179,7 @@ TEST(PgToPostgres, CrashBetweenDestinationCommitAndCatalogDoesNotApplyTwice) {
 TEST(PgToPostgres, KillNineTenTimesUnderLiveLoadConverges) {
   Sandbox sb("pgkill");
   PgDestinationDb dst(sb);
-  sb.pg_exec(R"SQL(
-    CREATE TABLE acc (id int PRIMARY KEY, balance bigint, note text, big text);
-    INSERT INTO acc SELECT g, 1000, 'n' || g, CASE WHEN g % 50 = 0 THEN (SELECT string_agg(md5(random()::text || x), '')
-      FROM generate_series(1, 200) x) END FROM generate_series(1, 3000) g;
-  )SQL");
+  create_transfer_table(sb);
   std::string config = dst.write_config(sb, R"(
   kill:
     source: src
@@ -215,32 +189,9 @@ TEST(PgToPostgres, KillNineTenTimesUnderLiveLoadConverges) {
     settings: { sync_interval: 200ms, batch_size: 500, snapshot_rows_per_partition: 500 }
 )");
   std::string catalog_arg = "sqlite:" + sb.catalog_path();
-  std::atomic<bool> writing{true};
-  std::thread writer([&] {
-    PgConnection conn(sb.pg_dsn(), "");
-    std::mt19937 rng(42);
-    int next_id = 100000;
-    while (writing) {
-      int a = 1 + rng() % 3000, b = 1 + rng() % 3000;
-      conn.exec(fmt::format(
-          "BEGIN; UPDATE acc SET balance = balance - 1 WHERE id = {0}; "
-          "UPDATE acc SET balance = balance + 1, note = note || '+' WHERE id = {1}; "
-          "INSERT INTO acc VALUES ({2}, 0, 'fresh', CASE WHEN {2} % 7 = 0 THEN repeat(md5('{2}'), 100) END); "
-          "DELETE FROM acc WHERE id = {2} - 3 AND id > 100000; "
-          "UPDATE acc SET id = id + 1000000 WHERE id = {3} AND id < 1000000; COMMIT;",
-          a, b, next_id++, 1 + rng() % 3000));
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  });
-  std::mt19937 rng(7);
-  for (int round = 0; round < 10; ++round) {
-    pid_t pid = spawn_ferry_run(config, catalog_arg);
-    std::this_thread::sleep_for(std::chrono::milliseconds(600 + rng() % 1200));
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
-  writing = false;
-  writer.join();
+  PgTransferWriter writer(sb);
+  kill_nine_rounds(config, catalog_arg, 10, 7, 600, 1200);
+  writer.stop();
   pid_t pid = spawn_ferry_run(config, catalog_arg);
   EXPECT_TRUE(pg_converges(sb, dst, "acc", {"id", "balance", "note", "big"}, "id", 120s));
   EXPECT_TRUE(stop_ferry_run(pid));

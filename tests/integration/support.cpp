@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -205,6 +206,17 @@ bool killed_by_sigkill(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+void kill_nine_rounds(const std::string& config, const std::string& catalog, int rounds, unsigned seed, int min_ms,
+                      int spread_ms) {
+  std::mt19937 rng(seed);
+  for (int round = 0; round < rounds; ++round) {
+    pid_t pid = spawn_ferry_run(config, catalog);
+    std::this_thread::sleep_for(std::chrono::milliseconds(min_ms + rng() % spread_ms));
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
 }
 
 std::string ch_table(const Sandbox& sb, const std::string& table) {

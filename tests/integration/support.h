@@ -90,6 +90,10 @@ pid_t spawn_ferry_run(const std::string& config, const std::string& catalog, con
 bool stop_ferry_run(pid_t pid);
 // Waits for a child and tells whether SIGKILL ended it (FERRY_CRASH_AT crash points).
 bool killed_by_sigkill(pid_t pid);
+// `rounds` times: starts `ferry run`, lets it work for min_ms + a random share of spread_ms
+// (rng seeded with `seed`), and kill -9s it.
+void kill_nine_rounds(const std::string& config, const std::string& catalog, int rounds, unsigned seed,
+                      int min_ms = 600, int spread_ms = 1200);
 // Polls the catalog until `pipe` is in `state` (up to `seconds`).
 bool reaches_state(Catalog& catalog, const std::string& pipe, PipeState state, int seconds = 60);
 

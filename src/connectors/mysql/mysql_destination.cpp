@@ -9,6 +9,7 @@
 #include "connectors/api/copy_stream.h"
 #include "connectors/mysql/mysql_connection.h"
 #include "connectors/mysql/mysql_digest.h"
+#include "connectors/sql_transaction.h"
 #include "core/check.h"
 #include "core/error.h"
 #include "core/ident.h"
@@ -21,19 +22,10 @@ namespace {
 constexpr const char* kCheckpointTable = "ferry_checkpoints";
 constexpr size_t kStatementBytes = 1 << 20;  // well below max_allowed_packet (16 MB by default)
 
+// MariaDB's BEGIN is also a keyword of compound statements: START TRANSACTION is unambiguous.
 template <typename F>
 void in_transaction(MysqlConnection& c, F&& body) {
-  c.exec("START TRANSACTION");
-  try {
-    body();
-    c.exec("COMMIT");
-  } catch (...) {
-    try {
-      c.exec("ROLLBACK");
-    } catch (...) {
-    }
-    throw;
-  }
+  in_sql_transaction(c, std::forward<F>(body), "START TRANSACTION");
 }
 
 std::string column_list(const std::vector<std::string>& columns) {

@@ -10,6 +10,7 @@
 
 #include "connectors/api/apply_plan.h"
 #include "connectors/postgres/pg_dest_types.h"
+#include "connectors/sql_transaction.h"
 #include "core/check.h"
 #include "core/error.h"
 #include "core/ident.h"
@@ -21,21 +22,6 @@ namespace {
 
 constexpr const char* kCheckpointTable = "ferry.checkpoints";
 
-// Runs `body` in a transaction; rolls back (best effort) and rethrows on error.
-template <typename F>
-void in_transaction(PgConnection& c, F&& body) {
-  c.exec("BEGIN");
-  try {
-    body();
-    c.exec("COMMIT");
-  } catch (...) {
-    try {
-      c.exec("ROLLBACK");
-    } catch (...) {
-    }
-    throw;
-  }
-}
 
 void append_cell(std::string& out, const ChangeBatch& batch, const Cell& c) {
   if (c.state == CellState::Value) append_copy_escaped(out, batch.text(c));
@@ -181,7 +167,7 @@ int64_t PgDestination::load_snapshot(const TableSchema& source, const Destinatio
     copy("ferry_load", next);
     c->exec(snapshot_upsert_sql(target, "ferry_load", columns, key, table.soft_delete));
   };
-  in_transaction(*c, [&] {
+  in_sql_transaction(*c, [&] {
     try {
       if (key.empty()) {
         copy(target, from_source);
@@ -263,7 +249,7 @@ void PgDestination::apply_in_transaction(const ChangeBatch& batch, const std::st
     // Staging tables are created before the transaction: they outlive it (ON COMMIT DELETE ROWS).
     for (const auto& seg : plan.segments) prepare(batch.tables[seg.table]);
     PgConnection& c = conn();
-    in_transaction(c, [&] {
+    in_sql_transaction(c, [&] {
       for (const auto& seg : plan.segments) {
         const ChangeTable& t = batch.tables[seg.table];
         ApplyTable& at = prepare(t);
@@ -424,7 +410,7 @@ void PgDestination::truncate_table(const std::string& table) {
 void PgDestination::swap_table(const std::string& staged, const std::string& target) {
   bool had_target = table_exists(target);
   PgConnection& c = conn();
-  in_transaction(c, [&] {
+  in_sql_transaction(c, [&] {
     std::string old = "ferry_old_" + target;
     if (had_target) c.exec(fmt::format("ALTER TABLE {} RENAME TO {}", qualified(target), quote_pg_ident(old)));
     c.exec(fmt::format("ALTER TABLE {} RENAME TO {}", qualified(staged), quote_pg_ident(target)));
@@ -442,7 +428,7 @@ void PgDestination::rename_table(const std::string& from, const std::string& to)
 
 void PgDestination::rename_tables(const std::vector<std::pair<std::string, std::string>>& renames) {
   PgConnection& c = conn();
-  in_transaction(c, [&] {
+  in_sql_transaction(c, [&] {
     for (const auto& [from, to] : renames)
       c.exec(fmt::format("ALTER TABLE {} RENAME TO {}", qualified(from), quote_pg_ident(to)));
   });
