@@ -538,3 +538,36 @@ TEST(PgToMariadb, SoftDeleteKeepsDeletedRowsFlagged) {
 
 }  // namespace
 }  // namespace ferry::test
+
+namespace ferry::test {
+namespace {
+
+// column_types overrides the mapping: a double kept as text holds NaN and Infinity exactly as
+// PostgreSQL renders them, and a text column created as VARCHAR(8) refuses a longer value
+// (strict mode) with an error naming the column, never truncating it.
+TEST(PgToMariadb, ColumnTypesOverrideTheMapping) {
+  Sandbox sb("pgmyct");
+  MariadbDestination dst("pgmyct_dst");
+  sb.pg_exec("CREATE TABLE m (id int PRIMARY KEY, f double precision, s text); "
+             "INSERT INTO m VALUES (1, 'NaN', 'short'), (2, '-Infinity', NULL), (3, 0.1, 'eight ch')");
+  auto catalog = open_catalog(sb.catalog_path());
+  PipeSpec spec = pg_to_ch_pipe("ct", {"public.m"});
+  spec.tables[0].column_types = {{"f", "longtext"}, {"s", "varchar(8)"}};
+  {
+    BackgroundPipe pipe(*catalog, spec, sb.pg_peer(), dst.peer());
+    ASSERT_TRUE(pipe.wait_for(PipeState::Running));
+    EXPECT_EQ(dst.db.rows("SELECT id, f, s FROM m ORDER BY id"),
+              (Rows{{"1", "NaN", "short"}, {"2", "-Infinity", "\\N"}, {"3", "0.1", "eight ch"}}));
+    EXPECT_EQ(dst.db.value("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND "
+                           "TABLE_NAME = 'm' AND COLUMN_NAME = 's'"), "varchar");
+    sb.pg_exec("INSERT INTO m VALUES (4, 1, 'nine char')");
+    EXPECT_TRUE(reaches_state(*catalog, "ct", PipeState::Failed, 60));
+  }
+  auto rec = catalog->get_pipe("ct");
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_NE(rec->last_error.find("Data too long for column 's'"), std::string::npos) << rec->last_error;
+  EXPECT_EQ(dst.db.value("SELECT COUNT(*) FROM m"), "3");
+}
+
+}  // namespace
+}  // namespace ferry::test

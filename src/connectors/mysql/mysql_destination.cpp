@@ -6,10 +6,10 @@
 #include <fmt/format.h>
 
 #include "connectors/api/apply_plan.h"
+#include "connectors/api/sql_transaction.h"
 #include "connectors/api/copy_stream.h"
 #include "connectors/mysql/mysql_connection.h"
 #include "connectors/mysql/mysql_digest.h"
-#include "connectors/sql_transaction.h"
 #include "core/check.h"
 #include "core/error.h"
 #include "core/ident.h"

@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 
 #include "connectors/api/apply_plan.h"
+#include "connectors/api/sql_transaction.h"
 #include "connectors/postgres/pg_dest_types.h"
-#include "connectors/sql_transaction.h"
 #include "core/check.h"
 #include "core/error.h"
 #include "core/ident.h"
