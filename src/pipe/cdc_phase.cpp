@@ -140,21 +140,9 @@ void PipeRunner::stream_changes(const StreamLimits& limits) {
   // unfinished one would be applied again by the replay after a crash (the stored position
   // is before it), which duplicates rows of keyless tables, and readers would see half a
   // transaction. Only a transaction too big to hold is cut (keyed tables still converge).
-  auto deferred_since = std::chrono::steady_clock::time_point{};
   auto may_flush = [&] {
-    if (!holds_checkpoint || !batcher.in_transaction() ||
-        batcher.batch().arena.size() >= 2 * ChangeBatcher::kMaxArenaBytes) {
-      deferred_since = {};
-      return true;
-    }
-    auto now = std::chrono::steady_clock::now();
-    if (deferred_since == std::chrono::steady_clock::time_point{}) deferred_since = now;
-    else if (now - deferred_since >= std::chrono::seconds(10)) {
-      spdlog::info("pipe {}: {} rows wait for the source transaction they belong to to commit", pipe_.name,
-                   batcher.rows());
-      deferred_since = now;
-    }
-    return false;
+    return !holds_checkpoint || !batcher.in_transaction() ||
+           batcher.batch().arena.size() >= 2 * ChangeBatcher::kMaxArenaBytes;
   };
   while (!stopping() && !(limits.until && limits.until())) {
     auto since = std::chrono::steady_clock::now() - last_flush;

@@ -79,7 +79,8 @@ std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const st
 }
 
 ::testing::AssertionResult sides_converge(const std::function<std::pair<Rows, Rows>()>& sides, const std::string& table,
-                                          const std::string& source_name, std::chrono::seconds timeout) {
+                                          const std::string& source_name, std::chrono::seconds timeout,
+                                          const std::string& destination_name) {
   std::pair<Rows, Rows> last;
   std::string error;  // e.g. a column the pipe has not added yet
   bool same = eventually([&] {
@@ -95,12 +96,12 @@ std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const st
   if (same) return ::testing::AssertionSuccess();
   if (!error.empty()) return ::testing::AssertionFailure() << table << ": " << error;
   auto r = ::testing::AssertionFailure() << table << ": " << source_name << " has " << last.first.size()
-                                         << " rows, clickhouse " << last.second.size();
+                                         << " rows, " << destination_name << " " << last.second.size();
   for (size_t i = 0; i < std::min(last.first.size(), last.second.size()); ++i) {
     if (last.first[i] != last.second[i]) {
       r << "; first difference at row " << i << ": " << source_name << " [";
       for (auto& v : last.first[i]) r << v.substr(0, 40) << "|";
-      r << "] ch [";
+      r << "] " << destination_name << " [";
       for (auto& v : last.second[i]) r << v.substr(0, 40) << "|";
       r << "]";
       break;

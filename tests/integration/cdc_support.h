@@ -59,9 +59,10 @@ std::pair<Rows, Rows> both_sides(Sandbox& sb, const std::string& table, const st
                                  const std::string& key);
 
 // Waits until `sides()` (source rows, destination rows) are equal, row by row and value
-// by value; else names the first difference (`source_name` names the source side).
+// by value; else names the first difference (`source_name`, `destination_name`: the sides).
 ::testing::AssertionResult sides_converge(const std::function<std::pair<Rows, Rows>()>& sides, const std::string& table,
-                                          const std::string& source_name, std::chrono::seconds timeout);
+                                          const std::string& source_name, std::chrono::seconds timeout,
+                                          const std::string& destination_name = "clickhouse");
 
 // Waits until both sides hold the same rows; returns the last comparison.
 ::testing::AssertionResult converges(Sandbox& sb, const std::string& table, const std::vector<std::string>& cols,

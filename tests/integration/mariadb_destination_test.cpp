@@ -14,7 +14,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "catalog/catalog.h"
 #include "cdc_support.h"
@@ -76,23 +75,7 @@ std::pair<Rows, Rows> pg_and_mariadb(Sandbox& sb, MysqlDatabase& dst, const std:
 ::testing::AssertionResult converges(Sandbox& sb, MysqlDatabase& dst, const std::string& table,
                                      const std::vector<std::string>& cols, const std::string& key = "id",
                                      std::chrono::seconds timeout = 60s) {
-  std::pair<Rows, Rows> both;
-  bool same = eventually([&] {
-    try {
-      both = pg_and_mariadb(sb, dst, table, cols, key);
-    } catch (const std::exception&) {
-      return false;  // the table is not there yet
-    }
-    return both.first == both.second;
-  }, static_cast<int>(timeout.count()));
-  if (same) return ::testing::AssertionSuccess();
-  std::string diff;
-  for (size_t i = 0; i < std::min(both.first.size(), both.second.size()) && diff.empty(); ++i)
-    if (both.first[i] != both.second[i])
-      diff = fmt::format("row {}: PostgreSQL ({}), MariaDB ({})", i, fmt::join(both.first[i], ", "),
-                         fmt::join(both.second[i], ", "));
-  return ::testing::AssertionFailure() << table << ": PostgreSQL " << both.first.size() << " rows, MariaDB "
-                                       << both.second.size() << " rows; " << diff;
+  return sides_converge([&] { return pg_and_mariadb(sb, dst, table, cols, key); }, table, "postgres", timeout, "mariadb");
 }
 
 const char* kTypes = R"SQL(
@@ -438,18 +421,8 @@ TEST(MariadbToMariadb, KillNineUnderLiveLoadConverges) {
   pid_t pid = spawn_ferry_run(config, catalog_arg);
   const std::string select = "SELECT CAST(id AS CHAR), CAST(balance AS CHAR), note, CAST(amount AS CHAR), "
                              "CAST(at AS CHAR), flags, kind FROM acc ORDER BY id";
-  Rows source, dest;
-  bool same = eventually([&] {
-    source = src.rows(select);
-    dest = dst.db.rows(select);
-    return source == dest;
-  }, 120);
-  std::string first_difference;
-  for (size_t i = 0; i < std::min(source.size(), dest.size()) && first_difference.empty(); ++i)
-    if (source[i] != dest[i])
-      first_difference = fmt::format("row {}: source ({}), destination ({})", i, fmt::join(source[i], ", "),
-                                     fmt::join(dest[i], ", "));
-  EXPECT_TRUE(same) << "source " << source.size() << " rows, destination " << dest.size() << "; " << first_difference;
+  EXPECT_TRUE(sides_converge([&] { return std::make_pair(src.rows(select), dst.db.rows(select)); }, "acc", "mariadb source",
+                             120s, "mariadb destination"));
   // The replica's columns are the source's.
   const std::string types = "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS WHERE "
                             "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'acc' ORDER BY ORDINAL_POSITION";

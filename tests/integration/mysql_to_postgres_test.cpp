@@ -10,7 +10,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "catalog/catalog.h"
 #include "connectors/mysql/mysql_connection.h"
@@ -88,18 +87,12 @@ TEST(MysqlToPostgres, KillNineTenTimesUnderLiveLoadConverges) {
   kill_nine_rounds(config, catalog_arg, 10, 3, 600, 1200);
   ASSERT_EQ(writer.stop(), "");
   pid_t pid = spawn_ferry_run(config, catalog_arg);
-  Rows source, dest;
-  bool same = eventually([&] {
-    source = db.rows("SELECT CAST(id AS CHAR), CAST(balance AS CHAR), note FROM acc ORDER BY id");
-    dest = dst.rows("SELECT id::text, balance::text, note FROM acc ORDER BY acc.id");  // not the text
-    return source == dest;
-  }, 120);
-  std::string first_difference;
-  for (size_t i = 0; i < std::min(source.size(), dest.size()) && first_difference.empty(); ++i)
-    if (source[i] != dest[i])
-      first_difference = fmt::format("row {}: source ({}), destination ({})", i, fmt::join(source[i], ", "),
-                                     fmt::join(dest[i], ", "));
-  EXPECT_TRUE(same) << "source " << source.size() << " rows, destination " << dest.size() << "; " << first_difference;
+  EXPECT_TRUE(sides_converge(
+      [&] {
+        return std::make_pair(db.rows("SELECT CAST(id AS CHAR), CAST(balance AS CHAR), note FROM acc ORDER BY id"),
+                              dst.rows("SELECT id::text, balance::text, note FROM acc ORDER BY acc.id"));
+      },
+      "acc", "mariadb", 120s, "postgres"));
   std::string out;
   EXPECT_EQ(run_ferry({"compare", "-f", config, "--pipe", "mypgkill", "--level", "content"}, &out), 0) << out;
   EXPECT_TRUE(stop_ferry_run(pid));

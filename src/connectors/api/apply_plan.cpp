@@ -26,6 +26,14 @@ std::string key_of(const ChangeBatch& batch, const ChangeTable& t, uint32_t firs
 
 }  // namespace
 
+bool row_complete(const ApplyPlan& plan, const PlannedRow& row, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    CellState s = plan.cells[row.first_cell + i].state;
+    if (s == CellState::Unchanged || s == CellState::Absent) return false;
+  }
+  return true;
+}
+
 ApplyPlan plan_batch(const ChangeBatch& batch) {
   ApplyPlan plan;
   struct Open {

@@ -46,6 +46,10 @@ struct ApplyPlan {
   std::vector<TableSegment> segments;
 };
 
+// Whether every cell of `row` (n columns) is known: no Unchanged or Absent cell (a full
+// row image, or a delete that kept a batch upsert's values).
+bool row_complete(const ApplyPlan& plan, const PlannedRow& row, size_t n);
+
 // Throws Permanent when a table without key gets an update (an Upsert not marked
 // `inserted`) or a delete (keyless tables
 // cannot be changed set-based; they need keyless staging).

@@ -21,16 +21,6 @@ void append_copy_escaped(std::string& out, std::string_view v) {
   out.append(v.data() + start, v.size() - start);
 }
 
-namespace {
-bool is_octal(char c) { return c >= '0' && c <= '7'; }
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
 char decode_copy_escape(std::string_view raw, size_t& i) {
   ++i;  // the backslash
   if (i >= raw.size()) return '\\';

@@ -20,6 +20,15 @@ class CopyStream {
 // Appends `value` with the COPY text escapes of a CopyStream row (\\ \t \n \r).
 void append_copy_escaped(std::string& out, std::string_view value);
 
+inline bool is_octal(char c) { return c >= '0' && c <= '7'; }
+// 0..15 for a hex digit, -1 otherwise.
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // The COPY escape at raw[i] == '\\': returns the byte and advances i past it.
 // Handles \b \f \n \r \t \v, octal \NNN, hex \xHH, and \c = c.
 char decode_copy_escape(std::string_view raw, size_t& i);

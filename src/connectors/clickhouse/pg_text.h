@@ -14,16 +14,11 @@
 namespace ferry::clickhouse {
 
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
-inline bool is_octal(char c) { return c >= '0' && c <= '7'; }
-inline int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // COPY framing (connectors/api/copy_stream.h).
 using ferry::decode_copy_escape;
+using ferry::hex_value;
+using ferry::is_octal;
 using ferry::is_copy_null;
 using ferry::unescape_copy_field;
 

@@ -65,6 +65,13 @@ bool has_column(const std::vector<std::string>& columns, const char* name) {
   return std::find(columns.begin(), columns.end(), name) != columns.end();
 }
 
+// Appends the statement's closing `tail`, runs it and empties it for the next one.
+void run_statement(MysqlConnection& c, std::string& sql, std::string_view tail) {
+  sql += tail;
+  c.exec(sql);
+  sql.clear();
+}
+
 }  // namespace
 
 MysqlDestination::MysqlDestination(const PeerSpec& peer) : peer_(peer), database_(peer.database) {
@@ -119,6 +126,21 @@ const MysqlDestination::TableInfo& MysqlDestination::table_info(MysqlConnection&
     return kNone;
   }
   return info_[table] = std::move(info);
+}
+
+std::vector<ValueType> MysqlDestination::types_of(MysqlConnection& c, const std::string& table,
+                                                 const std::vector<std::string>& columns) {
+  const TableInfo& info = table_info(c, table);
+  if (info.columns.empty())
+    throw Error(ErrorKind::Permanent, fmt::format("destination table {} does not exist", qualified(table)));
+  std::vector<ValueType> types;
+  for (const auto& name : columns) {
+    auto it = std::find(info.columns.begin(), info.columns.end(), name);
+    if (it == info.columns.end())
+      throw Error(ErrorKind::Permanent, fmt::format("destination table {} has no column \"{}\"", qualified(table), name));
+    types.push_back(info.types[it - info.columns.begin()]);
+  }
+  return types;
 }
 
 void MysqlDestination::forget_table(const std::string& table) {
@@ -242,27 +264,17 @@ int64_t MysqlDestination::load_snapshot(const TableSchema& source, const Destina
   }
   std::vector<std::string> columns;
   for (const auto& col : source.columns) columns.push_back(col.name);
-  const TableInfo& info = table_info(*c, table.name);
-  if (info.columns.empty())
-    throw Error(ErrorKind::Permanent, fmt::format("destination table {} does not exist", qualified(table.name)));
-  std::vector<ValueType> types;
-  for (const auto& name : columns) {
-    auto it = std::find(info.columns.begin(), info.columns.end(), name);
-    if (it == info.columns.end())
-      throw Error(ErrorKind::Permanent, fmt::format("destination table {} has no column \"{}\"", qualified(table.name), name));
-    types.push_back(info.types[it - info.columns.begin()]);
-  }
+  const std::vector<ValueType> types = types_of(*c, table.name, columns);
+  const bool soft = has_column(table_info(*c, table.name).columns, kSoftDeleteColumn);
   const std::string head = fmt::format("INSERT INTO {} ({}) VALUES ", qualified(table.name), column_list(columns));
-  const std::string tail = upsert_suffix(columns, source.key_columns(), has_column(info.columns, kSoftDeleteColumn));
+  const std::string tail = upsert_suffix(columns, source.key_columns(), soft);
   int64_t n = 0;
   std::string sql, chunk, value;
   std::vector<std::string_view> fields;
   size_t rows_in_sql = 0;
   auto flush = [&] {
     if (rows_in_sql == 0) return;
-    sql += tail;
-    c->exec(sql);
-    sql.clear();
+    run_statement(*c, sql, tail);
     rows_in_sql = 0;
   };
   try {
@@ -328,29 +340,21 @@ void MysqlDestination::apply_in_transaction(const ChangeBatch& batch, const std:
       std::string sql;
       for (const auto& seg : plan.segments) {
         const ChangeTable& t = batch.tables[seg.table];
-        const TableInfo& info = table_info(c, t.destination);
-        if (info.columns.empty())
-          throw Error(ErrorKind::Permanent, fmt::format("destination table {} does not exist", qualified(t.destination)));
-        std::vector<ValueType> types;
-        for (const auto& name : t.columns) {
-          auto it = std::find(info.columns.begin(), info.columns.end(), name);
-          if (it == info.columns.end())
-            throw Error(ErrorKind::Permanent,
-                        fmt::format("destination table {} has no column \"{}\"", qualified(t.destination), name));
-          types.push_back(info.types[it - info.columns.begin()]);
-        }
+        const std::vector<ValueType> types = types_of(c, t.destination, t.columns);
         const std::string target = qualified(t.destination);
-        const bool soft = has_column(info.columns, kSoftDeleteColumn);
+        const bool soft = has_column(table_info(c, t.destination).columns, kSoftDeleteColumn);
+        std::vector<std::string> quoted;  // once per segment, not per row
+        for (const auto& name : t.columns) quoted.push_back(quote_mysql_ident(name));
         const std::string flag = quote_mysql_ident(kSoftDeleteColumn);
         if (seg.truncate_before) c.exec(soft ? fmt::format("UPDATE {} SET {} = 1", target, flag) : "DELETE FROM " + target);
-        auto key_match = [&](uint32_t first_cell) {
-          std::string w;
-          for (uint32_t k : t.key) {
-            w += w.empty() ? "" : " AND ";
-            w += quote_mysql_ident(t.columns[k]) + " = ";
-            append_value(w, t.destination, t.columns[k], types[k], cell_value(plan.cells[first_cell + k]));
+        auto append_key_match = [&](std::string& out, uint32_t first_cell) {
+          for (size_t i = 0; i < t.key.size(); ++i) {
+            const uint32_t k = t.key[i];
+            if (i) out += " AND ";
+            out += quoted[k];
+            out += " = ";
+            append_value(out, t.destination, t.columns[k], types[k], cell_value(plan.cells[first_cell + k]));
           }
-          return w;
         };
         // 1. Rows with unchanged cells update their stored row (at fill_key) in place.
         for (const PlannedRow& row : seg.rows) {
@@ -359,21 +363,16 @@ void MysqlDestination::apply_in_transaction(const ChangeBatch& batch, const std:
           for (size_t i = 0; i < t.columns.size(); ++i) {
             const Cell& cell = plan.cells[row.first_cell + i];
             if (cell.state == CellState::Unchanged || cell.state == CellState::Absent) continue;
-            set += (set.empty() ? "" : ", ") + quote_mysql_ident(t.columns[i]) + " = ";
+            set += (set.empty() ? "" : ", ") + quoted[i] + " = ";
             append_value(set, t.destination, t.columns[i], types[i], cell_value(cell));
           }
           if (set.empty()) continue;
-          c.exec(fmt::format("UPDATE {} SET {} WHERE {}", target, set, key_match(row.fill_key)));
+          std::string update = fmt::format("UPDATE {} SET {} WHERE ", target, set);
+          append_key_match(update, row.fill_key);
+          c.exec(update);
           if (c.value("SELECT ROW_COUNT()") == "0")
             spdlog::warn("table {}: an updated row with unchanged (TOAST) values has no stored row; skipped", target);
         }
-        auto full_row = [&](const PlannedRow& row) {
-          for (size_t i = 0; i < t.columns.size(); ++i) {
-            CellState st = plan.cells[row.first_cell + i].state;
-            if (st == CellState::Unchanged || st == CellState::Absent) return false;
-          }
-          return true;
-        };
         // Deletes, by key (soft: the flag set).
         auto write_deletes = [&] {
           size_t in_sql = 0;
@@ -382,15 +381,13 @@ void MysqlDestination::apply_in_transaction(const ChangeBatch& batch, const std:
           for (const PlannedRow& row : seg.rows) {
             if (!row.is_delete) continue;
             sql += in_sql++ == 0 ? head : ") OR (";
-            sql += key_match(row.first_cell);
+            append_key_match(sql, row.first_cell);
             if (sql.size() >= kStatementBytes) {
-              c.exec(sql + ")");
-              sql.clear();
+              run_statement(c, sql, ")");
               in_sql = 0;
             }
           }
-          if (in_sql) c.exec(sql + ")");
-          sql.clear();
+          if (in_sql) run_statement(c, sql, ")");
         };
         // Upserts of full rows; soft: also the deletes whose values are all known (a full old
         // row, or an earlier upsert in the batch), flagged afterwards.
@@ -401,7 +398,7 @@ void MysqlDestination::apply_in_transaction(const ChangeBatch& batch, const std:
           const std::string tail = upsert_suffix(t.columns, key_names, soft);
           size_t in_sql = 0;
           for (const PlannedRow& row : seg.rows) {
-            if (row.has_unchanged || (row.is_delete && !(soft && full_row(row)))) continue;
+            if (row.has_unchanged || (row.is_delete && !(soft && row_complete(plan, row, t.columns.size())))) continue;
             sql += in_sql++ == 0 ? head : ",";
             sql += '(';
             for (size_t i = 0; i < t.columns.size(); ++i) {
@@ -410,13 +407,11 @@ void MysqlDestination::apply_in_transaction(const ChangeBatch& batch, const std:
             }
             sql += ')';
             if (sql.size() >= kStatementBytes) {
-              c.exec(sql + tail);
-              sql.clear();
+              run_statement(c, sql, tail);
               in_sql = 0;
             }
           }
-          if (in_sql) c.exec(sql + tail);
-          sql.clear();
+          if (in_sql) run_statement(c, sql, tail);
         };
         if (soft) {  // flags after the values they keep
           write_upserts();

@@ -94,6 +94,8 @@ class MysqlDestination final : public Destination {
   ServerFlavor flavor(MysqlConnection& c);
   // The table's columns as the server has them (cached; empty when missing).
   const TableInfo& table_info(MysqlConnection& c, const std::string& table);
+  // The value types of `columns` of `table`; Permanent naming the table or the column when missing.
+  std::vector<ValueType> types_of(MysqlConnection& c, const std::string& table, const std::vector<std::string>& columns);
   void forget_table(const std::string& table);
   bool has_soft_delete(const std::string& table);
   OnUnrepresentable policy(const std::string& table);

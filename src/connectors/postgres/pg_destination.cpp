@@ -22,7 +22,6 @@ namespace {
 
 constexpr const char* kCheckpointTable = "ferry.checkpoints";
 
-
 void append_cell(std::string& out, const ChangeBatch& batch, const Cell& c) {
   if (c.state == CellState::Value) append_copy_escaped(out, batch.text(c));
   else out += "\\N";
@@ -262,17 +261,10 @@ void PgDestination::apply_in_transaction(const ChangeBatch& batch, const std::st
         bool deletes = false, upserts = false, unchanged = false;
         copy_buf_.clear();
         c.start_copy_in(copy_staging_sql(at.sql));
-        auto full_row = [&](const PlannedRow& row) {
-          for (size_t i = 0; i < n; ++i) {
-            CellState s = plan.cells[row.first_cell + i].state;
-            if (s == CellState::Unchanged || s == CellState::Absent) return false;
-          }
-          return true;
-        };
         for (const PlannedRow& row : seg.rows) {
           // Soft delete of a row whose values are all known (full old row, or an earlier
           // upsert in the batch): written as an upsert first, then flagged.
-          if (row.is_delete && at.sql.soft_delete && full_row(row)) {
+          if (row.is_delete && at.sql.soft_delete && row_complete(plan, row, n)) {
             copy_buf_ += "U\t";
             upserts = true;
             for (size_t i = 0; i < n; ++i) {
