@@ -38,15 +38,7 @@ INSERT INTO mixed SELECT seq, (seq * 7919) % 100000, (seq % 100000) / 100, seq /
   '2020-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_$ROWS;
 ANALYZE TABLE mixed; USE ${db}_native; $ddl;" >/dev/null
 psql "$FERRY_TEST_PG_DSN" -qc "CREATE DATABASE ${db}_src"
-psql "$FERRY_TEST_PG_DSN dbname=${db}_src" -v ON_ERROR_STOP=1 -q <<SQL
-CREATE TABLE mixed (id bigint PRIMARY KEY, customer_id integer NOT NULL, amount numeric(12,2),
-  ratio double precision, status text, note varchar(64), created date, uid uuid, seen_at timestamp);
-INSERT INTO mixed SELECT g, ((g::bigint * 7919) % 100000)::int, (g % 100000) / 100.0, g / 7.0,
-  (ARRAY['new','paid','shipped','returned'])[1 + g % 4], 'note ' || md5(g::text),
-  date '2000-01-01' + (g % 9000), md5(g::text)::uuid, timestamp '2020-01-01' + g * interval '1 second'
-  FROM generate_series(1, $ROWS) g;
-VACUUM ANALYZE mixed;
-SQL
+pg_mixed_table "${db}_src" "$ROWS"
 
 peer() { echo "{ type: mysql, host: \"$FERRY_TEST_MYSQL_HOST\", port: $FERRY_TEST_MYSQL_PORT, user: \"$FERRY_TEST_MYSQL_USER\", database: $1 }"; }
 cat > "$work/ferry.yaml" <<YAML

@@ -23,15 +23,7 @@ ch_port=${FERRY_TEST_CH_TCP_PORT:?}
 
 echo "== generating $ROWS rows of mixed types" >&2
 psql "$FERRY_TEST_PG_DSN" -qc "CREATE DATABASE $db"
-psql_db <<SQL
-CREATE TABLE mixed (id bigint PRIMARY KEY, customer_id integer NOT NULL, amount numeric(12,2), ratio double precision,
-  status text, note varchar(64), created date, uid uuid, seen_at timestamp);
-INSERT INTO mixed SELECT g, ((g::bigint * 7919) % 100000)::int, (g % 100000) / 100.0, g / 7.0,
-  (ARRAY['new','paid','shipped','returned'])[1 + g % 4], 'note ' || md5(g::text),
-  date '2000-01-01' + (g % 9000), md5(g::text)::uuid, timestamp '2020-01-01' + g * interval '1 second'
-  FROM generate_series(1, $ROWS) g;
-VACUUM ANALYZE mixed;
-SQL
+pg_mixed_table "$db" "$ROWS"
 bytes=$(psql_db -c "SELECT pg_table_size('mixed')")
 
 cat > "$work/ferry.yaml" <<YAML
