@@ -590,25 +590,26 @@ void MysqlDestination::precheck(const PipeSpec& pipe, bool new_pipe, std::vector
   }
   // Foreign keys: ferry's sessions run with foreign_key_checks = 0 (rows of a batch arrive in
   // set order; the source checked them). Triggers cannot be switched off per session: they fire.
-  std::string triggers;
-  for (const auto& m : pipe.tables) {
-    std::string name = m.destination.empty() ? split_qualified(m.source).name : m.destination;
-    try {
-      for (const Row& r : c->rows(fmt::format("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE "
-                                              "EVENT_OBJECT_SCHEMA = {} AND EVENT_OBJECT_TABLE = {}",
-                                              c->literal(database_), c->literal(name))))
-        triggers += (triggers.empty() ? "" : ", ") + name + "." + r[0].value_or("");
-    } catch (const std::exception&) {
-    }
+  std::string tables, triggers;
+  for (const auto& m : pipe.tables)
+    tables += (tables.empty() ? "" : ", ") + c->literal(m.destination.empty() ? split_qualified(m.source).name : m.destination);
+  try {
+    for (const Row& r : c->rows(fmt::format("SELECT CONCAT(EVENT_OBJECT_TABLE, '.', TRIGGER_NAME) FROM "
+                                            "information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = {} AND "
+                                            "EVENT_OBJECT_TABLE IN ({}) ORDER BY 1", c->literal(database_), tables)))
+      triggers += (triggers.empty() ? "" : ", ") + r[0].value_or("");
+    if (triggers.empty())
+      out.push_back(check_pass("destination triggers and foreign keys",
+                               "no triggers on the destination tables; foreign key checks are off in ferry's sessions"));
+    else
+      out.push_back(check_warn("destination triggers and foreign keys",
+                               "triggers fire on every replicated row: " + triggers,
+                               "drop the triggers on the replica, or make them idempotent (a batch's rows arrive in "
+                               "set order, and a resync or reset loads the table again)"));
+  } catch (const std::exception& e) {
+    out.push_back(check_warn("destination triggers and foreign keys", std::string("cannot list triggers: ") + e.what(),
+                             "grant the peer's user SELECT on information_schema.TRIGGERS (TRIGGER privilege)"));
   }
-  if (triggers.empty())
-    out.push_back(check_pass("destination triggers and foreign keys",
-                             "no triggers on the destination tables; foreign key checks are off in ferry's sessions"));
-  else
-    out.push_back(check_warn("destination triggers and foreign keys",
-                             "triggers fire on every replicated row: " + triggers,
-                             "drop the triggers on the replica, or make them idempotent (a batch's rows arrive in "
-                             "set order, and a resync or reset loads the table again)"));
   if (!new_pipe) return;
   for (const auto& m : pipe.tables) {
     std::string name = m.destination.empty() ? split_qualified(m.source).name : m.destination;
